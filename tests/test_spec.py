@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from xltool import spec as specs
+from xltool.errors import DefinitionError, VersionError
+from xltool.spec import leaves
+
+from .conftest import SHARED
+
+
+def test_counts_of_the_2021_form() -> None:
+    spec = specs.load("2021")
+    assert [s.heading for s in spec.sections] == [
+        "一、总体情况",
+        "二、主动公开政府信息情况",
+        "三、收到和处理政府信息公开申请情况",
+        "四、政府信息公开行政复议、行政诉讼情况",
+        "五、存在的主要问题及改进情况",
+        "六、其他需要报告的事项",
+    ]
+    by_table = {t.key: [c for c in spec.cells() if c.table == t.key] for t in spec.tables()}
+    assert len(by_table["t2"]) == 10 and not any(c.derived for c in by_table["t2"])
+    t3 = by_table["t3"]
+    assert len(t3) == 175 and sum(not c.derived for c in t3) == 144
+    t4 = by_table["t4"]
+    assert len(t4) == 15 and sum(not c.derived for c in t4) == 12
+    t3_rows = leaves(spec.table("t3").blocks[0].rows)
+    assert len(t3_rows) == 25
+    total = next(r for r in t3_rows if r.node.derived)
+    assert total.label == "（七）总计" and len(total.siblings) == 21
+    assert [c.type for c in by_table["t2"] if c.type != "count"] == ["wan_yuan"]
+
+
+def test_labels_are_the_official_ones() -> None:
+    spec = specs.load()
+    rows = [leaf.label for leaf in leaves(spec.table("t3").blocks[0].rows)]
+    assert rows[0] == "一、本年新收政府信息公开申请数量"
+    assert rows[3] == "（二）部分公开（区分处理的，只计这一情形，不计其他情形）"
+    assert rows[6] == "3.危及“三安全一稳定”"
+    assert rows[-1] == "四、结转下年度继续办理"
+    assert spec.table("t3").blocks[0].corner == "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
+
+
+def _format_doc_labels() -> set[str]:
+    doc = SHARED / "format" / "gov-disclosure-format.md"
+    if not doc.exists():
+        pytest.skip("../shared/format not present")
+    text = doc.read_text(encoding="utf-8")
+    section = text[text.index("### 2.3") : text.index("## 3. The 2019 format")]
+    return set(re.findall(r"`([^`]+)`", section)) | set(re.findall(r"\| ([^|`]*[\u4e00-\u9fff][^|`]*) \|", section))
+
+
+def test_every_label_appears_in_the_format_document() -> None:
+    """Every table label of the definition is spelled exactly as in the shared format document."""
+    doc = _format_doc_labels()
+    text = (SHARED / "format" / "gov-disclosure-format.md").read_text(encoding="utf-8")
+    spec = specs.load()
+    labels: set[str] = set()
+    for table in spec.tables():
+        for block in table.blocks:
+            labels |= {n.label for n in _walk(block.rows) if block.label_columns}
+            labels |= {n.label for n in _walk(block.columns)}
+            labels |= {x for x in (block.caption, block.corner) if x}
+    missing = sorted(label for label in labels if label not in doc and label not in text)
+    assert missing == []
+
+
+def _walk(nodes):  # type: ignore[no-untyped-def]
+    for n in nodes:
+        yield n
+        yield from _walk(n.children)
+
+
+def test_typo_in_definition_fails_with_its_path() -> None:
+    text = (Path(specs.__file__).parent / "specs" / "gov_disclosure_2021.toml").read_text(encoding="utf-8")
+    broken = text.replace('key = "active"\nlabel', 'key = "active"\nlabell', 1)
+    with pytest.raises(DefinitionError) as err:
+        specs.parse(broken, "gov_disclosure_2021.toml")
+    assert "gov_disclosure_2021.toml" in err.value.message
+    assert "sections.0.parts.0.labell" in err.value.message
+
+
+def test_version_for_year() -> None:
+    assert specs.for_year(2024).form_version == "2021"
+    with pytest.raises(VersionError):
+        specs.for_year(2020)

@@ -1,0 +1,3 @@
+from xltool.cli import main
+
+main()

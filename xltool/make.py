@@ -1,0 +1,74 @@
+"""``xltool template``: choose the form, gather pre-filled values, write one or many templates."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from xltool import spec as specs
+from xltool import template
+from xltool.errors import UsageError
+from xltool.spec import FormSpec
+from xltool.submission import Value
+
+DEFAULT_NAME = "政府信息公开工作年度报告填报模板"
+
+
+def default_filename(year: int | None, unit: str | None) -> str:
+    stem = f"{unit or ''}{year or ''}{'年' if year else ''}{DEFAULT_NAME}"
+    return safe_filename(stem) + ".xlsx"
+
+
+def safe_filename(name: str) -> str:
+    """A file name valid on Windows: no reserved characters, no trailing dots or spaces."""
+    return re.sub(r'[\\/:*?"<>|\r\n\t]', "_", name).strip(" .") or "单位"
+
+
+def templates(
+    output: Path | None,
+    *,
+    year: int | None = None,
+    unit: str | None = None,
+    previous: Path | None = None,
+    roster: Path | None = None,
+    force: bool = False,
+) -> list[Path]:
+    """Write the template(s) and return their paths."""
+    spec = _spec_for(year)
+    values: dict[str, Value] = {}
+    locked: set[str] = set()
+    if year is not None:
+        values["unit.report_year"] = year
+    if unit:
+        values["unit.unit_name"] = unit.strip()
+    if previous is not None:
+        from xltool.previous import carry_over
+
+        carried = carry_over(spec, previous, year)
+        values.update(carried)
+        locked.update(carried)
+    if roster is not None:
+        from xltool.roster import personalised
+
+        return personalised(spec, roster, output, values, locked, force=force)
+    path = output if output is not None else Path(default_filename(year, unit))
+    if path.is_dir():
+        path = path / default_filename(year, unit)
+    if path.suffix.lower() != ".xlsx":
+        raise UsageError(f"输出文件必须以 .xlsx 结尾：{path}")
+    if path.exists() and not force:
+        raise UsageError(f"{path} 已存在。为免覆盖已填写的内容，请换一个文件名，或加 --force 覆盖。")
+    template.write(path, spec, values, locked=locked)
+    return [path]
+
+
+def _spec_for(year: int | None) -> FormSpec:
+    spec = specs.load()
+    if year is not None and not spec.accepts_year(year):
+        if year < 1990 or year > 2100:
+            raise UsageError(f"报告年度 {year} 不是有效的年份，请填写四位年份，如 2024。")
+        raise UsageError(
+            f"报告年度 {year} 不适用本表式：{spec.basis}表式适用于 {spec.min_year} 年及以后的年度报告；"
+            f"{year} 年度报告应使用 2019 年表式（国办公开办函〔2019〕60号），xltool 暂不支持。"
+        )
+    return spec

@@ -1,0 +1,268 @@
+"""The form definition: data files under ``specs/`` loaded into frozen, strict models.
+
+Everything else in xltool derives from a :class:`FormSpec`; a typo in a definition file fails here,
+at load time, with its path.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from xltool.errors import DefinitionError, VersionError
+
+ValueType = Literal["count", "signed_count", "wan_yuan", "yuan", "text", "year", "choice"]
+NUMERIC_TYPES: frozenset[str] = frozenset({"count", "signed_count", "wan_yuan", "yuan"})
+Severity = Literal["error", "warning", "info"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Field(_Strict):
+    """One labelled value outside the tables (unit information, section-六 figures)."""
+
+    key: str
+    label: str
+    type: ValueType = "text"
+    required: Literal["error", "warning", "no"] = "no"
+    prompt: str = ""
+    choices: tuple[str, ...] = ()
+
+
+class Node(_Strict):
+    """A row or column header of a table; leaves carry values, groups only a label."""
+
+    key: str | None = None
+    label: str
+    type: ValueType = "count"
+    derived: Literal["sum"] | None = None
+    children: tuple[Node, ...] = ()
+
+    @model_validator(mode="after")
+    def _leaf_has_key(self) -> Node:
+        if not self.children and not self.key:
+            raise ValueError(f"leaf {self.label!r} needs a key")
+        if self.children and self.derived:
+            raise ValueError(f"group {self.label!r} cannot be derived")
+        return self
+
+
+class Block(_Strict):
+    """One rectangular grid: header rows from ``columns``, label columns from ``rows``."""
+
+    key: str
+    caption: str | None = None
+    corner: str = ""
+    label_columns: int = 1
+    columns: tuple[Node, ...]
+    rows: tuple[Node, ...]
+
+
+class Table(_Strict):
+    key: str
+    landscape: bool = False
+    blocks: tuple[Block, ...]
+
+
+class Part(_Strict):
+    """A sub-topic of a narrative section: a text area, optionally preceded by figures."""
+
+    key: str
+    label: str
+    fields: tuple[Field, ...] = ()
+
+
+class Section(_Strict):
+    key: str
+    heading: str
+    kind: Literal["narrative", "table"]
+    prompt: str = ""
+    parts: tuple[Part, ...] = ()
+    table: Table | None = None
+
+    @model_validator(mode="after")
+    def _kind_matches(self) -> Section:
+        if (self.kind == "table") != (self.table is not None):
+            raise ValueError(f"section {self.key}: kind {self.kind} and table do not agree")
+        return self
+
+
+class Rule(_Strict):
+    id: str
+    kind: Literal["equal_sums", "total_of", "cell", "required", "year", "narrative", "plausibility", "previous_year"]
+    severity: Severity
+    title: str
+    message: str
+    table: str | None = None
+    left: tuple[str, ...] = ()
+    right: tuple[str, ...] = ()
+    axis: Literal["rows", "columns"] | None = None
+
+
+class UnitInfo(_Strict):
+    sheet: str
+    title: str
+    fields: tuple[Field, ...]
+
+
+class FormSpec(_Strict):
+    form_version: str
+    template_id: str
+    title: str
+    basis: str
+    min_year: int
+    max_year: int | None = None
+    fee_implausible_wan: dict[str, Decimal]
+    unit: UnitInfo
+    sections: tuple[Section, ...]
+    rules: tuple[Rule, ...]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FormSpec:
+        ids = [r.id for r in self.rules]
+        if len(ids) != len(set(ids)):
+            raise ValueError("duplicate rule ids")
+        tables = {t.key: t for t in self.tables()}
+        for rule in self.rules:
+            if rule.table is not None and rule.table not in tables:
+                raise ValueError(f"rule {rule.id}: unknown table {rule.table}")
+        keys = [c.key for c in self.cells()]
+        if len(keys) != len(set(keys)):
+            raise ValueError("duplicate cell keys")
+        return self
+
+    # -- derived views -------------------------------------------------------------------
+    def tables(self) -> list[Table]:
+        return [s.table for s in self.sections if s.table is not None]
+
+    def table(self, key: str) -> Table:
+        return next(t for t in self.tables() if t.key == key)
+
+    def section_of(self, table_key: str) -> Section:
+        return next(s for s in self.sections if s.table is not None and s.table.key == table_key)
+
+    def rule(self, rule_id: str) -> Rule:
+        return next(r for r in self.rules if r.id == rule_id)
+
+    def rules_of(self, kind: str) -> list[Rule]:
+        return [r for r in self.rules if r.kind == kind]
+
+    def cells(self) -> Iterator[TableCell]:
+        """Every value cell of every table, in reading order."""
+        for table in self.tables():
+            for block in table.blocks:
+                yield from block_cells(table.key, block)
+
+    def inputs(self) -> list[TableCell]:
+        return [c for c in self.cells() if not c.derived]
+
+    def fields(self) -> Iterator[tuple[Section, Part, Field]]:
+        for section in self.sections:
+            for part in section.parts:
+                for field in part.fields:
+                    yield section, part, field
+
+    def accepts_year(self, year: int) -> bool:
+        return year >= self.min_year and (self.max_year is None or year <= self.max_year)
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A leaf of a header tree with its full key and the labels of its ancestors."""
+
+    key: str
+    node: Node
+    path: tuple[Node, ...]  # ancestors, outermost first, not including the leaf
+    siblings: tuple[str, ...]  # full keys of the non-derived leaves summed by a derived leaf
+
+    @property
+    def label(self) -> str:
+        return self.node.label
+
+
+@dataclass(frozen=True)
+class TableCell:
+    """A value cell of a table: the crossing of a row leaf and a column leaf."""
+
+    table: str
+    block: str
+    row: Leaf
+    col: Leaf
+
+    @property
+    def key(self) -> str:
+        return f"{self.table}.{self.row.key}.{self.col.key}"
+
+    @property
+    def type(self) -> ValueType:
+        return self.col.node.type if self.col.node.type != "count" else self.row.node.type
+
+    @property
+    def derived(self) -> bool:
+        return bool(self.row.node.derived or self.col.node.derived)
+
+
+def leaves(nodes: tuple[Node, ...], prefix: str = "", path: tuple[Node, ...] = ()) -> list[Leaf]:
+    """Flatten a header tree; a leaf's key joins the keys of its keyed ancestors with '_'."""
+    out: list[Leaf] = []
+    for node in nodes:
+        key = f"{prefix}_{node.key}" if prefix and node.key else (node.key or prefix)
+        if node.children:
+            out.extend(leaves(node.children, key, (*path, node)))
+        else:
+            summed = _summed_keys(nodes, prefix) if node.derived else ()
+            out.append(Leaf(key, node, path, summed))
+    return out
+
+
+def _summed_keys(siblings: tuple[Node, ...], prefix: str) -> tuple[str, ...]:
+    return tuple(
+        leaf.key for leaf in leaves(tuple(n for n in siblings if not n.derived), prefix) if not leaf.node.derived
+    )
+
+
+def block_cells(table_key: str, block: Block) -> Iterator[TableCell]:
+    for row in leaves(block.rows):
+        for col in leaves(block.columns):
+            yield TableCell(table_key, block.key, row, col)
+
+
+SPEC_FILES = {"2021": "gov_disclosure_2021.toml"}
+
+
+@cache
+def load(version: str = "2021") -> FormSpec:
+    """Load the definition of one form version."""
+    try:
+        name = SPEC_FILES[version]
+    except KeyError:
+        raise VersionError(version) from None
+    text = resources.files("xltool.specs").joinpath(name).read_text(encoding="utf-8")
+    return parse(text, name)
+
+
+def parse(text: str, origin: str = "<string>") -> FormSpec:
+    try:
+        return FormSpec.model_validate(tomllib.loads(text))
+    except tomllib.TOMLDecodeError as exc:
+        raise DefinitionError(f"{origin}: {exc}") from None
+    except ValidationError as exc:
+        raise DefinitionError(f"{origin}: {exc}") from None
+
+
+def for_year(year: int) -> FormSpec:
+    """The form version that applies to a report year."""
+    for version in SPEC_FILES:
+        spec = load(version)
+        if spec.accepts_year(year):
+            return spec
+    raise VersionError(str(year))

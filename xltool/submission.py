@@ -1,0 +1,124 @@
+"""The typed content of one workbook, and the arithmetic every other module shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from xltool.layout import FAIL, PASS, Check
+from xltool.spec import NUMERIC_TYPES, FormSpec, TableCell
+
+Number = int | Decimal
+Value = Number | str | None
+
+PROPERTY_PREFIX = "xltool."
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in a submission."""
+
+    rule: str
+    severity: str
+    message: str
+    sheet: str | None = None
+    cell: str | None = None
+    value: Any = None
+    expected: Any = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "sheet": self.sheet,
+            "cell": self.cell,
+            "message": self.message,
+            "value": _jsonable(self.value),
+            "expected": _jsonable(self.expected),
+        }
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        return int(v) if v == v.to_integral_value() and "." not in str(v) else str(v)
+    return v
+
+
+@dataclass
+class Submission:
+    """One filled workbook: every keyed value (inputs, unit fields, narratives) by key.
+
+    ``values`` holds ints and Decimals for numbers, str for text, None where a cell is blank or
+    could not be read (a finding says why). ``reported`` holds the totals as the file showed them
+    (a constant that replaced a formula, or a cached value) where known.
+    """
+
+    spec: FormSpec
+    source: str
+    values: dict[str, Value]
+    reported: dict[str, Number] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    properties: dict[str, str] = field(default_factory=dict)
+
+    def number(self, key: str) -> Number:
+        """An input or a recomputed total; unreadable inputs count as 0 (they have a finding)."""
+        return computed(self.spec, self.values)[key] if key.startswith("t") else _num(self.values.get(key))
+
+    def text(self, key: str) -> str:
+        v = self.values.get(key)
+        return "" if v is None else str(v)
+
+    @property
+    def unit_name(self) -> str:
+        return self.text("unit.unit_name")
+
+    @property
+    def year(self) -> int | None:
+        v = self.values.get("unit.report_year")
+        return v if isinstance(v, int) else None
+
+
+def _num(v: Value) -> Number:
+    return v if isinstance(v, int | Decimal) else 0
+
+
+def computed(spec: FormSpec, values: dict[str, Value]) -> dict[str, Number]:
+    """Every table cell's value: inputs as given (0 when missing), totals recomputed from inputs."""
+    cells: dict[str, TableCell] = {c.key: c for c in spec.cells()}
+    out: dict[str, Number] = {}
+
+    def get(key: str) -> Number:
+        if key in out:
+            return out[key]
+        cell = cells[key]
+        if cell.col.node.derived:
+            parts = [f"{cell.table}.{cell.row.key}.{k}" for k in cell.col.siblings]
+        elif cell.row.node.derived:
+            parts = [f"{cell.table}.{k}.{cell.col.key}" for k in cell.row.siblings]
+        else:
+            out[key] = _num(values.get(key))
+            return out[key]
+        out[key] = sum((get(p) for p in parts), start=0)
+        return out[key]
+
+    for key in cells:
+        get(key)
+    return out
+
+
+def check_result(check: Check, numbers: dict[str, Number], values: dict[str, Value]) -> str:
+    """What a live check formula shows for these values."""
+    if check.kind == "numbers":
+        ok = all(isinstance(values.get(k), int | Decimal) for k in check.left)
+    else:
+        ok = sum(numbers[k] for k in check.left) == sum(numbers[k] for k in check.right)
+    return PASS if ok else FAIL
+
+
+def blank_values(spec: FormSpec) -> dict[str, Value]:
+    """The values of a fresh template: numeric inputs 0, everything else empty."""
+    values: dict[str, Value] = {c.key: 0 for c in spec.inputs()}
+    for section, _part, f in spec.fields():
+        values[f"{section.key}.{f.key}"] = 0 if f.type in NUMERIC_TYPES else None
+    return values

@@ -1,0 +1,319 @@
+"""Write a workbook (blank template, pre-filled template or merged summary) with xlsxwriter.
+
+The only module that imports xlsxwriter. Where things go comes from :mod:`xltool.layout`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from xltool import __version__
+from xltool.errors import OutputError, UsageError
+from xltool.layout import FAIL, PASS, Cell, Layout, Sheet, for_spec
+from xltool.spec import FormSpec
+from xltool.submission import PROPERTY_PREFIX, Value, blank_values, check_result, computed
+
+INPUT_FILL = "#FFF2CC"
+LOCKED_INPUT_FILL = "#DDEBF7"
+TOTAL_FILL = "#E7E6E6"
+FONT = "宋体"
+FIXED_TIME = dt.datetime(2021, 9, 26)  # the form's date: keeps output byte-identical
+
+
+@dataclass(frozen=True)
+class ExtraSheet:
+    """A plain table sheet appended after the form (merge: 单位明细, 汇总说明, 各单位文字)."""
+
+    name: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    widths: tuple[float, ...] = ()
+
+
+def write(
+    path: Path,
+    spec: FormSpec,
+    values: dict[str, Value] | None = None,
+    *,
+    locked: Iterable[str] = (),
+    properties: dict[str, str] | None = None,
+    extra_sheets: Sequence[ExtraSheet] = (),
+) -> None:
+    """Write the form's workbook to ``path`` atomically (temporary file, then rename).
+
+    ``values`` override the blank template's values by key; ``locked`` input keys are written
+    locked (pre-filled from last year or a roster).
+    """
+    layout = for_spec(spec)
+    merged = blank_values(spec)
+    merged.update(values or {})
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        what = "不是文件夹" if directory.exists() else "不存在"
+        raise UsageError(f"无法写入 {path}：输出文件夹 {directory} {what}。")
+    try:
+        fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=directory, prefix=".xltool-")
+    except OSError as exc:
+        raise OutputError(f"无法写入输出目录 {directory}：{exc.strerror}") from None
+    os.close(fd)
+    try:
+        _write(Path(tmp), layout, merged, frozenset(locked), properties or {}, extra_sheets)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise OutputError(f"无法写入 {path}：{exc.strerror}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def template_properties(spec: FormSpec, values: dict[str, Value]) -> dict[str, str]:
+    year = values.get("unit.report_year")
+    return {
+        "template_id": spec.template_id,
+        "form_version": spec.form_version,
+        "version": __version__,
+        "report_year": "" if year is None else str(year),
+        "unit": str(values.get("unit.unit_name") or ""),
+    }
+
+
+def _write(
+    path: Path,
+    layout: Layout,
+    values: dict[str, Value],
+    locked: frozenset[str],
+    extra: dict[str, str],
+    extra_sheets: Sequence[ExtraSheet],
+) -> None:
+    spec = layout.spec
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
+    wb.set_properties({"title": spec.title, "author": "xltool", "created": FIXED_TIME, "comments": spec.basis})
+    props = template_properties(spec, values) | extra
+    for name, value in props.items():
+        _ok(wb.set_custom_property(PROPERTY_PREFIX + name, value, "text"))
+    fmt = _Formats(wb)
+    numbers = computed(spec, values)
+    for sheet in layout.sheets:
+        ws = wb.add_worksheet(sheet.name)
+        _sheet(ws, sheet, layout, values, numbers, locked, fmt)
+    for extra_sheet in extra_sheets:
+        _extra(wb.add_worksheet(extra_sheet.name), extra_sheet, fmt)
+    wb.worksheets()[1].activate()
+    wb.close()
+
+
+def _ok(code: int | None) -> None:
+    if code not in (None, 0):
+        raise RuntimeError(f"xlsxwriter rejected an option (code {code})")
+
+
+class _Formats:
+    def __init__(self, wb: xlsxwriter.Workbook) -> None:
+        self.wb = wb
+        self.cache: dict[tuple[tuple[str, Any], ...], Format] = {}
+
+    def get(self, **props: Any) -> Format:
+        key = tuple(sorted(props.items()))
+        if key not in self.cache:
+            base = {"font_name": FONT, "font_size": 11, "valign": "vcenter", "text_wrap": True}
+            self.cache[key] = self.wb.add_format(base | props)
+        return self.cache[key]
+
+    def for_cell(self, sheet: Sheet, cell: Cell, locked: bool) -> Format:
+        boxed = sheet.kind in ("table", "unit", "checks") or (
+            sheet.kind == "narrative" and cell.role != "title" and cell.role != "note"
+        )
+        border = {"border": 1} if boxed else {}
+        if cell.role == "title":
+            return self.get(bold=True, font_size=16, align="center", font_name="黑体")
+        if cell.role == "note":
+            return self.get(font_size=10, font_color="#595959", align="left")
+        if cell.role == "legend":
+            fill = {"input": INPUT_FILL, "total": TOTAL_FILL}.get(cell.style, "#FFFFFF")
+            return self.get(bg_color=fill, border=1)
+        if cell.role == "caption":
+            return self.get(bold=True, align="left", **border)
+        if cell.role in ("header", "corner"):
+            return self.get(
+                bold=cell.role == "header", align="center", font_size=10 if cell.role == "corner" else 11, **border
+            )
+        if cell.role == "label":
+            return self.get(align="left", font_size=10 if sheet.kind == "table" else 11, **border)
+        if cell.role == "total":
+            return self.get(bg_color=TOTAL_FILL, bold=True, align="center", num_format="0", border=1)
+        if cell.role == "check":
+            return self.get(align="center", bold=True, border=1)
+        # inputs
+        fill = LOCKED_INPUT_FILL if locked else INPUT_FILL
+        if cell.vtype == "text" and cell.merged:
+            return self.get(bg_color=fill, locked=locked, align="left", valign="top", border=1)
+        number_format = {"count": "0", "signed_count": "0", "year": "0"}.get(cell.vtype or "", "General")
+        align = "center" if sheet.kind == "table" else "left"
+        return self.get(bg_color=fill, locked=locked, align=align, num_format=number_format, border=1)
+
+
+def _sheet(
+    ws: Worksheet,
+    sheet: Sheet,
+    layout: Layout,
+    values: dict[str, Value],
+    numbers: dict[str, Any],
+    locked: frozenset[str],
+    fmt: _Formats,
+) -> None:
+    for col, width in enumerate(sheet.widths):
+        ws.set_column(col, col, width)
+    for row, height in sheet.heights:
+        ws.set_row(row, height)
+    checks = {f"check.{i}": c for i, c in enumerate(layout.checks)}
+    for cell in sheet.cells:
+        is_locked = cell.key in locked
+        f = fmt.for_cell(sheet, cell, is_locked)
+        if cell.role == "total":
+            assert cell.key is not None
+            _put(ws, cell, f, formula=cell.text, cached=_plain(numbers[cell.key]))
+        elif cell.role == "check":
+            assert cell.key is not None
+            result = check_result(checks[cell.key], numbers, values)
+            _put(ws, cell, f, formula=cell.text, cached=result)
+        elif cell.role == "input":
+            assert cell.key is not None
+            _put(ws, cell, f, value=values.get(cell.key))
+            if not is_locked:
+                _validate(ws, cell, layout.spec)
+        else:
+            _put(ws, cell, f, value=cell.text)
+    if sheet.kind == "checks":
+        rows = [c.row for c in sheet.cells if c.role == "check"]
+        if rows:
+            for text, color, font in ((FAIL, "#FFC7CE", "#9C0006"), (PASS, "#C6EFCE", "#006100")):
+                _ok(
+                    ws.conditional_format(
+                        min(rows),
+                        2,
+                        max(rows),
+                        2,
+                        {
+                            "type": "cell",
+                            "criteria": "==",
+                            "value": f'"{text}"',
+                            "format": fmt.wb.add_format({"bg_color": color, "font_color": font}),
+                        },
+                    )
+                )
+    ws.protect(
+        "", {"format_rows": True, "format_columns": True, "select_locked_cells": True, "select_unlocked_cells": True}
+    )
+    ws.set_paper(9)
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    ws.center_horizontally()
+    if sheet.landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.fit_to_pages(1, 0)
+    if sheet.repeat_rows:
+        ws.repeat_rows(*sheet.repeat_rows)
+    ws.set_footer("&C第 &P 页，共 &N 页")
+
+
+def _plain(v: Any) -> Any:
+    return float(v) if isinstance(v, Decimal) else v
+
+
+def _put(
+    ws: Worksheet, cell: Cell, f: Format, *, value: Any = None, formula: str | None = None, cached: Any = None
+) -> None:
+    if formula is not None:
+        if cell.merged:
+            _ok(ws.merge_range(cell.row, cell.col, cell.last_row, cell.last_col, "", f))
+        _ok(ws.write_formula(cell.row, cell.col, formula, f, cached))
+        return
+    value = _plain(value)
+    if cell.merged:
+        _ok(ws.merge_range(cell.row, cell.col, cell.last_row, cell.last_col, "", f))
+    if value is None or value == "":
+        _ok(ws.write_blank(cell.row, cell.col, None, f))
+    elif isinstance(value, int | float):
+        _ok(ws.write_number(cell.row, cell.col, value, f))
+    else:
+        _ok(ws.write_string(cell.row, cell.col, str(value), f))
+
+
+def _validate(ws: Worksheet, cell: Cell, spec: FormSpec) -> None:
+    title = "填写提示"
+    rule: dict[str, Any]
+    if cell.vtype == "count":
+        rule = {
+            "validate": "integer",
+            "criteria": ">=",
+            "value": 0,
+            "error_message": "这里只能填 0 或正整数（件数），不能填文字、小数或负数。无数据请填 0。",
+        }
+    elif cell.vtype == "signed_count":
+        rule = {
+            "validate": "integer",
+            "criteria": "between",
+            "minimum": -(10**9),
+            "maximum": 10**9,
+            "error_message": "这里只能填整数。",
+        }
+    elif cell.vtype in ("wan_yuan", "yuan"):
+        unit = "万元" if cell.vtype == "wan_yuan" else "元"
+        rule = {
+            "validate": "decimal",
+            "criteria": ">=",
+            "value": 0,
+            "error_message": f"这里只能填 0 或正数（单位：{unit}），不要带单位或文字。",
+        }
+    elif cell.vtype == "year":
+        top = spec.max_year or 2099
+        rule = {
+            "validate": "integer",
+            "criteria": "between",
+            "minimum": spec.min_year,
+            "maximum": top,
+            "error_message": f"报告年度为四位数字，本表式适用于 {spec.min_year} 年及以后。",
+        }
+    elif cell.vtype == "choice":
+        rule = {"validate": "list", "source": list(cell.choices), "error_message": "请从下拉列表中选择。"}
+    else:
+        rule = {"validate": "any"}
+    if rule["validate"] != "any":
+        rule |= {"error_title": "输入有误", "error_type": "stop", "ignore_blank": True}
+    if cell.prompt:
+        rule |= {"input_title": title, "input_message": cell.prompt}
+    if rule["validate"] == "any" and not cell.prompt:
+        return
+    last_row = cell.last_row if cell.last_row is not None else cell.row
+    last_col = cell.last_col if cell.last_col is not None else cell.col
+    _ok(ws.data_validation(cell.row, cell.col, last_row, last_col, rule))
+
+
+def _extra(ws: Worksheet, sheet: ExtraSheet, fmt: _Formats) -> None:
+    head = fmt.get(bold=True, align="center", border=1, bg_color=TOTAL_FILL)
+    body = fmt.get(border=1, align="left")
+    for col, width in enumerate(sheet.widths):
+        ws.set_column(col, col, width)
+    for col, text in enumerate(sheet.header):
+        ws.write_string(0, col, text, head)
+    for r, row in enumerate(sheet.rows, start=1):
+        for c, value in enumerate(row):
+            _put(ws, Cell(r, c, "label"), body, value=value)
+    ws.freeze_panes(1, 0)
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0, 0)
