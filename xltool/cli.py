@@ -40,28 +40,68 @@ def _guard(fn: Callable[[], T]) -> T:
 
 @app.command()
 def template(
-    output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="输出文件或目录（配合 --roster 时为目录）")
-    ] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="输出文件或文件夹")] = None,
     year: Annotated[int | None, typer.Option("--year", help="报告年度，如 2024")] = None,
     unit: Annotated[str | None, typer.Option("--unit", help="单位名称")] = None,
     previous: Annotated[
         Path | None, typer.Option("--previous", help="上年度已填报的工作簿：预填并锁定“上年结转”")
-    ] = None,
-    roster: Annotated[
-        Path | None, typer.Option("--roster", help="单位名单（CSV 或 xlsx，含“单位名称”列）：每个单位生成一份模板")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="输出文件已存在时覆盖")] = False,
 ) -> None:
     """生成带锁定保护的填报模板（.xlsx）。"""
     from xltool import make
 
-    written = _guard(
-        lambda: make.templates(output, year=year, unit=unit, previous=previous, roster=roster, force=force)
-    )
+    written = _guard(lambda: make.templates(output, year=year, unit=unit, previous=previous, force=force))
     for path in written:
         typer.echo(str(path))
     typer.echo(f"已生成 {len(written)} 份模板。", err=True)
+
+
+@app.command()
+def check(
+    inputs: Annotated[list[str], typer.Argument(help="工作簿、文件夹或通配符（如 报表/*.xlsx）", show_default=False)],
+    json_out: Annotated[bool, typer.Option("--json", help="以 JSON 输出结果")] = False,
+    previous: Annotated[
+        Path | None, typer.Option("--previous", help="上年度的工作簿：核对上年结转等跨年度关系")
+    ] = None,
+    annotate: Annotated[
+        Path | None, typer.Option("--annotate", help="另存一份标注了问题单元格的副本（只能检查一个文件时使用）")
+    ] = None,
+) -> None:
+    """校验填好的工作簿，指出每个有问题的单元格。退出码：0 无错误，1 有错误，2 无法运行。"""
+    from xltool import check as checking
+    from xltool.inputs import expand
+
+    def run() -> list[checking.FileResult]:
+        paths = expand(inputs)
+        if annotate is not None:
+            _annotate_target(paths, annotate)
+        return checking.check(paths, previous)
+
+    results = _guard(run)
+    if json_out:
+        typer.echo(checking.as_json(results))
+    else:
+        typer.echo(checking.as_text(results))
+    if annotate is not None and results and not results[0].unreadable:
+        from xltool.reader import annotate as write_annotated
+
+        _guard(lambda: write_annotated(Path(results[0].file), results[0].findings, annotate))
+        typer.echo(f"已另存标注副本：{annotate}", err=True)
+    raise typer.Exit(checking.exit_code(results))
+
+
+def _annotate_target(paths: list[Path], target: Path) -> None:
+    from xltool.errors import UsageError
+
+    if len(paths) != 1:
+        raise UsageError("--annotate 只能在检查一个工作簿时使用。")
+    if target.suffix.lower() != ".xlsx":
+        raise UsageError(f"标注副本必须以 .xlsx 结尾：{target}")
+    if target.exists() and target.resolve() == paths[0].resolve():
+        raise UsageError("标注副本不能覆盖被检查的工作簿，请另取一个文件名。")
+    if not target.parent.is_dir():
+        raise UsageError(f"无法写入 {target}：输出文件夹不存在。")
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from xltool.spec import Block, FormSpec, Leaf, Node, Section, ValueType, block_cells, leaves
+from xltool.spec import Block, FormSpec, Leaf, Node, Section, TableCell, ValueType, block_cells, leaves
 
 Role = Literal["title", "note", "caption", "header", "corner", "label", "input", "total", "check", "legend"]
 LABEL_ROLES: frozenset[str] = frozenset({"title", "caption", "header", "corner", "label"})
@@ -37,6 +37,7 @@ class Cell:
     prompt: str = ""
     choices: tuple[str, ...] = ()
     style: Literal["", "input", "total"] = ""  # legend cells: which fill they show
+    what: str = ""  # keyed cells: what the value is, for messages (行 / 列 labels, field label)
 
     @property
     def merged(self) -> bool:
@@ -242,7 +243,7 @@ def _instructions(spec: FormSpec) -> Sheet:
     ]
     seen: set[str] = set()
     for rule in spec.rules:
-        if rule.title not in seen and rule.kind not in {"previous_year"}:
+        if rule.title not in seen and not rule.cross_year and rule.kind != "file":
             seen.add(rule.title)
             lines.append(("note", f"{rule.id}　{rule.title}（{_SEVERITY[rule.severity]}）"))
     for row, (role, text) in enumerate(lines):
@@ -261,7 +262,7 @@ def _unit(spec: FormSpec) -> Sheet:
     g.add(Cell(1, 0, "note", INPUT_NOTE, last_row=1, last_col=1))
     for i, f in enumerate(spec.unit.fields, start=2):
         g.add(Cell(i, 0, "label", f.label))
-        g.add(Cell(i, 1, "input", key=f"unit.{f.key}", vtype=f.type, prompt=f.prompt, choices=f.choices))
+        g.add(Cell(i, 1, "input", key=f"unit.{f.key}", vtype=f.type, prompt=f.prompt, choices=f.choices, what=f.label))
     return Sheet(spec.unit.sheet, "unit", tuple(g.cells), tuple(g.widths), tuple(g.heights.items()))
 
 
@@ -275,11 +276,13 @@ def _narrative(section: Section) -> Sheet:
         row += 1
         for f in part.fields:
             g.add(Cell(row, 0, "label", f.label))
-            g.add(Cell(row, 1, "input", key=f"{section.key}.{f.key}", vtype=f.type, prompt=f.prompt or _prompt(f.type)))
+            prompt = f.prompt or _prompt(f.type)
+            g.add(Cell(row, 1, "input", key=f"{section.key}.{f.key}", vtype=f.type, prompt=prompt, what=f.label))
             row += 1
         key = f"{section.key}.{part.key}"
         prompt = "在此填写" + part.label.lstrip("（一二三四五六七八九十）") + "的情况；可直接粘贴文字，Alt+Enter 换行。"
-        g.add(Cell(row, 0, "input", key=key, vtype="text", last_row=row, last_col=1, prompt=prompt))
+        what = f"{section.heading}／{part.label}"
+        g.add(Cell(row, 0, "input", key=key, vtype="text", last_row=row, last_col=1, prompt=prompt, what=what))
         g.heights[row] = TEXT_HEIGHT
         row += 1
     return Sheet(section.heading, "narrative", tuple(g.cells), tuple(g.widths), tuple(g.heights.items()))
@@ -357,6 +360,7 @@ def _block(g: _Grid, table_key: str, block: Block, row: int, width: int) -> int:
                 last_row=r if last else None,
                 last_col=last,
                 prompt=_prompt(cell.type),
+                what=cell_title(cell, block.label_columns),
             )
         )
     return top + len(row_leaves)
@@ -418,15 +422,15 @@ def _checks(spec: FormSpec) -> Iterator[Check]:
                     rule.id,
                     f"{col_title(col)}：{rule.title}",
                     "equal",
-                    tuple(f"{table.key}.{r}.{col.key}" for r in rule.left),
-                    tuple(f"{table.key}.{r}.{col.key}" for r in rule.right),
+                    tuple(f"{table.key}.{r}.{col.key}" for r in rule.params["left"]),
+                    tuple(f"{table.key}.{r}.{col.key}" for r in rule.params["right"]),
                 )
     for rule in spec.rules_of("total_of"):
         assert rule.table is not None
         table = spec.table(rule.table)
         for block in table.blocks:
             rows, cols = leaves(block.rows), leaves(block.columns)
-            if rule.axis == "columns":
+            if rule.params["axis"] == "columns":
                 for total in (c for c in cols if c.node.derived):
                     for r in rows:
                         if r.node.derived:
@@ -464,6 +468,11 @@ def col_title(col: Leaf) -> str:
 
 def row_title(row: Leaf) -> str:
     return row.label
+
+
+def cell_title(cell: TableCell, label_columns: int) -> str:
+    """A table cell's name for messages: 行标签／列标签 (only the column where rows have no label)."""
+    return f"{row_title(cell.row)}／{col_title(cell.col)}" if label_columns else col_title(cell.col)
 
 
 def _check_sheet(layout: Layout, checks: tuple[Check, ...]) -> Sheet:

@@ -30,7 +30,6 @@ def templates(
     year: int | None = None,
     unit: str | None = None,
     previous: Path | None = None,
-    roster: Path | None = None,
     force: bool = False,
 ) -> list[Path]:
     """Write the template(s) and return their paths."""
@@ -44,13 +43,11 @@ def templates(
     if previous is not None:
         from xltool.previous import carry_over
 
-        carried = carry_over(spec, previous, year)
-        values.update(carried)
-        locked.update(carried)
-    if roster is not None:
-        from xltool.roster import personalised
-
-        return personalised(spec, roster, output, values, locked, force=force)
+        carried, carried_locked = carry_over(spec, previous, year)
+        values = carried | values
+        locked |= carried_locked
+        year = int(str(values["unit.report_year"]))
+        unit = str(values.get("unit.unit_name") or "") or None
     path = output if output is not None else Path(default_filename(year, unit))
     if path.is_dir():
         path = path / default_filename(year, unit)

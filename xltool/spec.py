@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from importlib import resources
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
@@ -98,14 +98,33 @@ class Section(_Strict):
 
 class Rule(_Strict):
     id: str
-    kind: Literal["equal_sums", "total_of", "cell", "required", "year", "narrative", "plausibility", "previous_year"]
+    """A rule of the form. ``kind`` names its implementation in rules.py; ``params`` are its arguments."""
+
+    id: str
+    kind: Literal[
+        "equal_sums",
+        "total_of",
+        "file",
+        "cell",
+        "required",
+        "year",
+        "narrative",
+        "zero_for_unit_types",
+        "fee_magnitude",
+        "narrative_mentions",
+        "carry_over",
+        "running_total",
+        "same_as_last",
+    ]
     severity: Severity
     title: str
     message: str
     table: str | None = None
-    left: tuple[str, ...] = ()
-    right: tuple[str, ...] = ()
-    axis: Literal["rows", "columns"] | None = None
+    params: dict[str, Any] = {}
+
+    @property
+    def cross_year(self) -> bool:
+        return self.kind in ("carry_over", "running_total", "same_as_last")
 
 
 class UnitInfo(_Strict):

@@ -91,20 +91,36 @@ def computed(spec: FormSpec, values: dict[str, Value]) -> dict[str, Number]:
     def get(key: str) -> Number:
         if key in out:
             return out[key]
-        cell = cells[key]
-        if cell.col.node.derived:
-            parts = [f"{cell.table}.{cell.row.key}.{k}" for k in cell.col.siblings]
-        elif cell.row.node.derived:
-            parts = [f"{cell.table}.{k}.{cell.col.key}" for k in cell.row.siblings]
-        else:
-            out[key] = _num(values.get(key))
-            return out[key]
-        out[key] = sum((get(p) for p in parts), start=0)
+        parts = parts_of(cells[key])
+        out[key] = sum((get(p) for p in parts), start=0) if parts else _num(values.get(key))
         return out[key]
 
     for key in cells:
         get(key)
     return out
+
+
+def parts_of(cell: TableCell) -> list[str]:
+    """The keys a derived cell sums (empty for an input)."""
+    if cell.col.node.derived:
+        return [f"{cell.table}.{cell.row.key}.{k}" for k in cell.col.siblings]
+    if cell.row.node.derived:
+        return [f"{cell.table}.{k}.{cell.col.key}" for k in cell.row.siblings]
+    return []
+
+
+def unknown(spec: FormSpec, values: dict[str, Value]) -> set[str]:
+    """Table keys whose value is not known: unreadable inputs and every total that includes one."""
+    cells: dict[str, TableCell] = {c.key: c for c in spec.cells()}
+    out: dict[str, bool] = {}
+
+    def get(key: str) -> bool:
+        if key not in out:
+            parts = parts_of(cells[key])
+            out[key] = any(get(p) for p in parts) if parts else not isinstance(values.get(key), int | Decimal)
+        return out[key]
+
+    return {key for key in cells if get(key)}
 
 
 def check_result(check: Check, numbers: dict[str, Number], values: dict[str, Value]) -> str:

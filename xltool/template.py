@@ -6,8 +6,6 @@ The only module that imports xlsxwriter. Where things go comes from :mod:`xltool
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,7 +17,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from xltool import __version__
-from xltool.errors import OutputError, UsageError
+from xltool.atomic import atomic_path
 from xltool.layout import FAIL, PASS, Cell, Layout, Sheet, for_spec
 from xltool.spec import FormSpec
 from xltool.submission import PROPERTY_PREFIX, Value, blank_values, check_result, computed
@@ -58,24 +56,8 @@ def write(
     layout = for_spec(spec)
     merged = blank_values(spec)
     merged.update(values or {})
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        what = "不是文件夹" if directory.exists() else "不存在"
-        raise UsageError(f"无法写入 {path}：输出文件夹 {directory} {what}。")
-    try:
-        fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=directory, prefix=".xltool-")
-    except OSError as exc:
-        raise OutputError(f"无法写入输出目录 {directory}：{exc.strerror}") from None
-    os.close(fd)
-    try:
-        _write(Path(tmp), layout, merged, frozenset(locked), properties or {}, extra_sheets)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise OutputError(f"无法写入 {path}：{exc.strerror}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(Path(path)) as tmp:
+        _write(tmp, layout, merged, frozenset(locked), properties or {}, extra_sheets)
 
 
 def template_properties(spec: FormSpec, values: dict[str, Value]) -> dict[str, str]:

@@ -1,0 +1,95 @@
+"""The bundled samples: committed files match the generator, and `check --json` matches golden files."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from xltool.cli import app
+from xltool.reader import read
+
+from . import sample_data
+from .conftest import ROOT, UPDATE_GOLDEN
+
+runner = CliRunner()
+SAMPLES = sorted((ROOT / "samples").rglob("*.xlsx"))
+EXIT = {"车排子镇2023年报.xlsx": 0, "沭阳县发展和改革局2023年报.xlsx": 0}
+
+
+def test_there_are_valid_and_invalid_samples() -> None:
+    names = {p.name for p in SAMPLES}
+    assert set(EXIT) <= names
+    assert len([p for p in SAMPLES if p.parent.name == "invalid"]) == len(sample_data.INVALID)
+
+
+def test_committed_samples_match_the_generator(tmp_path: Path) -> None:
+    fresh = {p.relative_to(tmp_path): read(p).values for p in sample_data.build(tmp_path)}
+    committed = {p.relative_to(ROOT / "samples"): read(p).values for p in SAMPLES}
+    assert fresh == committed
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
+def test_sample_json_is_golden(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    rel = path.relative_to(ROOT)
+    result = runner.invoke(app, ["check", str(rel), "--json"])
+    assert result.exit_code == EXIT.get(path.name, 1)
+    golden = path.with_suffix(".expected.json")
+    if UPDATE_GOLDEN:
+        golden.write_text(result.stdout, encoding="utf-8")
+    assert result.stdout == golden.read_text(encoding="utf-8")
+    assert json.loads(result.stdout)["files"][0]["file"] == str(rel)
+
+
+def test_seed_figures_match_the_published_report(shared_reports: Path) -> None:
+    """The 沭阳 sample carries the figures of the published 2023 report (table 三, column 总计)."""
+    lines = (shared_reports / "025_shuyang_fgj_2023_full.txt").read_text(encoding="utf-8").splitlines()
+    sub = read(ROOT / "samples" / "沭阳县发展和改革局2023年报.xlsx")
+    from xltool.submission import computed
+
+    numbers = computed(sub.spec, sub.values)
+    checked = 0
+    for label, key in [
+        ("一、本年新收政府信息公开申请数量", "new"),
+        ("（一）予以公开", "disclosed"),
+        ("（七）总计", "total"),
+    ]:
+        i = lines.index(label)
+        cells = [int(x) if x.strip() else 0 for x in lines[i + 1 : i + 8]]
+        assert cells[0] == numbers[f"t3.{key}.natural"] and cells[6] == numbers[f"t3.{key}.total"]
+        checked += 1
+    i = lines.index("规范性文件")
+    assert [int(x) for x in lines[i + 1 : i + 4]] == [
+        numbers[f"t2.normative.{c}"] for c in ("issued", "repealed", "in_force")
+    ]
+    assert checked == 3
+
+
+def test_seed_chepaizi_is_all_zero(shared_reports: Path) -> None:
+    text = (shared_reports / "chepaizi-2023.txt").read_text(encoding="utf-8")
+    table = text[text.index("二、主动公开政府信息情况") : text.index("五、存在的主要问题")]
+    assert set(re.findall(r"^\t(\d+)$", table, re.M)) == {"0"}
+    sub = read(ROOT / "samples" / "车排子镇2023年报.xlsx")
+    assert all(sub.number(c.key) == 0 for c in sub.spec.inputs())
+
+
+def test_installed_entry_point_checks_the_sample() -> None:
+    exe = Path(sys.executable).with_name("xltool")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "xltool"]
+    sample = "samples/车排子镇2023年报.xlsx"
+    proc = subprocess.run(
+        [*cmd, "check", sample],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=os.environ | {"PYTHONIOENCODING": "utf-8"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"✓ {sample}（车排子镇人民政府）：通过\n"

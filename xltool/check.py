@@ -1,0 +1,144 @@
+"""``xltool check``: read workbooks, validate them together, apply the form's rules."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from xltool import rules, schemas
+from xltool import spec as specs
+from xltool.errors import InputFileError, UsageError
+from xltool.layout import SEVERITY_LABEL, for_spec
+from xltool.reader import read
+from xltool.submission import Finding, Submission
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+@dataclass
+class FileResult:
+    """The outcome for one input file: its submission (None if unreadable) and its findings."""
+
+    file: str
+    submission: Submission | None
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def unreadable(self) -> bool:
+        return self.submission is None
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity == "error" for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.severity == "warning" for f in self.findings)
+
+    @property
+    def ok(self) -> bool:
+        return self.errors == 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "ok": self.ok,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "findings": [f.to_json() for f in self.findings],
+        }
+
+
+def unreadable(path: Path, exc: InputFileError) -> FileResult:
+    rule = specs.load().rule("X-FILE")
+    return FileResult(str(path), None, [Finding(rule.id, rule.severity, rule.message.format(reason=exc.reason))])
+
+
+def read_all(paths: list[Path]) -> list[FileResult]:
+    results = []
+    for path in paths:
+        try:
+            results.append(FileResult(str(path), read(path)))
+        except InputFileError as exc:
+            results.append(unreadable(path, exc))
+    return results
+
+
+def evaluate(results: list[FileResult], previous: Submission | None = None) -> list[FileResult]:
+    """Add schema and rule findings to every readable result (schemas validate the batch at once)."""
+    readable = [r for r in results if r.submission is not None]
+    value_findings = schemas.validate([r.submission for r in readable if r.submission is not None])
+    for result, extra in zip(readable, value_findings, strict=True):
+        assert result.submission is not None
+        found = [*result.submission.findings, *extra, *rules.apply(result.submission, previous)]
+        result.findings = _ordered(result.submission, found)
+    return results
+
+
+def _ordered(sub: Submission, found: list[Finding]) -> list[Finding]:
+    """Errors first, then in the order of the workbook (sheet, row, column)."""
+    sheets = {s.name: i for i, s in enumerate(for_spec(sub.spec).sheets)}
+    return sorted(
+        found,
+        key=lambda f: (SEVERITY_ORDER[f.severity], sheets.get(f.sheet or "", len(sheets)), _rowcol(f.cell), f.rule),
+    )
+
+
+def _rowcol(address: str | None) -> tuple[int, int]:
+    if not address:
+        return (0, 0)
+    letters = address.rstrip("0123456789")
+    col = 0
+    for ch in letters:
+        col = col * 26 + ord(ch) - 64
+    return (int(address[len(letters) :]), col)
+
+
+def check(paths: list[Path], previous: Path | None = None) -> list[FileResult]:
+    """Check every file; with ``previous``, also the cross-year rules (one file only)."""
+    if previous is not None and len(paths) != 1:
+        raise UsageError("--previous 只能和一个工作簿一起使用。")
+    last = read(previous) if previous is not None else None
+    results = read_all(paths)
+    if last is not None and results[0].submission is not None:
+        _same_family(results[0].submission, last)
+    return evaluate(results, last)
+
+
+def _same_family(sub: Submission, last: Submission) -> None:
+    if sub.year is not None and last.year is not None and last.year != sub.year - 1:
+        raise UsageError(
+            f"--previous 指定的工作簿报告年度为 {last.year}，而被检查的工作簿为 {sub.year}，不是上一年度。"
+        )
+
+
+def exit_code(results: list[FileResult]) -> int:
+    if any(r.unreadable for r in results):
+        return 2
+    return 1 if any(r.errors for r in results) else 0
+
+
+def as_json(results: list[FileResult]) -> str:
+    return json.dumps({"files": [r.to_json() for r in results]}, ensure_ascii=False, indent=2)
+
+
+def as_text(results: list[FileResult]) -> str:
+    lines: list[str] = []
+    for r in results:
+        unit = f"（{r.submission.unit_name}）" if r.submission is not None and r.submission.unit_name else ""
+        if r.unreadable:
+            verdict = "无法读取"
+        elif r.errors:
+            verdict = f"有 {r.errors} 个错误" + (f"、{r.warnings} 个提醒" if r.warnings else "")
+        else:
+            verdict = "通过" + (f"（{r.warnings} 个提醒）" if r.warnings else "")
+        lines.append(f"{'✗' if not r.ok else '✓'} {r.file}{unit}：{verdict}")
+        for f in r.findings:
+            where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else (f.sheet or "-")
+            lines.append(f"  {SEVERITY_LABEL[f.severity]} {f.rule} {where} {f.message}")
+    if len(results) > 1:
+        bad = sum(not r.ok for r in results)
+        lines.append(f"共 {len(results)} 个文件：{len(results) - bad} 个通过，{bad} 个有错误或无法读取。")
+    return "\n".join(lines)

@@ -1,0 +1,208 @@
+"""The form's rules: each *kind* is implemented once here and parameterised by the definition.
+
+A rule function takes the submission (and, for cross-year kinds, last year's) and yields findings.
+Totals are always recomputed from the inputs (:func:`computed`); the reported totals of a
+submission are only those a person typed over a formula.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+from xltool.layout import Layout, col_title, for_spec, row_title
+from xltool.spec import FormSpec, Rule, leaves
+from xltool.submission import Finding, Number, Submission, computed, unknown
+
+RuleFn = Callable[["_Ctx", Rule], Iterator[Finding]]
+
+
+class _Ctx:
+    def __init__(self, sub: Submission, previous: Submission | None = None) -> None:
+        self.sub = sub
+        self.spec: FormSpec = sub.spec
+        self.layout: Layout = for_spec(sub.spec)
+        self.numbers = computed(sub.spec, sub.values)
+        self.unknown = unknown(sub.spec, sub.values)  # unreadable: their cells have findings already
+        self.previous = previous
+        self.prev_numbers = computed(previous.spec, previous.values) if previous else {}
+
+    def finding(self, rule: Rule, key: str | None, value: Any = None, expected: Any = None, **kw: Any) -> Finding:
+        sheet = cell = None
+        if key is not None:
+            s, c = self.layout.locate(key)
+            sheet, cell = s.name, c.address
+        message = rule.message.format(value=_show(value), expected=_show(expected), **kw)
+        return Finding(rule.id, rule.severity, message, sheet, cell, value, expected)
+
+
+def _show(v: Any) -> Any:
+    return format(v, "f") if isinstance(v, Decimal) else v
+
+
+def _block_leaves(spec: FormSpec, table: str) -> Iterator[tuple[Any, list[Any], list[Any]]]:
+    for block in spec.table(table).blocks:
+        yield block, leaves(block.rows), leaves(block.columns)
+
+
+def equal_sums(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
+    """Per column: sum of the ``left`` rows = sum of the ``right`` rows (表三 一+二 = 三（七）+四)."""
+    t = rule.table
+    for _block, _rows, cols in _block_leaves(ctx.spec, t or ""):
+        for col in cols:
+            if any(f"{t}.{r}.{col.key}" in ctx.unknown for r in (*rule.params["left"], *rule.params["right"])):
+                continue
+            left = sum(ctx.numbers[f"{t}.{r}.{col.key}"] for r in rule.params["left"])
+            right = sum(ctx.numbers[f"{t}.{r}.{col.key}"] for r in rule.params["right"])
+            if left != right:
+                anchor = f"{t}.{rule.params['right'][-1]}.{col.key}"
+                yield ctx.finding(
+                    rule, anchor, left, right, column=col_title(col), left=left, right=right, diff=abs(left - right)
+                )
+
+
+def total_of(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
+    """A total that was typed over its formula must still equal the sum of its parts."""
+    t = rule.table
+    for _block, rows, cols in _block_leaves(ctx.spec, t or ""):
+        for row in rows:
+            for col in cols:
+                summed_along = "columns" if col.node.derived else "rows" if row.node.derived else None
+                key = f"{t}.{row.key}.{col.key}"
+                if summed_along != rule.params["axis"] or key not in ctx.sub.reported or key in ctx.unknown:
+                    continue
+                value, expected = ctx.sub.reported[key], ctx.numbers[key]
+                if value != expected:
+                    group = "·".join(n.label for n in col.path if n.key) or col_title(col)
+                    names = {"row": row_title(row), "column": col_title(col), "group": group}
+                    yield ctx.finding(rule, key, value, expected, **names)
+
+
+def required(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
+    flagged = {(f.sheet, f.cell) for f in ctx.sub.findings}  # unreadable: already reported by the reader
+    for field in ctx.spec.unit.fields:
+        key = f"unit.{field.key}"
+        sheet, cell = ctx.layout.locate(key)
+        if (sheet.name, cell.address) in flagged:
+            continue
+        if field.required == rule.severity and ctx.sub.values.get(key) in (None, ""):
+            yield ctx.finding(rule, key, field=field.label)
+
+
+def year(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
+    y = ctx.sub.values.get("unit.report_year")
+    if isinstance(y, int) and not ctx.spec.accepts_year(y):
+        yield ctx.finding(rule, "unit.report_year", y, basis=ctx.spec.basis, min_year=ctx.spec.min_year)
+
+
+def narrative(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
+    """error rule: a whole narrative section empty; warning rule: one text part of it empty."""
+    for section in ctx.spec.sections:
+        if section.kind != "narrative":
+            continue
+        texts = {p.key: ctx.sub.text(f"{section.key}.{p.key}").strip() for p in section.parts}
+        if not any(texts.values()):
+            if rule.severity == "error":
+                yield ctx.finding(rule, f"{section.key}.{section.parts[0].key}", section=section.heading)
+            continue
+        if rule.severity != "error":
+            for part in section.parts:
+                if not texts[part.key] and not part.fields:
+                    yield ctx.finding(rule, f"{section.key}.{part.key}", section=section.heading, part=part.label)
+
+
+def zero_for_unit_types(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
+    unit_type = ctx.sub.text("unit.unit_type")
+    if unit_type not in rule.params["unit_types"]:
+        return
+    for _block, rows, cols in _block_leaves(ctx.spec, rule.table or ""):
+        for row in (r for r in rows if r.key in rule.params["rows"]):
+            for col in cols:
+                key = f"{rule.table}.{row.key}.{col.key}"
+                if ctx.numbers[key] > 0:
+                    yield ctx.finding(rule, key, ctx.numbers[key], 0, unit_type=unit_type)
+
+
+def fee_magnitude(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
+    limits = ctx.spec.fee_implausible_wan
+    limit = limits.get(ctx.sub.text("unit.unit_type"), limits["*"])
+    for cell in ctx.spec.inputs():
+        if cell.type == "wan_yuan" and ctx.numbers[cell.key] >= limit:
+            yield ctx.finding(rule, cell.key, ctx.numbers[cell.key], limit)
+
+
+def narrative_mentions(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
+    """Every table figure is 0 while a narrative says applications were received."""
+    if any(ctx.numbers[c.key] for c in ctx.spec.cells() if c.table == rule.table):
+        return
+    pattern = re.compile(rule.params["pattern"])
+    for section in ctx.spec.sections:
+        for part in section.parts:
+            key = f"{section.key}.{part.key}"
+            match = pattern.search(ctx.sub.text(key))
+            if match:
+                yield ctx.finding(rule, key, match.group(0), 0, quote=match.group(0))
+                return
+
+
+def carry_over(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
+    """This year's ``this`` row = last year's ``last`` row, per column."""
+    t = rule.table
+    for _block, _rows, cols in _block_leaves(ctx.spec, t or ""):
+        for col in cols:
+            key = f"{t}.{rule.params['this']}.{col.key}"
+            expected = ctx.prev_numbers[f"{t}.{rule.params['last']}.{col.key}"]
+            if ctx.numbers[key] != expected and key not in ctx.unknown:
+                yield ctx.finding(rule, key, ctx.numbers[key], expected, column=col_title(col))
+
+
+def running_total(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
+    """stock(N) = stock(N-1) + plus(N) - minus(N), for each row that has the three columns."""
+    t, p = rule.table, rule.params
+    for _block, rows, cols in _block_leaves(ctx.spec, t or ""):
+        if not {p["stock"], p["plus"], p["minus"]} <= {c.key for c in cols}:
+            continue
+        for row in rows:
+            stock, plus, minus = (f"{t}.{row.key}.{p[name]}" for name in ("stock", "plus", "minus"))
+            if {stock, plus, minus} & ctx.unknown:
+                continue
+            last: Number = ctx.prev_numbers[stock]
+            expected = last + ctx.numbers[plus] - ctx.numbers[minus]
+            if ctx.numbers[stock] != expected:
+                yield ctx.finding(rule, stock, ctx.numbers[stock], expected, row=row_title(row), previous=last)
+
+
+def same_as_last(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
+    keys = [c.key for c in ctx.spec.inputs()]
+    now = [ctx.numbers[k] for k in keys]
+    if any(now) and now == [ctx.prev_numbers[k] for k in keys]:
+        yield ctx.finding(rule, None)
+
+
+KINDS: dict[str, RuleFn] = {
+    "equal_sums": equal_sums,
+    "total_of": total_of,
+    "required": required,
+    "year": year,
+    "narrative": narrative,
+    "zero_for_unit_types": zero_for_unit_types,
+    "fee_magnitude": fee_magnitude,
+    "narrative_mentions": narrative_mentions,
+    "carry_over": carry_over,
+    "running_total": running_total,
+    "same_as_last": same_as_last,
+}
+
+
+def apply(sub: Submission, previous: Submission | None = None) -> list[Finding]:
+    """Findings of every submission-level rule (cell-level findings come from reader and schemas)."""
+    ctx = _Ctx(sub, previous)
+    out: list[Finding] = []
+    for rule in sub.spec.rules:
+        fn = KINDS.get(rule.kind)
+        if fn is None or (rule.cross_year and previous is None):
+            continue
+        out.extend(fn(ctx, rule))
+    return out
