@@ -91,6 +91,22 @@ def check(
     raise typer.Exit(checking.exit_code(results))
 
 
+@app.command()
+def render(
+    workbook: Annotated[Path, typer.Argument(help="填好的工作簿（.xlsx）", show_default=False)],
+    output: Annotated[Path, typer.Option("-o", "--output", help="输出文档：.docx、.html 或 .md", show_default=False)],
+    force: Annotated[bool, typer.Option("--force", help="工作簿有错误也照样生成，并覆盖已存在的输出文件")] = False,
+) -> None:
+    """把工作簿生成可发布的年度报告文档（.docx / .html / .md）。"""
+    from xltool import publish
+
+    result = _guard(lambda: publish.publish(workbook, output, force=force))
+    if result.refused is not None:
+        typer.echo(result.refused, err=True)
+        raise typer.Exit(1)
+    typer.echo(str(result.path))
+
+
 def _annotate_target(paths: list[Path], target: Path) -> None:
     from xltool.errors import UsageError
 

@@ -238,7 +238,7 @@ def render(submission: Submission, out: Path) -> Path:
     The file is written atomically: a temporary file in the same folder, then renamed.
     """
     out = Path(out)
-    writer = _writer(out)
+    writer = writer_for(out)
     if Path(submission.source).resolve() == out.resolve():
         raise OutputError(f"输出文件 {out} 就是输入的工作簿，不能覆盖。请另选输出文件名。")
     doc = document(submission)
@@ -247,7 +247,7 @@ def render(submission: Submission, out: Path) -> Path:
     return out
 
 
-def _writer(out: Path) -> Callable[[Document, Path], None]:
+def writer_for(out: Path) -> Callable[[Document, Path], None]:
     suffix = out.suffix.lower()
     if suffix == ".docx":
         from xltool import render_docx

@@ -74,6 +74,12 @@ class Submission:
         return self.text("unit.unit_name")
 
     @property
+    def summary_units(self) -> int:
+        """How many units a merged summary covers (0 for one unit's own workbook)."""
+        n = self.properties.get("summary_units", "")
+        return int(n) if n.isdigit() else 0
+
+    @property
     def year(self) -> int | None:
         v = self.values.get("unit.report_year")
         return v if isinstance(v, int) else None

@@ -1,0 +1,37 @@
+"""``xltool render``: check a workbook, then write its document (refused while it has errors)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from xltool import check as checking
+from xltool.errors import InputFileError, OutputError, UsageError
+from xltool.render import render, writer_for
+
+SHOWN = 5  # findings listed when rendering is refused
+
+
+@dataclass(frozen=True)
+class Published:
+    path: Path | None
+    refused: str | None = None  # why nothing was written (errors in the workbook)
+
+
+def publish(workbook: Path, out: Path, *, force: bool = False) -> Published:
+    writer_for(out)  # an unknown format is refused before any work
+    if out.exists() and workbook.exists() and out.resolve() == workbook.resolve():
+        raise OutputError(f"输出文件 {out} 就是输入的工作簿，不能覆盖。请另选输出文件名。")
+    if out.exists() and not force:
+        raise UsageError(f"{out} 已存在。请换一个文件名，或加 --force 覆盖。")
+    result = checking.evaluate(checking.read_all([workbook]))[0]
+    if result.submission is None:
+        raise InputFileError(str(workbook), result.findings[0].message)
+    if result.errors and not force:
+        lines = [f"{workbook} 有 {result.errors} 个错误，未生成文档。请先改正（xltool check 可查看全部），或加 --force 强制生成："]
+        errors = [f for f in result.findings if f.severity == "error"]
+        lines += [f"  {f.rule} {f.sheet or ''}!{f.cell or ''} {f.message}" for f in errors[:SHOWN]]
+        if len(errors) > SHOWN:
+            lines.append(f"  ……另有 {len(errors) - SHOWN} 个错误")
+        return Published(None, "\n".join(lines))
+    return Published(render(result.submission, out))
