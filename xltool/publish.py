@@ -28,7 +28,9 @@ def publish(workbook: Path, out: Path, *, force: bool = False) -> Published:
     if result.submission is None:
         raise InputFileError(str(workbook), result.findings[0].message)
     if result.errors and not force:
-        lines = [f"{workbook} 有 {result.errors} 个错误，未生成文档。请先改正（xltool check 可查看全部），或加 --force 强制生成："]
+        lines = [
+            f"{workbook} 有 {result.errors} 个错误，未生成文档。请先改正（xltool check 可查看全部），或加 --force 强制生成："
+        ]
         errors = [f for f in result.findings if f.severity == "error"]
         lines += [f"  {f.rule} {f.sheet or ''}!{f.cell or ''} {f.message}" for f in errors[:SHOWN]]
         if len(errors) > SHOWN:

@@ -84,9 +84,16 @@ def validate(subs: list[Submission]) -> list[list[Finding]]:
                     i = members[member]
                     row_key = "fields" if name == "fields" else row
                     found[i].append(_finding(spec, keys[(row_key, col)], check, value))
-    for findings in found:
-        findings.sort(key=lambda f: (f.sheet or "", _order(f.cell), f.rule))
-    return found
+    return [_one_per_cell(findings) for findings in found]
+
+
+def _one_per_cell(findings: list[Finding]) -> list[Finding]:
+    """A cell that fails several checks (-1.5: negative and fractional) gets the first one only."""
+    order = {name: i for i, name in enumerate(("C-NEGATIVE", "C-FRACTION", "C-DECIMALS"))}
+    best: dict[tuple[str | None, str | None], Finding] = {}
+    for f in sorted(findings, key=lambda f: order[f.rule]):
+        best.setdefault((f.sheet, f.cell), f)
+    return sorted(best.values(), key=lambda f: (f.sheet or "", _order(f.cell), f.rule))
 
 
 def _frame(keys: dict[tuple[str, str], str], subs: list[Submission]) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
