@@ -11,6 +11,7 @@ import datetime as dt
 import re
 import unicodedata
 import zipfile
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -43,19 +44,15 @@ def read(path: Path) -> Submission:
     """Read one workbook. Raises InputFileError when it cannot be read as one of ours."""
     path = Path(path)
     preflight(path)
-    formulas = _open(path, data_only=False)
+    wb = _open(path, data_only=False)
     try:
-        props = _properties(formulas)
-        spec = _identify(path, formulas, props)
+        props = _properties(wb)
+        spec = _identify(path, wb, props)
         layout = for_spec(spec)
-        grids = _grids(path, formulas, layout)
+        grids = _grids(path, wb, layout)
+        cached = _cached_totals(path, wb, layout)
     finally:
-        formulas.close()
-    cached_wb = _open(path, data_only=True)
-    try:
-        cached = {name: _grid(cached_wb[name]) for name in grids}
-    finally:
-        cached_wb.close()
+        wb.close()
     return _Reader(spec, layout, str(path), grids, cached, props).run()
 
 
@@ -119,6 +116,40 @@ def _grids(path: Path, wb: Any, layout: Layout) -> dict[str, Grid]:
     return grids
 
 
+_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_REF = re.compile(rb'\br="([A-Z]+[0-9]+)"')
+_CACHED = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+
+
+def _cached_totals(path: Path, wb: Any, layout: Layout) -> dict[str, dict[str, Any]]:
+    """The cached values of the total cells, as the last program that calculated them stored them.
+
+    openpyxl shows a formula cell either as its formula or as its cached value, one pass each;
+    the totals are a few cells of two sheets, so they are taken from the sheet XML directly
+    (``<c r="J6"><f>…</f><v>26</v></c>``) instead of reading the whole workbook twice.
+    """
+    wanted: dict[str, set[str]] = {}
+    for sheet, cell in layout.keyed("total"):
+        wanted.setdefault(sheet.name, set()).add(cell.address)
+    out: dict[str, dict[str, Any]] = {}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for name, addresses in wanted.items():
+                xml = zf.read(wb[name]._worksheet_path)
+                found: dict[str, Any] = {}
+                for attrs, body in _CELL.findall(xml):
+                    ref = _REF.search(attrs)
+                    if ref is None or ref.group(1).decode() not in addresses or not body or b"<f" not in body:
+                        continue
+                    value = _CACHED.search(body)
+                    if value is not None and b't="' not in attrs.replace(b't="n"', b""):
+                        found[ref.group(1).decode()] = value.group(1).decode()
+                out[name] = found
+    except (KeyError, AttributeError, zipfile.BadZipFile, OSError):
+        raise InputFileError(str(path), CORRUPT) from None
+    return out
+
+
 def _grid(ws: Any) -> Grid:
     try:
         return list(ws.iter_rows(values_only=True))
@@ -139,7 +170,7 @@ class _Reader:
         layout: Layout,
         source: str,
         grids: dict[str, Grid],
-        cached: dict[str, Grid],
+        cached: dict[str, dict[str, Any]],
         props: dict[str, str],
     ) -> None:
         self.spec, self.layout, self.grids, self.cached = spec, layout, grids, cached
@@ -203,7 +234,7 @@ class _Reader:
         assert cell.key is not None
         found = _at(self.grids[sheet.name], cell)
         if isinstance(found, str) and found.startswith("="):
-            cached = _as_number(_at(self.cached[sheet.name], cell))
+            cached = _as_number(self.cached.get(sheet.name, {}).get(cell.address))
             if normalise(found).upper().lstrip("=") != normalise(cell.text).upper().lstrip("="):
                 self.finding("F-FORMULA", sheet, cell, found, cell.text)
             elif cached is not None and cached != numbers[cell.key]:
@@ -238,6 +269,26 @@ def _as_number(raw: Any) -> Number | None:
                 return None
             return int(d) if d == d.to_integral_value() else d
     return None
+
+
+def sheet_rows(path: Path, names: Sequence[str] | None = None) -> dict[str, list[tuple[Any, ...]]]:
+    """Plain rows of some sheets (the first sheet when ``names`` is None); numbers as int or Decimal.
+
+    For tables that are not the form itself: a roster of units, or the sheets a merge appends to a
+    summary. Sheets not in the workbook are left out. Raises InputFileError when it cannot be opened.
+    """
+    path = Path(path)
+    preflight(path)
+    wb = _open(path, data_only=True)
+    try:
+        wanted = wb.sheetnames[:1] if names is None else [n for n in names if n in wb.sheetnames]
+        return {name: [tuple(_plain(v) for v in row) for row in _grid(wb[name])] for name in wanted}
+    finally:
+        wb.close()
+
+
+def _plain(raw: Any) -> Any:
+    return _as_number(raw) if isinstance(raw, float) else raw
 
 
 ANNOTATION_SHEET = "核查结果"
