@@ -34,47 +34,24 @@ def fill(src: Path, dst: Path, values: dict[str, Any], raw: dict[tuple[str, str]
     return dst
 
 
-def libreoffice_resave(soffice: str, src: Path, outdir: Path) -> Path:
-    """Open src in LibreOffice headless, recalculate, and save it as xlsx into outdir."""
+def _soffice(soffice: str, src: Path, outdir: Path, target: str, *extra: str) -> None:
     outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as profile:
         subprocess.run(
-            [
-                soffice,
-                f"-env:UserInstallation=file://{profile}",
-                "--headless",
-                "--calc",
-                "--convert-to",
-                "xlsx:Calc MS Excel 2007 XML",
-                "--outdir",
-                str(outdir),
-                str(src),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=180,
-        )
+            [soffice, f"-env:UserInstallation=file://{profile}", "--headless", *extra,
+             "--convert-to", target, "--outdir", str(outdir), str(src)],
+            check=True, capture_output=True, timeout=180,
+        )  # fmt: skip
+
+
+def libreoffice_resave(soffice: str, src: Path, outdir: Path) -> Path:
+    """Open src in LibreOffice headless, recalculate, and save it as xlsx into outdir."""
+    _soffice(soffice, src, outdir, "xlsx:Calc MS Excel 2007 XML", "--calc")
     out = outdir / (src.stem + ".xlsx")
     assert out.exists(), f"LibreOffice did not write {out}"
     return out
 
 
 def libreoffice_pdf(soffice: str, src: Path, outdir: Path) -> Path:
-    outdir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as profile:
-        subprocess.run(
-            [
-                soffice,
-                f"-env:UserInstallation=file://{profile}",
-                "--headless",
-                "--convert-to",
-                "pdf",
-                "--outdir",
-                str(outdir),
-                str(src),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=180,
-        )
+    _soffice(soffice, src, outdir, "pdf")
     return outdir / (src.stem + ".pdf")
