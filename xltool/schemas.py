@@ -24,7 +24,11 @@ CHECK_ORDER = ("C-NEGATIVE", "C-FRACTION", "C-DECIMALS")  # a cell gets the firs
 
 
 def _decimals(x: Any) -> int:
-    return -x.as_tuple().exponent if isinstance(x, Decimal) else 0
+    """Decimal places of a value (NaN / infinity count as too many)."""
+    if not isinstance(x, Decimal):
+        return 0
+    exponent = x.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) else 99
 
 
 def _checks(vtype: ValueType) -> list[pa.Check]:

@@ -97,7 +97,6 @@ class Section(_Strict):
 
 
 class Rule(_Strict):
-    id: str
     """A rule of the form. ``kind`` names its implementation in rules.py; ``params`` are its arguments."""
 
     id: str
