@@ -7,7 +7,8 @@ stderr and exit code 2, in one place: :func:`_guard`.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -46,12 +47,20 @@ def template(
     previous: Annotated[
         Path | None, typer.Option("--previous", help="上年度已填报的工作簿：预填并锁定“上年结转”")
     ] = None,
+    roster: Annotated[
+        Path | None,
+        typer.Option(
+            "--roster", help="单位名单（.csv 或 .xlsx，含“单位名称”列）：每个单位一份预填并锁定单位信息的模板"
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="输出文件已存在时覆盖")] = False,
 ) -> None:
     """生成带锁定保护的填报模板（.xlsx）。"""
     from xltool import make
 
-    written = _guard(lambda: make.templates(output, year=year, unit=unit, previous=previous, force=force))
+    written = _guard(
+        lambda: make.templates(output, year=year, unit=unit, previous=previous, roster=roster, force=force)
+    )
     for path in written:
         typer.echo(str(path))
     typer.echo(f"已生成 {len(written)} 份模板。", err=True)
@@ -105,6 +114,45 @@ def render(
         typer.echo(result.refused, err=True)
         raise typer.Exit(1)
     typer.echo(str(result.path))
+
+
+@app.command()
+def merge(
+    inputs: Annotated[list[str], typer.Argument(help="工作簿、文件夹或通配符（如 报表/*.xlsx）", show_default=False)],
+    output: Annotated[Path, typer.Option("-o", "--output", help="汇总工作簿（.xlsx）", show_default=False)],
+    unit: Annotated[str | None, typer.Option("--unit", help="汇总单位名称，如：某某县人民政府")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="并行进程数（默认为 CPU 核数）")] = None,
+    roster: Annotated[
+        Path | None, typer.Option("--roster", help="应报送单位名单（.csv 或 .xlsx，含“单位名称”列）")
+    ] = None,
+    include_invalid: Annotated[
+        bool, typer.Option("--include-invalid", help="有错误的工作簿也计入汇总（在单位明细中标注）")
+    ] = False,
+) -> None:
+    """把多个单位的工作簿汇总成一个同样格式、可再次汇总的工作簿。退出码：0 全部汇总，1 有文件未汇总或有错误，2 无法运行。"""
+    from xltool import merge as merging
+    from xltool.inputs import expand
+
+    def run() -> merging.Outcome:
+        paths = expand(inputs)
+        with _progress(len(paths), "读取和校验") as step:
+            return merging.merge(
+                paths, output, unit=unit, jobs=jobs, roster_path=roster, include_invalid=include_invalid, progress=step
+            )
+
+    outcome = _guard(run)
+    typer.echo(merging.as_text(outcome))
+    raise typer.Exit(outcome.exit_code)
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr when it is a terminal (nothing in pipes, logs and tests)."""
+    if not sys.stderr.isatty():
+        yield lambda _n: None
+        return
+    with typer.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        yield bar.update
 
 
 def _annotate_target(paths: list[Path], target: Path) -> None:

@@ -30,10 +30,13 @@ def templates(
     year: int | None = None,
     unit: str | None = None,
     previous: Path | None = None,
+    roster: Path | None = None,
     force: bool = False,
 ) -> list[Path]:
     """Write the template(s) and return their paths."""
     spec = _spec_for(year)
+    if roster is not None:
+        return _roster_templates(spec, output, roster, year=year, unit=unit, previous=previous, force=force)
     values: dict[str, Value] = {}
     locked: set[str] = set()
     if year is not None:
@@ -69,3 +72,40 @@ def _spec_for(year: int | None) -> FormSpec:
             f"{year} 年度报告应使用 2019 年表式（国办公开办函〔2019〕60号），xltool 暂不支持。"
         )
     return spec
+
+
+def _roster_templates(
+    spec: FormSpec,
+    output: Path | None,
+    roster: Path,
+    *,
+    year: int | None,
+    unit: str | None,
+    previous: Path | None,
+    force: bool,
+) -> list[Path]:
+    """One template per unit on the roster, its unit information pre-filled and locked."""
+    from xltool import roster as rosters
+
+    if unit or previous is not None:
+        raise UsageError("--roster 不能和 --unit 或 --previous 一起使用：名单中的每个单位各生成一份模板。")
+    if output is None or output.suffix.lower() == ".xlsx" or (output.exists() and not output.is_dir()):
+        raise UsageError("使用 --roster 时，请用 -o 指定一个输出文件夹（每个单位一份模板）。")
+    members = rosters.load(roster, spec).members
+    targets: dict[Path, rosters.Member] = {}
+    for member in members:
+        path = output / default_filename(year, member.name)
+        if path in targets:
+            raise UsageError(f"名单中“{targets[path].name}”和“{member.name}”的文件名相同（{path.name}），请修改名单。")
+        targets[path] = member
+    existing = [p for p in targets if p.exists()]
+    if existing and not force:
+        shown = "、".join(p.name for p in existing[:3]) + (f" 等 {len(existing)} 个" if len(existing) > 3 else "")
+        raise UsageError(f"{output} 中已有同名文件：{shown}。为免覆盖已填写的内容，请换一个文件夹，或加 --force 覆盖。")
+    if not output.parent.is_dir():
+        raise UsageError(f"无法写入 {output}：上级文件夹 {output.parent} 不存在。")
+    output.mkdir(exist_ok=True)
+    for path, member in targets.items():
+        values = member.values() | ({"unit.report_year": year} if year is not None else {})
+        template.write(path, spec, values, locked=values)
+    return list(targets)

@@ -18,7 +18,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from xltool import __version__
 from xltool.atomic import atomic_path
-from xltool.layout import FAIL, PASS, Cell, Layout, Sheet, for_spec
+from xltool.layout import FAIL, PASS, Cell, Layout, Sheet, for_spec, lines_needed
 from xltool.spec import FormSpec
 from xltool.submission import PROPERTY_PREFIX, Value, blank_values, check_result, computed
 
@@ -287,15 +287,28 @@ def _validate(ws: Worksheet, cell: Cell, spec: FormSpec) -> None:
 def _extra(ws: Worksheet, sheet: ExtraSheet, fmt: _Formats) -> None:
     head = fmt.get(bold=True, align="center", border=1, bg_color=TOTAL_FILL)
     body = fmt.get(border=1, align="left")
+    number = fmt.get(border=1, align="right")
     for col, width in enumerate(sheet.widths):
         ws.set_column(col, col, width)
     for col, text in enumerate(sheet.header):
         ws.write_string(0, col, text, head)
+    _fit_row(ws, 0, sheet.header, sheet.widths)
     for r, row in enumerate(sheet.rows, start=1):
         for c, value in enumerate(row):
-            _put(ws, Cell(r, c, "label"), body, value=value)
+            f = number if isinstance(value, int | Decimal) and not isinstance(value, bool) else body
+            _put(ws, Cell(r, c, "label"), f, value=value)
+        _fit_row(ws, r, row, sheet.widths)
     ws.freeze_panes(1, 0)
     ws.set_paper(9)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(0, 0)
+
+
+def _fit_row(ws: Worksheet, row: int, values: Sequence[Any], widths: Sequence[float]) -> None:
+    """Rows of wrapped text get the height they need: spreadsheet programs do not grow them on opening."""
+    lines = max(
+        (lines_needed(str(v), widths[c]) for c, v in enumerate(values) if isinstance(v, str) and c < len(widths)),
+        default=1,
+    )
+    _ok(ws.set_row(row, lines * 14.0 + 4))

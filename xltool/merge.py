@@ -1,0 +1,520 @@
+"""``xltool merge``: sum many units' workbooks into a summary that is itself a valid workbook.
+
+Every input is read and checked exactly as ``xltool check`` does it. Workers return only what the
+summary needs (a :class:`Part`: numbers to sum, key figures and narratives per unit, findings),
+never a Submission, so ten thousand inputs fit in memory. Sums are exact (ints and Decimal) and are
+taken in a fixed order (unit name, then file), so the summary depends neither on the input order nor
+on the number of processes. A summary lists its units in a 单位明细 sheet that a later merge reads
+back: merging summaries gives what merging all their units directly gives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import multiprocessing
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from xltool import __version__, check, template
+from xltool import roster as rosters
+from xltool import spec as specs
+from xltool.check import FileResult
+from xltool.errors import InputFileError, OutputError, UsageError, XltoolError
+from xltool.layout import SEVERITY_LABEL, text_width
+from xltool.reader import normalise, sheet_rows
+from xltool.spec import NUMERIC_TYPES, FormSpec, Leaf, Node, leaves
+from xltool.submission import Finding, Number, Submission, Value, computed
+
+NOTES_SHEET, DETAIL_SHEET, TEXTS_SHEET = "汇总说明", "单位明细", "各单位文字"
+FILE, STATUS, TOTAL = "文件", "状态", "合计"
+MERGED, REJECTED = "已汇总", "未汇总"
+NO_NAME = "（未填写单位名称）"
+TEXT_HEADER = ("部分", "方面", "内容")
+NESTED = "／"  # joins a summary's file name and the file of one of its units
+CHUNK_MIN, CHUNK_MAX = 25, 50  # files per task: one pandera call validates a whole chunk
+SHORT_NAMES = {
+    "new": "新收",
+    "carry_in": "上年结转",
+    "carry_out": "结转下年度",
+    "total": "办理总计",
+    "fees": "收费金额",
+}
+ENUMERATOR = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+\.)")
+
+Progress = Callable[[int], None]
+
+
+# ---------------------------------------------------------------- what the summary needs
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A key figure of 单位明细: the sum of some table cells (derived from the definition)."""
+
+    name: str
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    """One unit of 单位明细.
+
+    ``file`` is "" for an input's own unit and, for a unit that a summary lists, its file as that
+    summary names it; ``status`` is "" until the merge decides.
+    """
+
+    name: str
+    unit_type: str
+    file: str
+    status: str
+    figures: tuple[Number, ...] | None
+
+
+@dataclass(frozen=True)
+class Part:
+    """What one input contributes, as a worker returns it."""
+
+    file: str
+    unit: str
+    year: int | None
+    version: str | None
+    summary_units: int  # 0 for one unit's own workbook
+    numbers: tuple[Number, ...] | None  # numeric inputs in :func:`numeric_keys` order; None if unreadable
+    units: tuple[UnitRow, ...]  # the unit itself, or the units a summary lists
+    texts: tuple[tuple[str, ...], ...]  # rows of 各单位文字: unit, section, part, text
+    findings: tuple[Finding, ...]
+
+    @property
+    def readable(self) -> bool:
+        return self.numbers is not None
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity == "error" for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.severity == "warning" for f in self.findings)
+
+
+def numeric_keys(spec: FormSpec) -> list[str]:
+    """Every numeric input: table inputs, then numeric fields of the narrative sections."""
+    fields = [f"{s.key}.{f.key}" for s, _p, f in spec.fields() if f.type in NUMERIC_TYPES]
+    return [c.key for c in spec.inputs()] + fields
+
+
+def key_figures(spec: FormSpec) -> tuple[Figure, ...]:
+    """单位明细 columns: 表三 each outcome in its 总计 column, 表四 each group's 总计, 表二 one-column items."""
+    ranked: list[tuple[int, Figure]] = []
+    for table in spec.tables():
+        for block in table.blocks:
+            rows, cols = leaves(block.rows), leaves(block.columns)
+            totals = [c for c in cols if c.node.derived]
+            if block.label_columns and totals:
+                for anchor, members in _groups(rows):
+                    keys = tuple(f"{table.key}.{r.key}.{totals[-1].key}" for r in members)
+                    ranked.append((0, Figure(_name(anchor), keys)))
+            elif not block.label_columns:
+                for node in block.columns:
+                    keys = tuple(
+                        f"{table.key}.{r.key}.{c.key}" for r in rows for c in leaves((node,)) if c.node.derived
+                    )
+                    ranked.append((1, Figure(_short(node.label).removeprefix("行政") + "总计", keys)))
+            elif len(cols) == 1:
+                for r in rows:
+                    money = "（万元）" if cols[0].node.type == "wan_yuan" else ""
+                    ranked.append((2, Figure(_name(r.node) + money, (f"{table.key}.{r.key}.{cols[0].key}",))))
+    return tuple(f for _rank, f in sorted(ranked, key=lambda item: item[0]))
+
+
+def _groups(rows: list[Leaf]) -> list[tuple[Node, list[Leaf]]]:
+    """Row leaves grouped under their second-level header (（三）不予公开 gathers its eight reasons)."""
+    groups: dict[int, tuple[Node, list[Leaf]]] = {}
+    for leaf in rows:
+        chain = (*leaf.path, leaf.node)
+        anchor = chain[min(1, len(chain) - 1)]
+        groups.setdefault(id(anchor), (anchor, []))[1].append(leaf)
+    return list(groups.values())
+
+
+def _name(node: Node) -> str:
+    return SHORT_NAMES.get(node.key or "", _short(node.label))
+
+
+def _short(label: str) -> str:
+    return ENUMERATOR.sub("", label).split("（")[0]
+
+
+def figures_of(spec: FormSpec, numbers: dict[str, Number]) -> tuple[Number, ...]:
+    return tuple(sum((numbers[k] for k in f.keys), start=0) for f in key_figures(spec))
+
+
+def combine(rows: Iterable[Sequence[Number]], width: int) -> tuple[Number, ...]:
+    """Column sums, exact (ints and Decimal), in the order given."""
+    total: list[Number] = [0] * width
+    for row in rows:
+        for i, v in enumerate(row):
+            total[i] += v
+    return tuple(total)
+
+
+# ---------------------------------------------------------------- reading (runs in workers)
+
+
+def read_parts(files: list[str]) -> list[Part]:
+    """Read and check a chunk of inputs (one pandera call for the chunk); keep only what merge needs."""
+    return [_part(r) for r in check.evaluate(check.read_all([Path(f) for f in files]))]
+
+
+def _part(result: FileResult) -> Part:
+    sub = result.submission
+    if sub is None:
+        return Part(result.file, "", None, None, 0, None, (), (), tuple(result.findings))
+    spec = sub.spec
+    table = computed(spec, sub.values)
+    numbers = tuple(table[k] if k in table else _number(sub.values.get(k)) for k in numeric_keys(spec))
+    findings = list(result.findings)
+    if sub.summary_units:
+        units, texts = _listed(result.file, sub, figures_of(spec, table), findings)
+    else:
+        units = (UnitRow(sub.unit_name, sub.text("unit.unit_type"), "", "", figures_of(spec, table)),)
+        texts = _texts(sub)
+    return Part(
+        result.file,
+        sub.unit_name,
+        sub.year,
+        spec.form_version,
+        sub.summary_units,
+        numbers,
+        units,
+        texts,
+        tuple(findings),
+    )
+
+
+def _number(v: Value) -> Number:
+    return v if isinstance(v, int | Decimal) else 0
+
+
+def _texts(sub: Submission) -> tuple[tuple[str, ...], ...]:
+    name = sub.unit_name or NO_NAME
+    out = []
+    for section in sub.spec.sections:
+        for part in section.parts:
+            text = sub.text(f"{section.key}.{part.key}").strip()
+            if text:
+                out.append((name, section.heading, part.label, text))
+    return tuple(out)
+
+
+def _listed(
+    file: str, sub: Submission, total: tuple[Number, ...], findings: list[Finding]
+) -> tuple[tuple[UnitRow, ...], tuple[tuple[str, ...], ...]]:
+    """The units a summary lists in its 单位明细, checked against its own figures."""
+    spec = sub.spec
+    try:
+        sheets = sheet_rows(Path(file), [DETAIL_SHEET, TEXTS_SHEET])
+    except InputFileError:
+        sheets = {}
+    units = _detail_rows(spec, sheets.get(DETAIL_SHEET, []))
+    texts = tuple(tuple("" if v is None else str(v) for v in row[:4]) for row in sheets.get(TEXTS_SHEET, [])[1:])
+    problem = None
+    if units is None:
+        problem = f"汇总工作簿缺少“{DETAIL_SHEET}”工作表或其表头被改动，无法核对其中的单位。"
+    elif len(units) != sub.summary_units:
+        problem = (
+            f"汇总工作簿的“{DETAIL_SHEET}”列出 {len(units)} 个已汇总单位，而工作簿记录的是 {sub.summary_units} 个。"
+        )
+    elif combine((u.figures or () for u in units), len(total)) != total:
+        problem = f"汇总工作簿的“{DETAIL_SHEET}”各单位数字之和与汇总表的数字不一致，汇总表可能被改动过。"
+    if problem is None:
+        assert units is not None
+        return units, texts
+    rule = spec.rule("X-FILE")
+    findings.insert(0, Finding(rule.id, rule.severity, rule.message.format(reason=problem), DETAIL_SHEET))
+    return (UnitRow(sub.unit_name, "", "", "", total),), texts
+
+
+def _detail_rows(spec: FormSpec, rows: list[tuple[Any, ...]]) -> tuple[UnitRow, ...] | None:
+    if not rows:
+        return None
+    header = [normalise(v) for v in rows[0]]
+    wanted = [*detail_header(spec)[:4], *(f.name for f in key_figures(spec))]
+    if any(normalise(w) not in header for w in wanted):
+        return None
+    at = [header.index(normalise(w)) for w in wanted]
+    out = []
+    for row in rows[1:]:
+        cells = [row[i] if i < len(row) else None for i in at]
+        name, unit_type, inner, status = ("" if v is None else str(v) for v in cells[:4])
+        if status.startswith(MERGED):
+            figures = tuple(_number(v) for v in cells[4:])
+            out.append(UnitRow(name, unit_type, inner, status, figures))
+    return tuple(out)
+
+
+def detail_header(spec: FormSpec) -> tuple[str, ...]:
+    labels = {f.key: f.label for f in spec.unit.fields}
+    return (labels["unit_name"], labels["unit_type"], FILE, STATUS, *(f.name for f in key_figures(spec)))
+
+
+# ---------------------------------------------------------------- the merge
+
+
+@dataclass
+class Outcome:
+    """The result of a merge: what was merged, what was rejected, what the roster says."""
+
+    output: Path
+    unit: str
+    year: int | None
+    folder: str  # file names in the summary are relative to this folder
+    inputs: int
+    merged: list[Part]
+    rejected: list[Part]
+    rows: list[UnitRow]  # 单位明细: the merged units
+    shown: dict[str, str]  # input path -> its name in the summary
+    roster: rosters.Roster | None = None
+    missing: tuple[str, ...] = ()
+    unlisted: tuple[str, ...] = ()
+
+    @property
+    def units(self) -> int:
+        return len(self.rows)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.rejected or any(p.errors for p in self.merged) else 0
+
+
+def merge(
+    paths: list[Path],
+    output: Path,
+    *,
+    unit: str | None = None,
+    jobs: int | None = None,
+    roster_path: Path | None = None,
+    include_invalid: bool = False,
+    progress: Progress | None = None,
+    now: dt.datetime | None = None,
+    chunk: int | None = None,
+) -> Outcome:
+    """Merge ``paths`` into the summary workbook ``output``; see the module docstring."""
+    output = Path(output)
+    if output.suffix.lower() != ".xlsx":
+        raise UsageError(f"汇总工作簿必须以 .xlsx 结尾：{output}")
+    if jobs is not None and jobs < 1:
+        raise UsageError("--jobs 必须是正整数。")
+    listed = rosters.load(roster_path, specs.load()) if roster_path is not None else None
+    if roster_path is not None:
+        paths = [p for p in paths if not _same_file(p, roster_path)]
+    if not paths:
+        raise UsageError("没有要汇总的工作簿。")
+    for p in paths:
+        if _same_file(p, output):
+            raise OutputError(
+                f"输出文件 {output} 也是输入之一，不能覆盖输入。请把汇总工作簿保存到输入文件夹以外，或另取一个文件名。"
+            )
+    folder, shown = _relative([str(p) for p in paths])
+    parts = sorted(_read(list(shown), jobs, chunk, progress), key=lambda p: (normalise(p.unit), shown[p.file]))
+    _refuse_duplicates(parts)
+    merged = [p for p in parts if p.readable and (include_invalid or not p.errors)]
+    rejected = [p for p in parts if not (p.readable and (include_invalid or not p.errors))]
+    assert len(merged) + len(rejected) == len(paths)
+    if not merged:
+        raise UsageError(f"没有可以汇总的工作簿：{len(paths)} 个输入都未通过校验。\n" + _rejections(rejected))
+    year, version = _common(merged, "year", "报告年度"), _common(merged, "version", "表式版本")
+    spec = specs.load(str(version)) if version else specs.load()
+    rows = sorted((_row(p, u, shown) for p in merged for u in p.units), key=lambda u: (normalise(u.name), u.file))
+    name = (unit or "").strip() or f"汇总（{len(rows)} 个单位）"
+    o = Outcome(
+        output, name, year if isinstance(year, int) else None, folder, len(paths), merged, rejected, rows, shown
+    )
+    if listed is not None:
+        missing, unlisted = listed.compare([u.name for u in rows] + [u.name for p in rejected for u in p.units])
+        o.roster, o.missing, o.unlisted = listed, tuple(missing), tuple(unlisted)
+    keys = numeric_keys(spec)
+    values: dict[str, Value] = dict(zip(keys, combine((p.numbers or () for p in merged), len(keys)), strict=True))
+    values |= {"unit.unit_name": name, "unit.report_year": o.year}
+    sheets = [
+        template.ExtraSheet(NOTES_SHEET, ("项目", "内容"), tuple(_notes(o, now)), (16.0, 100.0)),
+        _detail(spec, o),
+        template.ExtraSheet(
+            TEXTS_SHEET,
+            (detail_header(spec)[0], *TEXT_HEADER),
+            tuple(t for p in merged for t in p.texts),
+            (28.0, 28.0, 30.0, 70.0),
+        ),
+    ]
+    properties = {"summary_units": str(len(rows))}
+    template.write(output, spec, values, locked=[*keys, "unit.report_year"], properties=properties, extra_sheets=sheets)
+    return o
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve() or (Path(a).exists() and Path(a).samefile(b))
+    except OSError:
+        return False
+
+
+def _relative(files: list[str]) -> tuple[str, dict[str, str]]:
+    """The folder holding every input, and each input's path relative to it (how the summary names files)."""
+    resolved = [Path(f).resolve() for f in files]
+    try:
+        folder = Path(os.path.commonpath([p.parent for p in resolved]))
+    except ValueError:  # different drives (Windows): keep the paths as given
+        return "", {f: f for f in files}
+    return str(folder), {f: p.relative_to(folder).as_posix() for f, p in zip(files, resolved, strict=True)}
+
+
+def _row(p: Part, u: UnitRow, shown: dict[str, str]) -> UnitRow:
+    """A merged unit as 单位明细 lists it: its file relative to the inputs' folder, its status."""
+    file = shown[p.file] + (NESTED + u.file if u.file else "")
+    return replace(u, file=file, status=u.status or _merged_status(p))
+
+
+def _read(files: list[str], jobs: int | None, chunk: int | None, progress: Progress | None) -> list[Part]:
+    jobs = jobs or os.cpu_count() or 1
+    size = chunk or min(CHUNK_MAX, max(CHUNK_MIN, math.ceil(len(files) / (jobs * 4))))
+    chunks = [files[i : i + size] for i in range(0, len(files), size)]
+    out: list[Part] = []
+    if jobs == 1 or len(chunks) == 1:
+        for c in chunks:
+            out.extend(read_parts(c))
+            if progress is not None:
+                progress(len(c))
+        return out
+    # spawn, as on Windows, on every platform: the same behaviour everywhere
+    context = multiprocessing.get_context("spawn")
+    try:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=context) as pool:
+            futures = {pool.submit(read_parts, c): len(c) for c in chunks}
+            for future in as_completed(futures):
+                out.extend(future.result())
+                if progress is not None:
+                    progress(futures[future])
+    except BrokenProcessPool:
+        raise XltoolError("并行读取的子进程意外退出（可能内存不足）。请减少 --jobs 或用 --jobs 1 重试。") from None
+    return out
+
+
+def _refuse_duplicates(parts: list[Part]) -> None:
+    """Two readable inputs that contain the same unit: refuse (which one is right is the clerk's call)."""
+    files: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    for p in parts:
+        for u in p.units:
+            if u.name:
+                files.setdefault(normalise(u.name), []).append(p.file)
+                names.setdefault(normalise(u.name), u.name)
+    twice = [(names[k], f) for k, f in files.items() if len(f) > 1]
+    if twice:
+        lines = [f"  {name}：{'、'.join(f)}" for name, f in twice]
+        raise UsageError("同一单位有多个工作簿，不能重复汇总。请每个单位只保留一个，再重新汇总：\n" + "\n".join(lines))
+
+
+def _common(parts: list[Part], attr: str, what: str) -> object:
+    """The one report year (form version) of the merged inputs; several: refuse, naming the files."""
+    groups: dict[object, list[str]] = {}
+    for p in parts:
+        if getattr(p, attr) is not None:
+            groups.setdefault(getattr(p, attr), []).append(p.file)
+    if len(groups) > 1:
+        ordered = sorted(groups.items(), key=lambda kv: (-len(kv[1]), str(kv[0])))
+        lines = [f"  {what} {value}：{len(f)} 个文件" for value, f in ordered[:1]]
+        lines += [f"  {what} {value}：{'、'.join(f)}" for value, f in ordered[1:]]
+        raise UsageError(f"输入的工作簿{what}不一致，不能汇总在一起：\n" + "\n".join(lines))
+    return next(iter(groups), None)
+
+
+def _merged_status(p: Part) -> str:
+    return f"{MERGED}（有 {p.errors} 个错误）" if p.errors else MERGED
+
+
+def _reason(p: Part) -> str:
+    if not p.readable:
+        return "无法读取：" + p.findings[0].message
+    return f"有 {p.errors} 个错误"
+
+
+def _detail(spec: FormSpec, o: Outcome) -> template.ExtraSheet:
+    figures = key_figures(spec)
+    total = combine((u.figures or () for u in o.rows), len(figures))
+    body: list[tuple[Any, ...]] = [(f"{TOTAL}（{o.units} 个单位）", "", "", "", *total)]
+    body += [(u.name or NO_NAME, u.unit_type, u.file, u.status, *(u.figures or ())) for u in o.rows]
+    for p in o.rejected:
+        unit_type = p.units[0].unit_type if len(p.units) == 1 else ""
+        body.append((p.unit or NO_NAME, unit_type, o.shown[p.file], f"{REJECTED}：{_reason(p).split('：')[0]}"))
+    name_width = min(30.0, max(text_width(str(r[0])) for r in body) + 3)
+    file_width = min(44.0, max(text_width(str(r[2])) for r in body) + 3)
+    widths = (name_width, 17.0, file_width, 15.0, *(8.0 for _f in figures))
+    return template.ExtraSheet(DETAIL_SHEET, detail_header(spec), tuple(body), widths)
+
+
+def _notes(o: Outcome, now: dt.datetime | None) -> list[tuple[str, str]]:
+    when = (now or dt.datetime.now()).strftime("%Y-%m-%d %H:%M")
+    out = [
+        ("汇总单位", o.unit),
+        ("报告年度", "" if o.year is None else str(o.year)),
+        ("汇总范围", f"{o.units} 个单位（{len(o.merged)} 个工作簿）"),
+        ("输入文件", f"共 {o.inputs} 个 = 已汇总 {len(o.merged)} 个 + 未汇总 {len(o.rejected)} 个"),
+        ("文件位置", f"{o.folder}（以下及“{DETAIL_SHEET}”中的文件名均相对于此文件夹）"),
+    ]
+    out += [("未汇总", f"{o.shown[p.file]}（{p.unit or NO_NAME}）：{_reason(p)}") for p in o.rejected]
+    out += [
+        (f"{MERGED}（有错误）", f"{o.shown[p.file]}（{p.unit or NO_NAME}）：有 {p.errors} 个错误")
+        for p in o.merged
+        if p.errors
+    ]
+    if o.roster is not None:
+        out.append(("名单核对", f"{o.roster.path}：{len(o.roster.members)} 个单位"))
+        out.append(("未报送", "、".join(o.missing) if o.missing else "无"))
+        out.append(("不在名单中", "、".join(o.unlisted) if o.unlisted else "无"))
+    out.append(("文字部分", f"第一、五、六部分的文字由汇总单位撰写；各单位的文字见“{TEXTS_SHEET}”表，供参考。"))
+    for p in [*o.merged, *o.rejected]:
+        for f in p.findings:
+            where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else (f.sheet or "")
+            head = f"{p.unit or NO_NAME}（{o.shown[p.file]}）"
+            out.append((f"{SEVERITY_LABEL[f.severity]}", f"{head}{f.rule} {where}：{f.message}"))
+    out += [("xltool 版本", __version__), ("汇总时间", when)]
+    return out
+
+
+def _rejections(parts: list[Part], shown: int = 5) -> str:
+    lines: list[str] = []
+    for p in parts:
+        lines.append(f"  ✗ {p.file}（{p.unit or NO_NAME}）：{_reason(p)}")
+        errors = [f for f in p.findings if f.severity == "error"] if p.readable else []
+        for f in errors[:shown]:
+            where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else (f.sheet or "-")
+            lines.append(f"      {SEVERITY_LABEL[f.severity]} {f.rule} {where} {f.message}")
+        if len(errors) > shown:
+            lines.append(f"      ……另有 {len(errors) - shown} 个错误，可用 xltool check 查看全部")
+    return "\n".join(lines)
+
+
+def as_text(o: Outcome) -> str:
+    """The on-screen result: where the summary is, what was not merged and why, the roster check."""
+    lines = [f"已生成汇总工作簿 {o.output}（{o.unit}，{o.units} 个单位）"]
+    if o.rejected:
+        lines.append(f"未汇总 {len(o.rejected)} 个文件：")
+        lines.append(_rejections(o.rejected))
+    invalid = [p for p in o.merged if p.errors]
+    if invalid:
+        lines.append(f"有错误但按 --include-invalid 计入了汇总的 {len(invalid)} 个文件：")
+        lines.append(_rejections(invalid))
+    if o.roster is not None:
+        lines.append(f"名单核对（{o.roster.path}，{len(o.roster.members)} 个单位）：")
+        lines.append(f"  未报送 {len(o.missing)} 个" + ("：" + "、".join(o.missing) if o.missing else ""))
+        lines.append(f"  不在名单中 {len(o.unlisted)} 个" + ("：" + "、".join(o.unlisted) if o.unlisted else ""))
+    lines.append(f"共 {o.inputs} 个输入文件 = 已汇总 {len(o.merged)} 个 + 未汇总 {len(o.rejected)} 个。")
+    return "\n".join(lines)
