@@ -200,7 +200,6 @@ def _sheet(
     )
     ws.set_paper(9)
     ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
-    ws.center_horizontally()
     if sheet.landscape:
         ws.set_landscape()
     else:
