@@ -283,6 +283,14 @@ def test_output_that_is_an_input_is_refused(county: Path) -> None:
     assert sha([target]) == before
 
 
+def test_output_that_is_the_roster_is_refused(county: Path, tmp_path: Path) -> None:
+    roster = write_xlsx(tmp_path / "名单.xlsx", [["单位名称"], ["青禾县公安局"]])
+    before = sha([roster])
+    result = runner.invoke(app, ["merge", str(county), "-o", str(roster), "--roster", str(roster)])
+    assert result.exit_code == 2 and "也是输入之一" in result.stderr
+    assert sha([roster]) == before
+
+
 def test_rerun_with_summary_inside_the_input_folder_is_refused(county: Path) -> None:
     out = county / "汇总.xlsx"
     assert runner.invoke(app, ["merge", str(county), "-o", str(out)]).exit_code == 1
@@ -330,9 +338,13 @@ def test_unreadable_inputs_are_listed_with_their_reason(county: Path, tmp_path: 
     result = runner.invoke(app, ["merge", str(county), "-o", str(out)])
     assert result.exit_code == 1
     assert "共 15 个输入文件 = 已汇总 12 个 + 未汇总 3 个。" in result.stdout
-    assert f"  ✗ {county / '空文件.xlsx'}（（未填写单位名称））：无法读取：文件是空的（0 字节），" in result.stdout
-    status = {r[2]: r[3] for r in sheet_rows(out, [DETAIL_SHEET])[DETAIL_SHEET][2:]}
-    assert status["旧格式.xls"] == status["空文件.xlsx"] == "未汇总：无法读取"
+    assert (
+        f"  ✗ {county / '空文件.xlsx'}：无法读取：文件是空的（0 字节），可能没有保存成功。请重新保存后再试。\n"
+        in result.stdout
+    )
+    status = {r[2]: r[:4] for r in sheet_rows(out, [DETAIL_SHEET])[DETAIL_SHEET][2:]}
+    assert status["空文件.xlsx"] == ("（无法读取）", None, "空文件.xlsx", "未汇总：无法读取")
+    assert status["旧格式.xls"][3] == "未汇总：无法读取"
     assert len(status) == 15
 
 

@@ -36,7 +36,7 @@ from xltool.submission import Finding, Number, Submission, Value, computed
 NOTES_SHEET, DETAIL_SHEET, TEXTS_SHEET = "汇总说明", "单位明细", "各单位文字"
 FILE, STATUS, TOTAL = "文件", "状态", "合计"
 MERGED, REJECTED = "已汇总", "未汇总"
-NO_NAME = "（未填写单位名称）"
+NO_NAME, UNREAD = "（未填写单位名称）", "（无法读取）"
 TEXT_HEADER = ("部分", "方面", "内容")
 NESTED = "／"  # joins a summary's file name and the file of one of its units
 CHUNK_MIN, CHUNK_MAX = 25, 50  # files per task: one pandera call validates a whole chunk
@@ -247,7 +247,7 @@ def _detail_rows(spec: FormSpec, rows: list[tuple[Any, ...]]) -> tuple[UnitRow, 
     if not rows:
         return None
     header = [normalise(v) for v in rows[0]]
-    wanted = [*detail_header(spec)[:4], *(f.name for f in key_figures(spec))]
+    wanted = detail_header(spec)
     if any(normalise(w) not in header for w in wanted):
         return None
     at = [header.index(normalise(w)) for w in wanted]
@@ -318,7 +318,7 @@ def merge(
         paths = [p for p in paths if not _same_file(p, roster_path)]
     if not paths:
         raise UsageError("没有要汇总的工作簿。")
-    for p in paths:
+    for p in [*paths, *([roster_path] if roster_path is not None else [])]:
         if _same_file(p, output):
             raise OutputError(
                 f"输出文件 {output} 也是输入之一，不能覆盖输入。请把汇总工作簿保存到输入文件夹以外，或另取一个文件名。"
@@ -440,6 +440,15 @@ def _merged_status(p: Part) -> str:
     return f"{MERGED}（有 {p.errors} 个错误）" if p.errors else MERGED
 
 
+def _unit_of(p: Part) -> str:
+    return p.unit or (NO_NAME if p.readable else UNREAD)
+
+
+def _who(p: Part) -> str:
+    """The unit after a file name in messages; nothing for a file that could not be read."""
+    return f"（{_unit_of(p)}）" if p.readable else ""
+
+
 def _reason(p: Part) -> str:
     if not p.readable:
         return "无法读取：" + p.findings[0].message
@@ -453,7 +462,7 @@ def _detail(spec: FormSpec, o: Outcome) -> template.ExtraSheet:
     body += [(u.name or NO_NAME, u.unit_type, u.file, u.status, *(u.figures or ())) for u in o.rows]
     for p in o.rejected:
         unit_type = p.units[0].unit_type if len(p.units) == 1 else ""
-        body.append((p.unit or NO_NAME, unit_type, o.shown[p.file], f"{REJECTED}：{_reason(p).split('：')[0]}"))
+        body.append((_unit_of(p), unit_type, o.shown[p.file], f"{REJECTED}：{_reason(p).split('：')[0]}"))
     name_width = min(30.0, max(text_width(str(r[0])) for r in body) + 3)
     file_width = min(44.0, max(text_width(str(r[2])) for r in body) + 3)
     widths = (name_width, 17.0, file_width, 15.0, *(8.0 for _f in figures))
@@ -469,12 +478,8 @@ def _notes(o: Outcome, now: dt.datetime | None) -> list[tuple[str, str]]:
         ("输入文件", f"共 {o.inputs} 个 = 已汇总 {len(o.merged)} 个 + 未汇总 {len(o.rejected)} 个"),
         ("文件位置", f"{o.folder}（以下及“{DETAIL_SHEET}”中的文件名均相对于此文件夹）"),
     ]
-    out += [("未汇总", f"{o.shown[p.file]}（{p.unit or NO_NAME}）：{_reason(p)}") for p in o.rejected]
-    out += [
-        (f"{MERGED}（有错误）", f"{o.shown[p.file]}（{p.unit or NO_NAME}）：有 {p.errors} 个错误")
-        for p in o.merged
-        if p.errors
-    ]
+    out += [("未汇总", f"{o.shown[p.file]}{_who(p)}：{_reason(p)}") for p in o.rejected]
+    out += [(f"{MERGED}（有错误）", f"{o.shown[p.file]}{_who(p)}：有 {p.errors} 个错误") for p in o.merged if p.errors]
     if o.roster is not None:
         out.append(("名单核对", f"{o.roster.path}：{len(o.roster.members)} 个单位"))
         out.append(("未报送", "、".join(o.missing) if o.missing else "无"))
@@ -483,7 +488,7 @@ def _notes(o: Outcome, now: dt.datetime | None) -> list[tuple[str, str]]:
     for p in [*o.merged, *o.rejected]:
         for f in p.findings:
             where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else (f.sheet or "")
-            head = f"{p.unit or NO_NAME}（{o.shown[p.file]}）"
+            head = f"{_unit_of(p)}（{o.shown[p.file]}）"
             out.append((f"{SEVERITY_LABEL[f.severity]}", f"{head}{f.rule} {where}：{f.message}"))
     out += [("xltool 版本", __version__), ("汇总时间", when)]
     return out
@@ -492,7 +497,7 @@ def _notes(o: Outcome, now: dt.datetime | None) -> list[tuple[str, str]]:
 def _rejections(parts: list[Part], shown: int = 5) -> str:
     lines: list[str] = []
     for p in parts:
-        lines.append(f"  ✗ {p.file}（{p.unit or NO_NAME}）：{_reason(p)}")
+        lines.append(f"  ✗ {p.file}{_who(p)}：{_reason(p)}")
         errors = [f for f in p.findings if f.severity == "error"] if p.readable else []
         for f in errors[:shown]:
             where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else (f.sheet or "-")
