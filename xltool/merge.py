@@ -464,9 +464,12 @@ def _detail(spec: FormSpec, o: Outcome) -> template.ExtraSheet:
         unit_type = p.units[0].unit_type if len(p.units) == 1 else ""
         body.append((_unit_of(p), unit_type, o.shown[p.file], f"{REJECTED}：{_reason(p).split('：')[0]}"))
     name_width = min(30.0, max(text_width(str(r[0])) for r in body) + 3)
-    file_width = min(44.0, max(text_width(str(r[2])) for r in body) + 3)
-    widths = (name_width, 17.0, file_width, 15.0, *(8.0 for _f in figures))
-    return template.ExtraSheet(DETAIL_SHEET, detail_header(spec), tuple(body), widths)
+    file_width = min(40.0, max(text_width(str(r[2])) for r in body) + 3)
+    # a number wider than its column shows as ####: fit the widest (the 合计 row)
+    numbers = [max(7.0, len(format(v, "f") if isinstance(v, Decimal) else str(v)) + 2.0) for v in total]
+    return template.ExtraSheet(
+        DETAIL_SHEET, detail_header(spec), tuple(body), (name_width, 16.0, file_width, 14.0, *numbers)
+    )
 
 
 def _notes(o: Outcome, now: dt.datetime | None) -> list[tuple[str, str]]:
