@@ -341,22 +341,26 @@ def merge(
     if listed is not None:
         missing, unlisted = listed.compare([u.name for u in rows] + [u.name for p in rejected for u in p.units])
         o.roster, o.missing, o.unlisted = listed, tuple(missing), tuple(unlisted)
+    _write(spec, o, now)
+    return o
+
+
+def _write(spec: FormSpec, o: Outcome, now: dt.datetime | None) -> None:
+    """The summary: the form with the summed figures (locked), then 汇总说明, 单位明细, 各单位文字."""
     keys = numeric_keys(spec)
-    values: dict[str, Value] = dict(zip(keys, combine((p.numbers or () for p in merged), len(keys)), strict=True))
-    values |= {"unit.unit_name": name, "unit.report_year": o.year}
+    values: dict[str, Value] = dict(zip(keys, combine((p.numbers or () for p in o.merged), len(keys)), strict=True))
+    values |= {"unit.unit_name": o.unit, "unit.report_year": o.year}
+    texts = sorted((t for p in o.merged for t in p.texts), key=lambda t: normalise(t[0]))  # stable: form order
     sheets = [
         template.ExtraSheet(NOTES_SHEET, ("项目", "内容"), tuple(_notes(o, now)), (16.0, 100.0)),
         _detail(spec, o),
         template.ExtraSheet(
-            TEXTS_SHEET,
-            (detail_header(spec)[0], *TEXT_HEADER),
-            tuple(t for p in merged for t in p.texts),
-            (28.0, 28.0, 30.0, 70.0),
+            TEXTS_SHEET, (detail_header(spec)[0], *TEXT_HEADER), tuple(texts), (28.0, 28.0, 30.0, 70.0)
         ),
     ]
-    properties = {"summary_units": str(len(rows))}
-    template.write(output, spec, values, locked=[*keys, "unit.report_year"], properties=properties, extra_sheets=sheets)
-    return o
+    properties = {"summary_units": str(o.units)}
+    locked = [*keys, "unit.report_year"]
+    template.write(o.output, spec, values, locked=locked, properties=properties, extra_sheets=sheets)
 
 
 def _same_file(a: Path, b: Path) -> bool:
