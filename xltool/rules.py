@@ -81,6 +81,12 @@ def total_of(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
 
 
 def required(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
+    """Unit fields the definition requires (error) or recommends (warning).
+
+    A merged summary's recommended fields (单位类型, 填报人, …) are the collecting office's to fill.
+    """
+    if ctx.sub.summary_units and rule.severity != "error":
+        return
     flagged = {(f.sheet, f.cell) for f in ctx.sub.findings}  # unreadable: already reported by the reader
     for field in ctx.spec.unit.fields:
         key = f"unit.{field.key}"
