@@ -10,7 +10,7 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any, Literal
 
@@ -174,11 +174,13 @@ class FormSpec(_Strict):
     def rules_of(self, kind: str) -> list[Rule]:
         return [r for r in self.rules if r.kind == kind]
 
-    def cells(self) -> Iterator[TableCell]:
+    def cells(self) -> tuple[TableCell, ...]:
         """Every value cell of every table, in reading order."""
-        for table in self.tables():
-            for block in table.blocks:
-                yield from block_cells(table.key, block)
+        return self._cells
+
+    @cached_property
+    def _cells(self) -> tuple[TableCell, ...]:
+        return tuple(c for table in self.tables() for block in table.blocks for c in block_cells(table.key, block))
 
     def inputs(self) -> list[TableCell]:
         return [c for c in self.cells() if not c.derived]
@@ -229,13 +231,28 @@ class TableCell:
         return bool(self.row.node.derived or self.col.node.derived)
 
 
-def leaves(nodes: tuple[Node, ...], prefix: str = "", path: tuple[Node, ...] = ()) -> list[Leaf]:
-    """Flatten a header tree; a leaf's key joins the keys of its keyed ancestors with '_'."""
+_LEAVES: dict[int, tuple[tuple[Node, ...], tuple[Leaf, ...]]] = {}
+
+
+def leaves(nodes: tuple[Node, ...]) -> list[Leaf]:
+    """Flatten a header tree; a leaf's key joins the keys of its keyed ancestors with '_'.
+
+    Trees are immutable parts of a loaded spec, so each is flattened once (keyed by identity).
+    """
+    hit = _LEAVES.get(id(nodes))
+    if hit is None or hit[0] is not nodes:
+        if len(_LEAVES) > 1024:  # trees built on the fly (not a spec's own) must not pile up
+            _LEAVES.clear()
+        hit = _LEAVES[id(nodes)] = (nodes, tuple(_flatten(nodes, "", ())))
+    return list(hit[1])
+
+
+def _flatten(nodes: tuple[Node, ...], prefix: str, path: tuple[Node, ...]) -> list[Leaf]:
     out: list[Leaf] = []
     for node in nodes:
         key = f"{prefix}_{node.key}" if prefix and node.key else (node.key or prefix)
         if node.children:
-            out.extend(leaves(node.children, key, (*path, node)))
+            out.extend(_flatten(node.children, key, (*path, node)))
         else:
             summed = _summed_keys(nodes, prefix) if node.derived else ()
             out.append(Leaf(key, node, path, summed))
@@ -244,7 +261,7 @@ def leaves(nodes: tuple[Node, ...], prefix: str = "", path: tuple[Node, ...] = (
 
 def _summed_keys(siblings: tuple[Node, ...], prefix: str) -> tuple[str, ...]:
     return tuple(
-        leaf.key for leaf in leaves(tuple(n for n in siblings if not n.derived), prefix) if not leaf.node.derived
+        leaf.key for leaf in _flatten(tuple(n for n in siblings if not n.derived), prefix, ()) if not leaf.node.derived
     )
 
 
