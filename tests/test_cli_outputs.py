@@ -104,3 +104,23 @@ def test_render_bad_options(tmp_path: Path) -> None:
     missing = tmp_path / "无此文件.xlsx"
     result = runner.invoke(app, ["render", str(missing), "-o", str(tmp_path / "z.md")])
     assert (result.exit_code, result.stderr) == (2, f"错误：{missing}：文件不存在。请检查文件名和路径。\n")
+
+
+def test_a_merged_summary_renders(tmp_path: Path) -> None:
+    """The county's own report starts from its summary."""
+    summary = tmp_path / "汇总.xlsx"
+    merged = runner.invoke(
+        app, ["merge", str(ROOT / "samples" / "county" / "报表"), "-o", str(summary), "--unit", "青禾县人民政府"]
+    )
+    assert merged.exit_code == 1  # the sample county has one workbook with errors, left out
+    out = tmp_path / "汇总.html"
+    result = runner.invoke(app, ["render", str(summary), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert "<h1>青禾县人民政府2023年政府信息公开工作年度报告</h1>" in html
+    from xltool.reader import read
+    from xltool.submission import computed
+
+    sub = read(summary)
+    new_total = computed(sub.spec, sub.values)["t3.new.total"]
+    assert new_total == 56 and f">{new_total}<" in html
