@@ -12,13 +12,13 @@ from xltool import spec as specs
 from xltool.errors import InputFileError, UsageError
 from xltool.layout import SEVERITY_LABEL, for_spec
 from xltool.reader import read
-from xltool.submission import Finding, Submission
+from xltool.submission import Counted, Finding, Submission
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
 @dataclass
-class FileResult:
+class FileResult(Counted):
     """The outcome for one input file: its submission (None if unreadable) and its findings."""
 
     file: str
@@ -28,14 +28,6 @@ class FileResult:
     @property
     def unreadable(self) -> bool:
         return self.submission is None
-
-    @property
-    def errors(self) -> int:
-        return sum(f.severity == "error" for f in self.findings)
-
-    @property
-    def warnings(self) -> int:
-        return sum(f.severity == "warning" for f in self.findings)
 
     @property
     def ok(self) -> bool:

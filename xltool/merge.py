@@ -31,7 +31,7 @@ from xltool.errors import InputFileError, OutputError, UsageError, XltoolError
 from xltool.layout import SEVERITY_LABEL, text_width
 from xltool.reader import normalise, sheet_rows
 from xltool.spec import NUMERIC_TYPES, FormSpec, Leaf, Node, leaves
-from xltool.submission import Finding, Number, Submission, Value, computed
+from xltool.submission import Counted, Finding, Number, Submission, Value, computed
 
 NOTES_SHEET, DETAIL_SHEET, TEXTS_SHEET = "汇总说明", "单位明细", "各单位文字"
 FILE, STATUS, TOTAL = "文件", "状态", "合计"
@@ -79,7 +79,7 @@ class UnitRow:
 
 
 @dataclass(frozen=True)
-class Part:
+class Part(Counted):
     """What one input contributes, as a worker returns it."""
 
     file: str
@@ -95,14 +95,6 @@ class Part:
     @property
     def readable(self) -> bool:
         return self.numbers is not None
-
-    @property
-    def errors(self) -> int:
-        return sum(f.severity == "error" for f in self.findings)
-
-    @property
-    def warnings(self) -> int:
-        return sum(f.severity == "warning" for f in self.findings)
 
 
 def numeric_keys(spec: FormSpec) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -37,6 +38,20 @@ class Finding:
             "value": _jsonable(self.value),
             "expected": _jsonable(self.expected),
         }
+
+
+class Counted:
+    """Error and warning counts of anything that carries ``findings``."""
+
+    findings: Sequence[Finding]
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity == "error" for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.severity == "warning" for f in self.findings)
 
 
 def _jsonable(v: Any) -> Any:
