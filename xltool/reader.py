@@ -111,7 +111,7 @@ def _grids(path: Path, wb: Any, layout: Layout) -> dict[str, Grid]:
                 str(path),
                 f"缺少工作表“{sheet.name}”，可能被删除或改名{hint}。请把工作表名称改回原样，或使用原模板重新填写。",
             )
-        if sheet.name != CHECK_SHEET:
+        if sheet.name not in OPTIONAL_SHEETS:  # no keyed cells and no labels to verify there
             grids[sheet.name] = _grid(wb[sheet.name])
     return grids
 
@@ -177,6 +177,9 @@ class _Reader:
         self.sub = Submission(spec, source, {}, properties=props)
 
     def run(self) -> Submission:
+        if "form_version" not in self.sub.properties:
+            rule = self.spec.rule("I-STAMP")
+            self.sub.findings.append(Finding(rule.id, rule.severity, rule.message.format(basis=self.spec.basis)))
         for sheet in self.layout.sheets:
             if sheet.name not in self.grids or sheet.kind == "instructions":
                 continue
