@@ -104,6 +104,17 @@ def test_encrypted_workbook(tmp_path: Path) -> None:
     assert_unreadable(path, ENCRYPTED)
 
 
+def test_really_encrypted_workbook(tmp_path: Path) -> None:
+    """A workbook encrypted with a password the way Excel and WPS do it (agile encryption)."""
+    import msoffcrypto
+
+    good = write_valid(tmp_path / "good.xlsx", CHEPAIZI)
+    path = tmp_path / "有密码.xlsx"
+    with good.open("rb") as src, path.open("wb") as dst:
+        msoffcrypto.OfficeFile(src).encrypt("123456", dst)
+    assert_unreadable(path, ENCRYPTED)
+
+
 def test_zip_bomb_is_refused_before_inflating(tmp_path: Path) -> None:
     path = tmp_path / "炸弹.xlsx"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
