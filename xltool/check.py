@@ -11,6 +11,7 @@ from xltool import rules, schemas
 from xltool import spec as specs
 from xltool.errors import InputFileError, UsageError
 from xltool.layout import SEVERITY_LABEL, for_spec
+from xltool.reader import annotate as write_annotated
 from xltool.reader import read
 from xltool.submission import Counted, Finding, Submission
 
@@ -88,15 +89,32 @@ def _rowcol(address: str | None) -> tuple[int, int]:
     return (int(address[len(letters) :]), col)
 
 
-def check(paths: list[Path], previous: Path | None = None) -> list[FileResult]:
-    """Check every file; with ``previous``, also the cross-year rules (one file only)."""
+def check(paths: list[Path], previous: Path | None = None, annotate: Path | None = None) -> list[FileResult]:
+    """Check every file; with ``previous``, also the cross-year rules (one file only); with
+    ``annotate``, also write a highlighted, commented copy of the one input (never over it)."""
     if previous is not None and len(paths) != 1:
         raise UsageError("--previous 只能和一个工作簿一起使用。")
+    if annotate is not None:
+        _annotate_target(paths, annotate)
     last = read(previous) if previous is not None else None
     results = read_all(paths)
     if last is not None and results[0].submission is not None:
         _same_family(results[0].submission, last)
-    return evaluate(results, last)
+    evaluate(results, last)
+    if annotate is not None and results[0].submission is not None:
+        write_annotated(Path(results[0].file), results[0].findings, annotate)
+    return results
+
+
+def _annotate_target(paths: list[Path], target: Path) -> None:
+    if len(paths) != 1:
+        raise UsageError("--annotate 只能在检查一个工作簿时使用。")
+    if target.suffix.lower() != ".xlsx":
+        raise UsageError(f"标注副本必须以 .xlsx 结尾：{target}")
+    if target.exists() and target.resolve() == paths[0].resolve():
+        raise UsageError("标注副本不能覆盖被检查的工作簿，请另取一个文件名。")
+    if not target.parent.is_dir():
+        raise UsageError(f"无法写入 {target}：输出文件夹不存在。")
 
 
 def _same_family(sub: Submission, last: Submission) -> None:

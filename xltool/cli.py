@@ -81,21 +81,9 @@ def check(
     from xltool import check as checking
     from xltool.inputs import expand
 
-    def run() -> list[checking.FileResult]:
-        paths = expand(inputs)
-        if annotate is not None:
-            _annotate_target(paths, annotate)
-        return checking.check(paths, previous)
-
-    results = _guard(run)
-    if json_out:
-        typer.echo(checking.as_json(results))
-    else:
-        typer.echo(checking.as_text(results))
+    results = _guard(lambda: checking.check(expand(inputs), previous, annotate=annotate))
+    typer.echo(checking.as_json(results) if json_out else checking.as_text(results))
     if annotate is not None and results and not results[0].unreadable:
-        from xltool.reader import annotate as write_annotated
-
-        _guard(lambda: write_annotated(Path(results[0].file), results[0].findings, annotate))
         typer.echo(f"已另存标注副本：{annotate}", err=True)
     raise typer.Exit(checking.exit_code(results))
 
@@ -153,19 +141,6 @@ def _progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
         return
     with typer.progressbar(length=total, label=label, file=sys.stderr) as bar:
         yield bar.update
-
-
-def _annotate_target(paths: list[Path], target: Path) -> None:
-    from xltool.errors import UsageError
-
-    if len(paths) != 1:
-        raise UsageError("--annotate 只能在检查一个工作簿时使用。")
-    if target.suffix.lower() != ".xlsx":
-        raise UsageError(f"标注副本必须以 .xlsx 结尾：{target}")
-    if target.exists() and target.resolve() == paths[0].resolve():
-        raise UsageError("标注副本不能覆盖被检查的工作簿，请另取一个文件名。")
-    if not target.parent.is_dir():
-        raise UsageError(f"无法写入 {target}：输出文件夹不存在。")
 
 
 def main() -> None:
