@@ -323,7 +323,8 @@ def merge(
     assert len(merged) + len(rejected) == len(paths)
     if not merged:
         raise UsageError(f"没有可以汇总的工作簿：{len(paths)} 个输入都未通过校验。\n" + _rejections(rejected))
-    year, version = _common(merged, "year", "报告年度"), _common(merged, "version", "表式版本")
+    year_label = next(f.label for f in specs.load().unit.fields if f.key == "report_year")
+    year, version = _common(merged, "year", year_label), _common(merged, "version", "表式版本")
     spec = specs.load(str(version)) if version else specs.load()
     rows = sorted((_row(p, u, shown) for p in merged for u in p.units), key=lambda u: (normalise(u.name), u.file))
     name = (unit or "").strip() or f"汇总（{len(rows)} 个单位）"
@@ -470,9 +471,10 @@ def _detail(spec: FormSpec, o: Outcome) -> template.ExtraSheet:
 
 def _notes(o: Outcome, now: dt.datetime | None) -> list[tuple[str, str]]:
     when = (now or dt.datetime.now()).strftime("%Y-%m-%d %H:%M")
+    year_label = next(f.label for f in specs.load().unit.fields if f.key == "report_year")
     out = [
         ("汇总单位", o.unit),
-        ("报告年度", "" if o.year is None else str(o.year)),
+        (year_label, "" if o.year is None else str(o.year)),
         ("汇总范围", f"{o.units} 个单位（{len(o.merged)} 个工作簿）"),
         ("输入文件", f"共 {o.inputs} 个 = 已汇总 {len(o.merged)} 个 + 未汇总 {len(o.rejected)} 个"),
         ("文件位置", f"{o.folder}（以下及“{DETAIL_SHEET}”中的文件名均相对于此文件夹）"),

@@ -35,7 +35,8 @@ def carry_over(spec: FormSpec, path: Path, year: int | None) -> tuple[dict[str, 
                 continue
             source = f"{table}.{rule.params['last']}.{col.key}"
             if source in missing:
-                raise UsageError(f"{path} 的“结转下年度继续办理”有单元格未正确填写，请先用 xltool check 检查并改正。")
+                label = next(r.label for r in leaves(block.rows) if r.key == rule.params["last"])
+                raise UsageError(f"{path} 的“{label}”有单元格未正确填写，请先用 xltool check 检查并改正。")
             key = f"{table}.{rule.params['this']}.{col.key}"
             values[key] = numbers[source]
             locked.add(key)
