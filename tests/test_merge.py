@@ -616,3 +616,20 @@ def test_a_few_hundred_workbooks_through_the_cli_with_two_processes(tmp_path: Pa
     assert {k: got[k] for k in want} == want
     assert read(out).summary_units == 300 and sha(files) == before
     print(f"merged 300 workbooks with --jobs 2 in {elapsed:.1f} s")
+
+
+def test_different_form_versions_are_refused() -> None:
+    """Only one form version exists yet, so the refusal is tested on the parts workers return."""
+    from dataclasses import replace as with_
+
+    from xltool.errors import UsageError
+    from xltool.merge import Part, _common
+
+    a = Part("a.xlsx", "甲镇人民政府", 2023, "2021", 0, (), (), (), ())
+    b = with_(a, file="b.xlsx", unit="乙镇人民政府", version="2019")
+    with pytest.raises(UsageError) as err:
+        _common([a, b], "version", "表式版本")
+    assert (
+        err.value.message
+        == "输入的工作簿表式版本不一致，不能汇总在一起：\n  表式版本 2019：1 个文件\n  表式版本 2021：a.xlsx"
+    )
