@@ -289,10 +289,10 @@ def _narrative(section: Section) -> Sheet:
 
 
 def _block_widths(block: Block, width: int) -> list[float]:
+    """Column widths (characters): label columns by how many there are, value columns by how many fit."""
     label_widths = {0: [], 1: [26.0], 2: [10.0, 30.0], 3: [7.0, 15.0, 40.0]}[block.label_columns]
-    cols = leaves(block.columns)
     value_width = 13.0 if width - block.label_columns < 10 else 7.0
-    return label_widths + [value_width] * (width - block.label_columns) if cols else label_widths
+    return label_widths + [value_width] * (width - block.label_columns)
 
 
 def _table(section: Section) -> Sheet:
