@@ -88,3 +88,14 @@ def test_version_for_year() -> None:
     assert specs.for_year(2024).form_version == "2021"
     with pytest.raises(VersionError):
         specs.for_year(2020)
+
+
+def test_merge_policy_covers_every_cell() -> None:
+    spec = specs.load()
+    assert spec.summed() == [c.key for c in spec.inputs()] + ["s6.fee_notices", "s6.fee_collected"]
+    assert spec.merge.types["text"] == "collect"
+    assert [k for k, p in spec.merge.unit.items() if p == "summary"] == ["unit_name", "report_year"]
+    text = (Path(specs.__file__).parent / "specs" / "gov_disclosure_2021.toml").read_text(encoding="utf-8")
+    with pytest.raises(DefinitionError) as err:
+        specs.parse(text.replace(', fill_date = "blank" }', " }"), "x.toml")
+    assert "merge.unit must name every unit field exactly once" in err.value.message

@@ -30,7 +30,7 @@ from xltool.check import FileResult
 from xltool.errors import InputFileError, OutputError, UsageError, XltoolError
 from xltool.layout import SEVERITY_LABEL, text_width
 from xltool.reader import normalise, sheet_rows
-from xltool.spec import NUMERIC_TYPES, FormSpec, Leaf, Node, leaves
+from xltool.spec import FormSpec, Leaf, Node, leaves
 from xltool.submission import Counted, Finding, Number, Submission, Value, computed
 
 NOTES_SHEET, DETAIL_SHEET, TEXTS_SHEET = "汇总说明", "单位明细", "各单位文字"
@@ -98,9 +98,8 @@ class Part(Counted):
 
 
 def numeric_keys(spec: FormSpec) -> list[str]:
-    """Every numeric input: table inputs, then numeric fields of the narrative sections."""
-    fields = [f"{s.key}.{f.key}" for s, _p, f in spec.fields() if f.type in NUMERIC_TYPES]
-    return [c.key for c in spec.inputs()] + fields
+    """The inputs the definition's merge policy sums (every numeric input of the form)."""
+    return spec.summed()
 
 
 def key_figures(spec: FormSpec) -> tuple[Figure, ...]:
@@ -199,6 +198,8 @@ def _number(v: Value) -> Number:
 def _texts(sub: Submission) -> tuple[tuple[str, ...], ...]:
     name = sub.unit_name or NO_NAME
     out = []
+    if sub.spec.merge.types["text"] != "collect":
+        return ()
     for section in sub.spec.sections:
         for part in section.parts:
             text = sub.text(f"{section.key}.{part.key}").strip()
@@ -342,7 +343,8 @@ def _write(spec: FormSpec, o: Outcome, now: dt.datetime | None) -> None:
     """The summary: the form with the summed figures (locked), then 汇总说明, 单位明细, 各单位文字."""
     keys = numeric_keys(spec)
     values: dict[str, Value] = dict(zip(keys, combine((p.numbers or () for p in o.merged), len(keys)), strict=True))
-    values |= {"unit.unit_name": o.unit, "unit.report_year": o.year}
+    own = {"unit_name": o.unit, "report_year": o.year}  # the policy's "summary" unit fields
+    values |= {f"unit.{k}": own[k] for k, policy in spec.merge.unit.items() if policy == "summary"}
     texts = sorted((t for p in o.merged for t in p.texts), key=lambda t: normalise(t[0]))  # stable: form order
     sheets = [
         template.ExtraSheet(NOTES_SHEET, ("项目", "内容"), tuple(_notes(o, now)), (16.0, 100.0)),

@@ -132,6 +132,13 @@ class UnitInfo(_Strict):
     fields: tuple[Field, ...]
 
 
+class MergePolicy(_Strict):
+    """How merge combines cells: inputs by value type, unit fields one by one."""
+
+    types: dict[ValueType, Literal["sum", "collect"]]
+    unit: dict[str, Literal["summary", "blank"]]
+
+
 class FormSpec(_Strict):
     form_version: str
     template_id: str
@@ -142,6 +149,7 @@ class FormSpec(_Strict):
     fee_implausible_wan: dict[str, Decimal]
     unit: UnitInfo
     sections: tuple[Section, ...]
+    merge: MergePolicy
     rules: tuple[Rule, ...]
 
     @model_validator(mode="after")
@@ -156,6 +164,11 @@ class FormSpec(_Strict):
         keys = [c.key for c in self.cells()]
         if len(keys) != len(set(keys)):
             raise ValueError("duplicate cell keys")
+        if set(self.merge.unit) != {f.key for f in self.unit.fields}:
+            raise ValueError("merge.unit must name every unit field exactly once")
+        used = {c.type for c in self.inputs()} | {f.type for _s, _p, f in self.fields()} | {"text"}
+        if not used <= set(self.merge.types):
+            raise ValueError(f"merge.types lacks {sorted(used - set(self.merge.types))}")
         return self
 
     # -- derived views -------------------------------------------------------------------
@@ -190,6 +203,12 @@ class FormSpec(_Strict):
             for part in section.parts:
                 for field in part.fields:
                     yield section, part, field
+
+    def summed(self) -> list[str]:
+        """Keys merge sums: table inputs, then the numeric fields of narrative sections."""
+        tables = [c.key for c in self.inputs() if self.merge.types[c.type] == "sum"]
+        fields = [f"{s.key}.{f.key}" for s, _p, f in self.fields() if self.merge.types.get(f.type) == "sum"]
+        return tables + fields
 
     def accepts_year(self, year: int) -> bool:
         return year >= self.min_year and (self.max_year is None or year <= self.max_year)
