@@ -10,7 +10,7 @@ from typing import Any
 from xltool import rules, schemas
 from xltool import spec as specs
 from xltool.errors import InputFileError, UsageError
-from xltool.layout import SEVERITY_LABEL, for_spec
+from xltool.layout import SEVERITY_LABEL, for_spec, rowcol
 from xltool.reader import annotate as write_annotated
 from xltool.reader import read
 from xltool.submission import Counted, Finding, Submission
@@ -80,13 +80,7 @@ def _ordered(sub: Submission, found: list[Finding]) -> list[Finding]:
 
 
 def _rowcol(address: str | None) -> tuple[int, int]:
-    if not address:
-        return (0, 0)
-    letters = address.rstrip("0123456789")
-    col = 0
-    for ch in letters:
-        col = col * 26 + ord(ch) - 64
-    return (int(address[len(letters) :]), col)
+    return rowcol(address) if address else (0, 0)
 
 
 def check(paths: list[Path], previous: Path | None = None, annotate: Path | None = None) -> list[FileResult]:

@@ -117,6 +117,15 @@ def a1(row: int, col: int) -> str:
     return f"{col_letter(col)}{row + 1}"
 
 
+def rowcol(address: str) -> tuple[int, int]:
+    """1-based (row, column) of an A1 address: "J6" -> (6, 10)."""
+    letters = address.rstrip("0123456789")
+    col = 0
+    for ch in letters:
+        col = col * 26 + ord(ch) - 64
+    return int(address[len(letters) :]), col
+
+
 def quote(sheet: str) -> str:
     return "'" + sheet.replace("'", "''") + "'"
 
@@ -141,11 +150,8 @@ def compress(refs: list[str]) -> list[str]:
 
     def parse(ref: str) -> tuple[str, int, int, str]:
         prefix, _, addr = ref.rpartition("!")
-        letters = addr.rstrip("0123456789")
-        col = 0
-        for ch in letters:
-            col = col * 26 + ord(ch) - 64
-        return prefix, int(addr[len(letters) :]), col, addr
+        row, col = rowcol(addr)
+        return prefix, row, col, addr
 
     def flush() -> None:
         if run:

@@ -31,7 +31,7 @@ from xltool.errors import InputFileError, OutputError, UsageError, XltoolError
 from xltool.layout import SEVERITY_LABEL, text_width
 from xltool.reader import normalise, sheet_rows
 from xltool.spec import FormSpec, Leaf, Node, leaves
-from xltool.submission import Counted, Finding, Number, Submission, Value, computed
+from xltool.submission import Counted, Finding, Number, Submission, Value, computed, shown
 
 NOTES_SHEET, DETAIL_SHEET, TEXTS_SHEET = "汇总说明", "单位明细", "各单位文字"
 FILE, STATUS, TOTAL = "文件", "状态", "合计"
@@ -465,7 +465,7 @@ def _detail(spec: FormSpec, o: Outcome) -> template.ExtraSheet:
     name_width = min(30.0, max(text_width(str(r[0])) for r in body) + 3)
     file_width = min(40.0, max(text_width(str(r[2])) for r in body) + 3)
     # a number wider than its column shows as ####: fit the widest (the 合计 row)
-    numbers = [max(7.0, len(format(v, "f") if isinstance(v, Decimal) else str(v)) + 2.0) for v in total]
+    numbers = [max(7.0, len(str(shown(v))) + 2.0) for v in total]
     return template.ExtraSheet(
         DETAIL_SHEET, detail_header(spec), tuple(body), (name_width, 16.0, file_width, 14.0, *numbers)
     )

@@ -13,7 +13,6 @@ import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -21,7 +20,7 @@ from xltool.atomic import atomic_path
 from xltool.errors import OutputError, UsageError
 from xltool.layout import for_spec
 from xltool.spec import Block, FormSpec, Part, Section, Table, block_cells, leaves
-from xltool.submission import Number, Submission, computed
+from xltool.submission import Number, Submission, computed, shown
 
 FORMATS = (".docx", ".html", ".md")
 PATH_SEP = " / "  # joins the label path of a row or column in flattened (markdown) tables
@@ -122,7 +121,7 @@ class Document:
 
 def number_text(value: Number) -> str:
     """Integers without separators; Decimals (万元, 元) as entered, never in exponent form."""
-    return format(value, "f") if isinstance(value, Decimal) else str(value)
+    return str(shown(value))
 
 
 def document(submission: Submission) -> Document:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 from typing import Any
 
 from xltool.layout import Layout, col_title, for_spec, row_title
 from xltool.spec import FormSpec, Rule, leaves
-from xltool.submission import Finding, Number, Submission, computed, unknown
+from xltool.submission import Finding, Number, Submission, computed, shown, unknown
 
 RuleFn = Callable[["_Ctx", Rule], Iterator[Finding]]
 
@@ -34,12 +33,8 @@ class _Ctx:
         if key is not None:
             s, c = self.layout.locate(key)
             sheet, cell = s.name, c.address
-        message = rule.message.format(value=_show(value), expected=_show(expected), **kw)
+        message = rule.message.format(value=shown(value), expected=shown(expected), **kw)
         return Finding(rule.id, rule.severity, message, sheet, cell, value, expected)
-
-
-def _show(v: Any) -> Any:
-    return format(v, "f") if isinstance(v, Decimal) else v
 
 
 def _block_leaves(spec: FormSpec, table: str) -> Iterator[tuple[Any, list[Any], list[Any]]]:

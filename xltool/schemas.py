@@ -17,7 +17,7 @@ import pandera.pandas as pa
 
 from xltool.layout import for_spec
 from xltool.spec import NUMERIC_TYPES, FormSpec, ValueType
-from xltool.submission import Finding, Submission
+from xltool.submission import Finding, Submission, shown
 
 PLACES: dict[str, int] = {"wan_yuan": 6, "yuan": 2}
 CHECK_ORDER = ("C-NEGATIVE", "C-FRACTION", "C-DECIMALS")  # a cell gets the first check it fails
@@ -98,8 +98,7 @@ def _failures(cases: pd.DataFrame) -> list[tuple[int, str, Any]]:
 def _finding(spec: FormSpec, key: str, rule_id: str, value: Any) -> Finding:
     rule = spec.rule(rule_id)
     sheet, cell = for_spec(spec).locate(key)
-    shown = format(value, "f") if isinstance(value, Decimal) else value
-    message = rule.message.format(where=cell.what, value=shown, places=PLACES.get(cell.vtype or "", 0))
+    message = rule.message.format(where=cell.what, value=shown(value), places=PLACES.get(cell.vtype or "", 0))
     return Finding(rule.id, rule.severity, message, sheet.name, cell.address, value, None)
 
 

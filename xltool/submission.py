@@ -54,6 +54,11 @@ class Counted:
         return sum(f.severity == "warning" for f in self.findings)
 
 
+def shown(value: Any) -> Any:
+    """A value as messages and documents show it: Decimals as entered, never in exponent form."""
+    return format(value, "f") if isinstance(value, Decimal) else value
+
+
 def _jsonable(v: Any) -> Any:
     if isinstance(v, Decimal):
         return int(v) if v == v.to_integral_value() and "." not in str(v) else str(v)
