@@ -1,0 +1,199 @@
+"""The reader: calamine values plus the sheet XML show every cell exactly as openpyxl would.
+
+openpyxl (read-only, formulas not evaluated) is the reference: for every label, input and total
+cell of every sample, and of workbooks with junk of every cell type, the reader's grid must hold
+the same value. Shared formulas, error cells and escaped formula text get their own tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from xltool import spec as specs
+from xltool.check import check
+from xltool.errors import InputFileError
+from xltool.layout import for_spec
+from xltool.reader import OPTIONAL_SHEETS, _as_number, _Book, read
+
+from .helpers import fill, libreoffice_resave
+from .sample_data import CHEPAIZI, SHUYANG, write_valid
+
+ROOT = Path(__file__).resolve().parent.parent
+LAYOUT = for_spec(specs.load())
+T3 = "三、收到和处理政府信息公开申请情况"
+SAMPLES = sorted((ROOT / "samples").rglob("*.xlsx"))
+
+
+def kind(value: Any) -> tuple[str, Any]:
+    """Compare values, not int/float spelling: openpyxl reads <v>26</v> as int, <v>2.5</v> as float."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return type(value).__name__, value
+    return "number", value
+
+
+def assert_same_as_openpyxl(path: Path) -> int:
+    """Every form cell and every cached total of ``path`` as openpyxl reads it; returns cells compared."""
+    compared = 0
+    formulas = openpyxl.load_workbook(path, read_only=True)
+    values = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        with _Book(path) as book:
+            assert book.sheetnames == formulas.sheetnames
+            for sheet in LAYOUT.sheets:
+                if sheet.name in OPTIONAL_SHEETS:
+                    continue
+                grid, cached = book.sheet(sheet.name)
+                theirs = list(formulas[sheet.name].iter_rows(values_only=True))
+                shown = list(values[sheet.name].iter_rows(values_only=True))
+                for cell in sheet.cells:
+                    ours = grid[cell.row][cell.col] if cell.row < len(grid) and cell.col < len(grid[cell.row]) else None
+                    ref = theirs[cell.row][cell.col] if cell.row < len(theirs) else None
+                    assert kind(ours) == kind(ref), (path.name, sheet.name, cell.address)
+                    if isinstance(ref, str) and ref.startswith("=") and cell.address in cached:
+                        assert _as_number(cached[cell.address]) == shown[cell.row][cell.col], (sheet.name, cell.address)
+                    compared += 1
+    finally:
+        formulas.close()
+        values.close()
+    return compared
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_samples_read_as_openpyxl_reads_them(path: Path) -> None:
+    assert assert_same_as_openpyxl(path) > 250
+
+
+def junk_workbook(tmp_path: Path) -> Path:
+    """Every kind of cell a clerk or a program can leave in the inputs, labels and totals."""
+    path = fill(write_valid(tmp_path / "clean.xlsx", SHUYANG), tmp_path / "filled.xlsx", {})
+    wb = openpyxl.load_workbook(path)
+    ws = wb[T3]
+    raw: dict[str, Any] = {
+        "D6": dt.datetime(2024, 1, 1),
+        "E6": dt.datetime(2024, 3, 15, 12, 30),
+        "F6": dt.time(8, 30),
+        "G6": True,
+        "H6": "#N/A",  # openpyxl writes an error cell
+        "I6": "=1+2",
+        "D7": '=IF(D6<>0,"a&b",0)',
+        "E7": "  3 ",
+        "F7": 0.1,
+        "G7": 1e-7,
+        "H7": 123456789012345.0,
+        "I7": "",
+        "D8": "１２",
+        "A6": "一、本年新收 & 其他",
+    }
+    for address, value in raw.items():
+        ws[address] = value
+    ws["D9"] = 45000
+    ws["D9"].number_format = "yyyy年m月d日"
+    wb.save(path)
+    return path
+
+
+def test_junk_reads_as_openpyxl_reads_it(tmp_path: Path) -> None:
+    assert_same_as_openpyxl(junk_workbook(tmp_path))
+
+
+def test_junk_saved_by_libreoffice_reads_as_openpyxl_reads_it(tmp_path: Path, soffice: str) -> None:
+    """LibreOffice writes real cached values, its own string table and styles."""
+    assert_same_as_openpyxl(libreoffice_resave(soffice, junk_workbook(tmp_path), tmp_path / "lo"))
+
+
+def rewrite_sheet(src: Path, dst: Path, sheet: str, *subs: tuple[bytes, bytes]) -> Path:
+    with _Book(src) as book:
+        part = book.parts[sheet]
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == part:
+                for pattern, replacement in subs:
+                    data, n = re.subn(pattern, replacement, data)
+                    assert n == 1, pattern
+            zout.writestr(item, data)
+    return dst
+
+
+def shared(src: Path, dst: Path, master: bytes) -> Path:
+    """J6:J8 as one shared formula, as Excel writes a formula filled down."""
+    return rewrite_sheet(
+        src,
+        dst,
+        T3,
+        (rb"<f>SUM\(D6:I6\)</f>", b'<f t="shared" ref="J6:J8" si="0">' + master + b"</f>"),
+        (rb"<f>SUM\(D7:I7\)</f>", b'<f t="shared" si="0"/>'),
+        (rb"<f>SUM\(D8:I8\)</f>", b'<f t="shared" si="0"/>'),
+    )
+
+
+def test_shared_formula_is_expanded_per_cell(tmp_path: Path) -> None:
+    path = shared(write_valid(tmp_path / "v.xlsx", SHUYANG), tmp_path / "shared.xlsx", b"SUM(D6:I6)")
+    with _Book(path) as book:
+        grid, _ = book.sheet(T3)
+    assert [grid[r][9] for r in (5, 6, 7)] == ["=SUM(D6:I6)", "=SUM(D7:I7)", "=SUM(D8:I8)"]
+    assert check([path])[0].findings == []
+    assert_same_as_openpyxl(path)
+
+
+def test_wrong_shared_formula_is_reported_in_every_cell(tmp_path: Path) -> None:
+    path = shared(write_valid(tmp_path / "v.xlsx", SHUYANG), tmp_path / "shared.xlsx", b"SUM(D6:H6)")
+    found = [(f.rule, f.cell, f.value) for f in check([path])[0].findings]
+    assert found == [
+        ("F-FORMULA", "J6", "=SUM(D6:H6)"),
+        ("F-FORMULA", "J7", "=SUM(D7:H7)"),
+        ("F-FORMULA", "J8", "=SUM(D8:H8)"),
+    ]
+
+
+def test_error_and_formula_in_input_cells_are_text(tmp_path: Path) -> None:
+    path = fill(write_valid(tmp_path / "v.xlsx", CHEPAIZI), tmp_path / "e.xlsx", {}, {(T3, "D6"): "#DIV/0!"})
+    path = fill(path, tmp_path / "f.xlsx", {}, {(T3, "E6"): "=1+2"})
+    found = [(f.rule, f.cell, f.value) for f in check([path])[0].findings]
+    assert found == [("C-TEXT", "D6", "#DIV/0!"), ("C-TEXT", "E6", "=1+2")]
+    assert read(path).values["t3.new.natural"] is None
+
+
+def test_date_typed_into_a_count(tmp_path: Path) -> None:
+    path = fill(
+        write_valid(tmp_path / "v.xlsx", CHEPAIZI), tmp_path / "d.xlsx", {"t3.new.natural": dt.date(2024, 1, 5)}
+    )
+    (finding,) = check([path])[0].findings
+    assert (finding.rule, finding.cell, finding.value) == ("C-TEXT", "D6", "2024-01-05 00:00:00")
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    path = write_valid(tmp_path_factory.mktemp("pkg") / "v.xlsx", SHUYANG)
+    with zipfile.ZipFile(path) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_damaged_xml_is_read_or_refused_never_a_crash(
+    package: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    """Any part cut short, or with bytes overwritten, is either read or refused as corrupt."""
+    name = data.draw(st.sampled_from(sorted(n for n in package if n.endswith((".xml", ".rels")))))
+    part = package[name]
+    cut = data.draw(st.integers(0, len(part)))
+    patch = data.draw(st.binary(max_size=8))
+    damaged = part[:cut] + patch + (part[cut + len(patch) :] if data.draw(st.booleans()) else b"")
+    path = tmp_path_factory.mktemp("dmg") / "d.xlsx"
+    with zipfile.ZipFile(path, "w") as zf:
+        for n, d in package.items():
+            zf.writestr(n, damaged if n == name else d)
+    try:
+        read(path)
+    except InputFileError as exc:
+        assert exc.reason  # a Chinese message for the clerk, never a traceback
