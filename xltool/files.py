@@ -101,8 +101,8 @@ def _no_doctype(path: Path, parts: list[zipfile.ZipInfo]) -> None:
     """Workbook XML never declares a DOCTYPE or entities: refuse any part that does (entity attacks).
 
     A declaration must precede the root element, so the first few KB of each part are enough.
-    The XML parsers behind openpyxl are hardened too (defusedxml); this check does not depend on
-    which one is installed.
+    The parsers behind it are hardened too (the reader's defusedxml; calamine's quick-xml expands
+    no declared entities), but this check refuses such a file before any of them sees it.
     """
     try:
         with zipfile.ZipFile(path) as zf:
