@@ -26,6 +26,7 @@ from xltool import spec as specs
 from xltool import template
 from xltool.check import check
 from xltool.cli import app
+from xltool.layout import text_width
 from xltool.merge import DETAIL_SHEET, NOTES_SHEET, TEXTS_SHEET, combine, key_figures, merge, numeric_keys
 from xltool.reader import read, sheet_rows
 from xltool.spec import leaves
@@ -184,6 +185,16 @@ def test_detail_sheet_lists_every_input_and_adds_up(summary: Path) -> None:
     for i, figure in enumerate(key_figures(SPEC), start=4):
         column = sum(r[i] for r in merged)
         assert column == total[i] == sum(got[k] for k in figure.keys), figure.name
+
+
+def test_detail_sheet_has_one_line_per_unit(summary: Path) -> None:
+    """Each unit on one line of even height: the text columns fit their longest entry."""
+    ws = openpyxl.load_workbook(summary)[DETAIL_SHEET]
+    heights = {ws.row_dimensions[r].height for r in range(2, ws.max_row + 1)}
+    assert heights == {18.0}, heights
+    for col in "ABCD":
+        longest = max(text_width(str(ws[f"{col}{r}"].value or "")) for r in range(2, ws.max_row + 1))
+        assert ws.column_dimensions[col].width >= longest + 1.5, col
 
 
 def test_notes_sheet_accounts_for_every_input(summary: Path) -> None:

@@ -462,12 +462,14 @@ def _detail(spec: FormSpec, o: Outcome) -> template.ExtraSheet:
     for p in o.rejected:
         unit_type = p.units[0].unit_type if len(p.units) == 1 else ""
         body.append((_unit_of(p), unit_type, o.shown[p.file], f"{REJECTED}：{_reason(p).split('：')[0]}"))
-    name_width = min(30.0, max(text_width(str(r[0])) for r in body) + 3)
-    file_width = min(40.0, max(text_width(str(r[2])) for r in body) + 3)
+    # one line per unit: the text columns fit their longest entry (very long ones still wrap)
+    name, unit_type, file, status = (
+        min(cap, max(text_width(str(r[c])) for r in body) + 2.5) for c, cap in enumerate((40.0, 24.0, 60.0, 30.0))
+    )
     # a number wider than its column shows as ####: fit the widest (the 合计 row)
     numbers = [max(7.0, len(str(shown(v))) + 2.0) for v in total]
     return template.ExtraSheet(
-        DETAIL_SHEET, detail_header(spec), tuple(body), (name_width, 16.0, file_width, 14.0, *numbers)
+        DETAIL_SHEET, detail_header(spec), tuple(body), (name, max(unit_type, 10.0), file, max(status, 8.0), *numbers)
     )
 
 
