@@ -197,3 +197,23 @@ def test_damaged_xml_is_read_or_refused_never_a_crash(
         read(path)
     except InputFileError as exc:
         assert exc.reason  # a Chinese message for the clerk, never a traceback
+
+
+@pytest.mark.parametrize("rows_too", [False, True], ids=["cells", "cells-and-rows"])
+def test_cells_without_their_optional_address(tmp_path: Path, rows_too: bool) -> None:
+    """Some writers leave out r="D6" (it is optional): a cell follows the one before it."""
+    valid = write_valid(tmp_path / "v.xlsx", SHUYANG)
+    tag = rb"<(?:c|row)\b[^>]*>" if rows_too else rb"<c\b[^>]*>"
+    with _Book(valid) as book:
+        part = book.parts[T3]
+    out = tmp_path / "no-r.xlsx"
+    with zipfile.ZipFile(valid) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == part:
+                data, n = re.subn(tag, lambda m: re.sub(rb' r="[A-Z]*\d+"', b"", m.group(0)), data)
+                assert n > 200 and re.search(tag.replace(rb"[^>]*>", rb'[^>]* r="'), data) is None
+            zout.writestr(item, data)
+    assert_same_as_openpyxl(out)
+    assert check([out])[0].findings == []
+    assert read(out).values == read(valid).values

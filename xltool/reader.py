@@ -33,7 +33,7 @@ from xltool import spec as specs
 from xltool.atomic import atomic_path
 from xltool.errors import InputFileError, XltoolError
 from xltool.files import CORRUPT, XML_UNSAFE, preflight
-from xltool.layout import CHECK_SHEET, INSTRUCTIONS_SHEET, LABEL_ROLES, Cell, Layout, Sheet, for_spec, rowcol
+from xltool.layout import CHECK_SHEET, INSTRUCTIONS_SHEET, LABEL_ROLES, Cell, Layout, Sheet, a1, for_spec, rowcol
 from xltool.spec import NUMERIC_TYPES, FormSpec
 from xltool.submission import PROPERTY_PREFIX, Finding, Number, Submission, Value, computed
 
@@ -182,8 +182,9 @@ def _cell_value(value: Any) -> Any:
     return value
 
 
-_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
-_REF = re.compile(rb'\br="([A-Z]+[0-9]+)"')
+# <row …> start tags (groups 1-2) and whole <c> cells (groups 3-4), in document order
+_NODE = re.compile(rb"<(?:\w+:)?(?:(row)\b([^>]*)>|c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>))", re.S)
+_REF = re.compile(rb'\br="([A-Z]*[0-9]+)"')
 _TYPE = re.compile(rb'\bt="(\w+)"')
 _FORMULA = re.compile(rb"<(?:\w+:)?f\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
 _SHARED_INDEX = re.compile(rb'\bsi="(\d+)"')
@@ -195,25 +196,35 @@ def _scan(xml: bytes) -> tuple[dict[tuple[int, int], str], dict[str, str]]:
 
     ``<c r="J6"><f>SUM(D6:I6)</f><v>26</v></c>`` shows as ``=SUM(D6:I6)`` with cached value 26.
     A shared formula (``<f t="shared" si="0"/>``) is expanded from its master cell as Excel would.
+    A cell or row without its optional ``r`` attribute follows the one before it (0-based here).
     """
     overlay: dict[tuple[int, int], str] = {}
     cached: dict[str, str] = {}
     masters: dict[bytes, tuple[str, str]] = {}
-    for attrs, body in _CELL.findall(xml):
-        if b"f" not in body and b'"e"' not in attrs:  # most cells: a plain value, nothing to overlay
+    row, last, steps = -1, b"", 0  # a cell's place: the last r="…" seen, plus the r-less cells since
+    for is_row, row_attrs, attrs, body in _NODE.findall(xml):
+        if is_row:  # a <row>: its cells start again from column A
+            ref = _REF.search(row_attrs)
+            row, last, steps = (int(ref.group(1)) - 1 if ref else row + 1), b"", -1
             continue
         ref = _REF.search(attrs)
+        last, steps = (ref.group(1), 0) if ref else (last, steps + 1)
+        if b"f" not in body and b'"e"' not in attrs:  # most cells: a plain value, nothing to overlay
+            continue
+        if last:
+            r, c = rowcol(last.decode())
+            row, col = r - 1, c - 1 + steps
+        else:
+            col = steps
         kind = _TYPE.search(attrs)
         kind = kind.group(1) if kind else b"n"
         formula = _FORMULA.search(body)
-        if ref is None or (formula is None and kind != b"e"):
-            continue
-        address = ref.group(1).decode()
         value = _CACHED.search(body)
-        row, col = rowcol(address)
-        if formula is None:  # an error cell: openpyxl shows its text, calamine an empty string
-            overlay[row - 1, col - 1] = html.unescape(value.group(1).decode()) if value else ""
+        if formula is None:
+            if kind == b"e":  # an error cell: openpyxl shows its text, calamine an empty string
+                overlay[row, col] = html.unescape(value.group(1).decode()) if value else ""
             continue
+        address = a1(row, col)
         f_attrs, f_text = formula.groups()
         text = "=" + html.unescape((f_text or b"").decode())
         if b't="shared"' in f_attrs and (index := _SHARED_INDEX.search(f_attrs)):
@@ -221,7 +232,7 @@ def _scan(xml: bytes) -> tuple[dict[tuple[int, int], str], dict[str, str]]:
                 masters[index.group(1)] = (text, address)
             elif index.group(1) in masters:
                 text = _translate(*masters[index.group(1)], address)
-        overlay[row - 1, col - 1] = text
+        overlay[row, col] = text
         if value is not None and kind == b"n":
             cached[address] = value.group(1).decode()
     return overlay, cached
