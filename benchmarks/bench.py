@@ -13,6 +13,7 @@ best of --repeat runs is kept; peak memory is the child's max RSS.
 from __future__ import annotations
 
 import argparse
+import compileall
 import csv
 import os
 import random
@@ -182,6 +183,10 @@ def main() -> None:
     floor_script.write_text(FLOOR, encoding="utf-8")
     print(f"xltool benchmarks — {time.strftime('%Y-%m-%d')} — {os.cpu_count()} CPUs — Python {sys.version.split()[0]}")
 
+    # pip byte-compiles an installed package, so the floor's libraries start from .pyc files; an
+    # editable checkout only gets them on first import, and never where PYTHONDONTWRITEBYTECODE is
+    # set (it is on some CI machines). Compile xltool too, so both sides start as installed.
+    compileall.compile_dir(ROOT / "xltool", quiet=1)
     one = generate(args.workdir / "n1", 1) / "unit00000.xlsx"
     cold, imports = interleaved(
         [py, "-m", "xltool", "check", str(one)], [py, "-c", "import openpyxl, pandera.pandas"], args.repeat * 4
