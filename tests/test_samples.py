@@ -93,3 +93,21 @@ def test_installed_entry_point_checks_the_sample() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == f"✓ {sample}（车排子镇人民政府）：通过\n"
+
+
+def test_output_redirected_in_the_gbk_code_page(tmp_path: Path) -> None:
+    """Windows encodes redirected output in the ANSI code page (GBK), which lacks ✓ ✗ and rare
+    place-name characters (𬌗): the clerk gets √ × and ?, never a UnicodeEncodeError traceback."""
+    rare = sample_data.write_valid(tmp_path / "rare.xlsx", sample_data.CHEPAIZI | {"unit.unit_name": "𬌗口镇人民政府"})
+    broken = "samples/invalid/勾稽不平.xlsx"
+    proc = subprocess.run(
+        [sys.executable, "-m", "xltool", "check", str(rare), broken],
+        cwd=ROOT,
+        capture_output=True,
+        env=os.environ | {"PYTHONIOENCODING": "gbk"},
+    )
+    assert proc.returncode == 1, proc.stderr.decode("gbk")
+    lines = proc.stdout.decode("gbk").splitlines()
+    assert lines[0] == f"√ {rare}（?口镇人民政府）：通过"
+    assert lines[1] == f"× {broken}（沭阳县发展和改革局）：有 5 个错误"
+    assert proc.stderr == b""

@@ -6,6 +6,8 @@ stderr and exit code 2, in one place: :func:`_guard`.
 
 from __future__ import annotations
 
+import codecs
+import io
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -143,7 +145,40 @@ def _progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
         yield bar.update
 
 
+# Symbols in our messages that the GBK code page lacks, and what a GBK reader expects instead.
+_GBK_FALLBACK = {"✓": "√", "✗": "×", "−": "-"}
+
+
+def _fallback(exc: UnicodeError) -> tuple[str, int]:
+    """Encoding error handler: a near symbol where the stream's encoding has one, else "?"."""
+    assert isinstance(exc, UnicodeEncodeError)
+    out = []
+    for ch in exc.object[exc.start : exc.end]:
+        alt = _GBK_FALLBACK.get(ch, "?")
+        try:
+            alt.encode(exc.encoding)
+        except UnicodeEncodeError:
+            alt = "?"
+        out.append(alt)
+    return "".join(out), exc.end
+
+
+def _never_crash_on_output() -> None:
+    """On Windows, output redirected to a file or pipe is encoded in the ANSI code page (GBK on a
+    Chinese system), which lacks ✓ ✗ − and the rare characters of some place names: replace them
+    instead of failing with UnicodeEncodeError."""
+    codecs.register_error("xltool-fallback", _fallback)
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        try:
+            "".join(_GBK_FALLBACK).encode(encoding)
+        except (UnicodeEncodeError, LookupError):
+            if isinstance(stream, io.TextIOWrapper):
+                stream.reconfigure(errors="xltool-fallback")
+
+
 def main() -> None:
+    _never_crash_on_output()
     app(prog_name="xltool")
 
 
