@@ -644,3 +644,21 @@ def test_different_form_versions_are_refused() -> None:
         err.value.message
         == "输入的工作簿表式版本不一致，不能汇总在一起：\n  表式版本 2019：1 个文件\n  表式版本 2021：a.xlsx"
     )
+
+
+def test_summary_open_in_wps_gets_a_hint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows refuses to replace a file that WPS or Excel holds open: say so, keep the old file."""
+    out = tmp_path / "汇总.xlsx"
+    out.write_bytes(b"last week's summary")
+
+    def locked(src: object, dst: object) -> None:
+        raise PermissionError(13, "拒绝访问")
+
+    monkeypatch.setattr("xltool.atomic.os.replace", locked)
+    result = runner.invoke(app, ["merge", str(WORKBOOKS), "-o", str(out), "--jobs", "1"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"错误：无法写入 {out}：拒绝访问。如果这个文件正在 WPS 或 Excel 中打开，请先关闭它再试，或另取一个文件名。\n"
+    )
+    assert out.read_bytes() == b"last week's summary"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["汇总.xlsx"]

@@ -31,6 +31,10 @@ def atomic_path(path: Path) -> Iterator[Path]:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
+    except PermissionError as exc:  # on Windows: the file is open in WPS or Excel
+        raise OutputError(
+            f"无法写入 {path}：{exc.strerror}。如果这个文件正在 WPS 或 Excel 中打开，请先关闭它再试，或另取一个文件名。"
+        ) from None
     except OSError as exc:
         raise OutputError(f"无法写入 {path}：{exc.strerror}。") from None
     finally:
