@@ -27,7 +27,11 @@ def expand(args: list[str]) -> list[Path]:
                 raise UsageError(f"文件夹 {path} 中没有找到 .xlsx 工作簿。")
             out.extend(found)
         elif not path.exists() and any(ch in arg for ch in "*?["):
-            matches = sorted(Path(m) for m in glob.glob(arg, recursive=True) if Path(m).is_file())
+            matches = sorted(
+                Path(m)
+                for m in glob.glob(arg, recursive=True)
+                if Path(m).is_file() and not _ignored(Path(Path(m).name))
+            )
             if not matches:
                 raise UsageError(f"没有文件与 {arg} 匹配。")
             out.extend(matches)
