@@ -155,6 +155,14 @@ def test_wrong_shared_formula_is_reported_in_every_cell(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("master", [b"SUM(D6:I6))", b"&quot;abc"], ids=["extra-bracket", "open-quote"])
+def test_shared_formula_that_cannot_be_parsed(tmp_path: Path, master: bytes) -> None:
+    path = shared(write_valid(tmp_path / "v.xlsx", SHUYANG), tmp_path / "shared.xlsx", master)
+    found = [(f.rule, f.cell, f.value) for f in check([path])[0].findings]
+    text = "=" + master.decode().replace("&quot;", '"')
+    assert found == [("F-FORMULA", "J6", text), ("F-FORMULA", "J7", text), ("F-FORMULA", "J8", text)]
+
+
 def test_error_and_formula_in_input_cells_are_text(tmp_path: Path) -> None:
     path = fill(write_valid(tmp_path / "v.xlsx", CHEPAIZI), tmp_path / "e.xlsx", {}, {(T3, "D6"): "#DIV/0!"})
     path = fill(path, tmp_path / "f.xlsx", {}, {(T3, "E6"): "=1+2"})

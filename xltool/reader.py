@@ -239,10 +239,18 @@ def _scan(xml: bytes) -> tuple[dict[tuple[int, int], str], dict[str, str]]:
 
 
 def _translate(formula: str, origin: str, address: str) -> str:
-    """A shared formula as it reads in another cell (relative references move)."""
+    """A shared formula as it reads in another cell (relative references move).
+
+    A formula openpyxl cannot tokenize (unbalanced quotes or brackets) is kept as written: it is
+    not the template's formula anyway, and the total check reports it.
+    """
+    from openpyxl.formula.tokenizer import TokenizerError
     from openpyxl.formula.translate import Translator
 
-    return Translator(formula, origin).translate_formula(address)
+    try:
+        return Translator(formula, origin).translate_formula(address)
+    except (TokenizerError, IndexError, ValueError):
+        return formula
 
 
 def _identify(path: Path, sheetnames: list[str], props: dict[str, str]) -> FormSpec:
