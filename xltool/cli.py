@@ -8,17 +8,119 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from xltool.errors import XltoolError
 
+# typer's usage errors, help screens and help option are in English; a clerk gets them in Chinese.
+# The exception class is found through typer's public BadParameter (typer vendors click).
+_USAGE_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+_HELP_TEXTS = {
+    "ARGUMENTS_PANEL_TITLE": "参数",
+    "OPTIONS_PANEL_TITLE": "选项",
+    "COMMANDS_PANEL_TITLE": "命令",
+    "ERRORS_PANEL_TITLE": "错误",
+    "REQUIRED_LONG_STRING": "[必填]",
+    "DEFAULT_STRING": "[默认：{}]",
+    "ABORTED_TEXT": "已取消。",
+    "RICH_HELP": "查看帮助：[blue]{command_path} {help_option}[/]",
+}
+_USAGE_WORDS = (("Usage: ", "用法："), ("[OPTIONS]", "[选项]"), ("COMMAND [ARGS]...", "命令 [参数]..."))
+
+
+def _chinese_screens() -> None:
+    """typer prints help and error screens with rich, imported only when one is shown."""
+    try:
+        from typer import rich_utils
+    except ImportError:  # typer without rich prints plain screens
+        return
+    for name, text in _HELP_TEXTS.items():
+        setattr(rich_utils, name, text)
+
+
+def _in_chinese(exc: Exception) -> Exception:
+    """The same usage error, its message in Chinese (by kind; an unknown kind keeps its text)."""
+    kind, message = type(exc).__name__, str(getattr(exc, "message", exc))
+    param, ctx = getattr(exc, "param", None), getattr(exc, "ctx", None)
+    names = " / ".join(getattr(param, "opts", ()) or ())
+    what = getattr(param, "help", None) or names
+    if kind == "NoArgsIsHelpError":  # the help screen was shown instead
+        return exc
+    _chinese_screens()
+    if kind == "MissingParameter" and param is not None:
+        text = f"缺少选项 {names}（{what}）。" if names.startswith("-") else f"缺少{what}。"
+    elif kind == "NoSuchOption":
+        maybe = sorted(getattr(exc, "possibilities", None) or ())
+        text = f"没有 {getattr(exc, 'option_name', '')} 这个选项。" + (
+            f"是不是要用 {'、'.join(maybe)}？" if maybe else ""
+        )
+    elif kind == "BadOptionUsage":
+        option = getattr(exc, "option_name", "")
+        text = f"选项 {option} 后面要写上它的值。" if "requires" in message else f"选项 {option} 后面不能带值。"
+    elif kind == "BadParameter" and param is not None:
+        number = "整数" if "integer" in message else "数字" if re.search("float|number", message) else ""
+        text = f"{names or what} 的值无效：" + (f"应为{number}。" if number else f"{message}。")
+    elif found := re.match(r"No such command '(.*?)'\.(?: Did you mean '(.*?)'\?)?", message):
+        listed = "、".join(ctx.command.list_commands(ctx)) if ctx is not None else ""
+        text = f"没有“{found.group(1)}”这个命令（可用的命令：{listed}）。"
+        text += f"是不是要用 {found.group(2)}？" if found.group(2) else ""
+    elif found := re.match(r"Got unexpected extra argument(?:s|\(s\))? \((.*)\)", message):
+        text = f"多余的参数：{found.group(1)}。如果文件名中有空格，请给它加上引号。"
+    else:
+        return exc
+    return _USAGE_ERROR(text, ctx)
+
+
+class _Chinese:
+    """Mixed into typer's command classes: Chinese help option, usage line and usage errors."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = "显示本帮助并退出。"
+        return option
+
+    def get_usage(self, ctx: Any) -> str:
+        usage: str = super().get_usage(ctx)
+        for english, chinese in _USAGE_WORDS:
+            usage = usage.replace(english, chinese, 1)
+        return usage
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        _chinese_screens()
+        super().format_help(ctx, formatter)
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except _USAGE_ERROR as exc:
+            raise _in_chinese(exc) from None
+
+    def resolve_command(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().resolve_command(*args, **kwargs)
+        except _USAGE_ERROR as exc:
+            raise _in_chinese(exc) from None
+
+
+class _Group(_Chinese, TyperGroup):
+    pass
+
+
+class _Command(_Chinese, TyperCommand):
+    pass
+
+
 app = typer.Typer(
+    cls=_Group,
     add_completion=False,
     no_args_is_help=True,
     help="xltool：政府信息公开工作年度报告的填报模板、校验、汇总与成文工具。",
@@ -41,7 +143,7 @@ def _guard(fn: Callable[[], T]) -> T:
         raise typer.Exit(exc.exit_code) from None
 
 
-@app.command()
+@app.command(cls=_Command)
 def template(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="输出文件或文件夹")] = None,
     year: Annotated[int | None, typer.Option("--year", help="报告年度，如 2024")] = None,
@@ -68,7 +170,7 @@ def template(
     typer.echo(f"已生成 {len(written)} 份模板。", err=True)
 
 
-@app.command()
+@app.command(cls=_Command)
 def check(
     inputs: Annotated[list[str], typer.Argument(help="工作簿、文件夹或通配符（如 报表/*.xlsx）", show_default=False)],
     json_out: Annotated[bool, typer.Option("--json", help="以 JSON 输出结果")] = False,
@@ -90,7 +192,7 @@ def check(
     raise typer.Exit(checking.exit_code(results))
 
 
-@app.command()
+@app.command(cls=_Command)
 def render(
     workbook: Annotated[Path, typer.Argument(help="填好的工作簿（.xlsx）", show_default=False)],
     output: Annotated[Path, typer.Option("-o", "--output", help="输出文档：.docx、.html 或 .md", show_default=False)],
@@ -106,7 +208,7 @@ def render(
     typer.echo(str(result.path))
 
 
-@app.command()
+@app.command(cls=_Command)
 def merge(
     inputs: Annotated[list[str], typer.Argument(help="工作簿、文件夹或通配符（如 报表/*.xlsx）", show_default=False)],
     output: Annotated[Path, typer.Option("-o", "--output", help="汇总工作簿（.xlsx）", show_default=False)],

@@ -1,0 +1,64 @@
+"""Mistyped commands: the clerk reads what went wrong in Chinese, exit code 2, never English."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from xltool.cli import app
+
+runner = CliRunner()
+
+
+def error_text(stderr: str) -> str:
+    """The message inside the error panel, its lines joined."""
+    return "".join(line.strip("│ ") for line in stderr.splitlines() if line.startswith("│"))
+
+
+@pytest.mark.parametrize(
+    ("args", "usage", "message"),
+    [
+        (["merge", "报表"], "用法：xltool merge [选项] {inputs}...", "缺少选项 -o / --output（汇总工作簿（.xlsx））。"),
+        (["check"], "用法：xltool check [选项] {inputs}...", "缺少工作簿、文件夹或通配符（如 报表/*.xlsx）。"),
+        (
+            ["chek", "a.xlsx"],
+            "用法：xltool [选项] 命令 [参数]...",
+            "没有“chek”这个命令（可用的命令：template、check、render、merge）。是不是要用 check？",
+        ),
+        (
+            ["check", "--jason", "a.xlsx"],
+            "用法：xltool check [选项] {inputs}...",
+            "没有 --jason 这个选项。是不是要用 --json？",
+        ),
+        (["template", "--year", "二〇二四"], "用法：xltool template [选项]", "--year 的值无效：应为整数。"),
+        (
+            ["render", "年报", "(定稿).xlsx", "-o", "x.md"],
+            "用法：xltool render [选项] {workbook}",
+            "多余的参数：(定稿).xlsx。如果文件名中有空格，请给它加上引号。",
+        ),
+        (["merge", "报表", "-o"], None, "选项 -o 后面要写上它的值。"),
+        (["template", "--force=1"], None, "选项 --force 后面不能带值。"),
+    ],
+)
+def test_usage_errors_in_chinese(args: list[str], usage: str | None, message: str) -> None:
+    result = runner.invoke(app, args, prog_name="xltool", env={"COLUMNS": "200"})
+    assert result.exit_code == 2
+    assert error_text(result.stderr) == message
+    lines = result.stderr.splitlines()
+    if usage is not None:
+        assert lines[0] == usage
+        assert lines[1] == f"查看帮助：xltool {args[0] if args[0] != 'chek' else ''}".rstrip() + " -h"
+    assert "─ 错误 ─" in result.stderr
+    assert not any(word in result.stderr for word in ("Error", "Usage", "Try", "Missing", "No such", "Got"))
+
+
+@pytest.mark.parametrize("args", [["-h"], ["check", "-h"], ["merge", "--help"]])
+def test_help_in_chinese(args: list[str]) -> None:
+    result = runner.invoke(app, args, prog_name="xltool", env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "显示本帮助并退出。" in result.stdout
+    assert "用法：xltool" in result.stdout
+    assert "─ 选项 ─" in result.stdout
+    assert not any(
+        word in result.stdout for word in ("Usage", "Options", "Arguments", "Commands", "Show this", "required")
+    )
