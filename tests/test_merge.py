@@ -662,3 +662,50 @@ def test_summary_open_in_wps_gets_a_hint(tmp_path: Path, monkeypatch: pytest.Mon
     )
     assert out.read_bytes() == b"last week's summary"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["汇总.xlsx"]
+
+
+def children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (Linux /proc)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_ctrl_c_stops_a_parallel_merge_at_once(tmp_path: Path) -> None:
+    """Ctrl+C reaches the whole console: the merge stops reading, says so, writes nothing, leaves no worker."""
+    import signal
+
+    folder = tmp_path / "报表"
+    folder.mkdir()
+    source = next(WORKBOOKS.glob("*.xlsx"))
+    for n in range(600):
+        shutil.copy(source, folder / f"{n:04d}.xlsx")
+    out = tmp_path / "汇总.xlsx"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xltool", "merge", str(folder), "-o", str(out), "--jobs", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while len(children(proc.pid)) < 2 and time.monotonic() < deadline:  # the workers are reading
+        time.sleep(0.05)
+    workers = children(proc.pid)
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err.decode()
+    assert err.decode() == "已取消（Ctrl+C）。输出文件都是写完后才改名保存的，不会留下写了一半的文件。\n"
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["报表"]
+    deadline = time.monotonic() + 10  # the resource tracker and workers go once they see the main one gone
+    while any(Path(f"/proc/{w}").exists() for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [w for w in workers if Path(f"/proc/{w}").exists()]

@@ -141,6 +141,9 @@ def _guard(fn: Callable[[], T]) -> T:
     except XltoolError as exc:
         typer.echo(f"错误：{exc.message}", err=True)
         raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        typer.echo("已取消（Ctrl+C）。输出文件都是写完后才改名保存的，不会留下写了一半的文件。", err=True)
+        raise typer.Exit(130) from None
 
 
 @app.command(cls=_Command)

@@ -15,6 +15,7 @@ import math
 import multiprocessing
 import os
 import re
+import signal
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -394,16 +395,24 @@ def _read(files: list[str], jobs: int | None, chunk: int | None, progress: Progr
         return out
     # spawn, as on Windows, on every platform: the same behaviour everywhere
     context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(
+        max_workers=min(jobs, len(chunks)), mp_context=context, initializer=signal.signal, initargs=_NO_CTRL_C
+    )
     try:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=context) as pool:
-            futures = {pool.submit(read_parts, c): len(c) for c in chunks}
-            for future in as_completed(futures):
-                out.extend(future.result())
-                if progress is not None:
-                    progress(futures[future])
+        futures = {pool.submit(read_parts, c): len(c) for c in chunks}
+        for future in as_completed(futures):
+            out.extend(future.result())
+            if progress is not None:
+                progress(futures[future])
     except BrokenProcessPool:
         raise XltoolError("并行读取的子进程意外退出（可能内存不足）。请减少 --jobs 或用 --jobs 1 重试。") from None
+    finally:  # on Ctrl+C too: drop the chunks not started instead of reading them all first
+        pool.shutdown(wait=True, cancel_futures=True)
     return out
+
+
+# Ctrl+C reaches every process of the console; only the main one handles it (and cancels the rest).
+_NO_CTRL_C = (signal.SIGINT, signal.SIG_IGN)
 
 
 def _refuse_duplicates(parts: list[Part]) -> None:
