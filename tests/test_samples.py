@@ -111,3 +111,20 @@ def test_output_redirected_in_the_gbk_code_page(tmp_path: Path) -> None:
     assert lines[0] == f"√ {rare}（?口镇人民政府）：通过"
     assert lines[1] == f"× {broken}（沭阳县发展和改革局）：有 5 个错误"
     assert proc.stderr == b""
+
+
+def test_json_redirected_in_the_gbk_code_page_loses_nothing(tmp_path: Path) -> None:
+    """JSON is for programs: what GBK lacks is escaped (\\uXXXX), not replaced by ?."""
+    rare = sample_data.write_valid(tmp_path / "𬌗口镇2024年报.xlsx", sample_data.CHEPAIZI | {"t2.fees.amount": None})
+    proc = subprocess.run(
+        [sys.executable, "-m", "xltool", "check", str(rare), "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        env=os.environ | {"PYTHONIOENCODING": "gbk"},
+    )
+    assert proc.returncode == 1, proc.stderr.decode("gbk")
+    assert proc.stdout.isascii()
+    (found,) = json.loads(proc.stdout)["files"]
+    assert found["file"] == str(rare)
+    assert [(f["rule"], f["cell"]) for f in found["findings"]] == [("C-BLANK", "B16")]
+    assert found["findings"][0]["message"].startswith("行政事业性收费／本年收费金额（单位：万元）为空。")

@@ -124,8 +124,9 @@ def exit_code(results: list[FileResult]) -> int:
     return 1 if any(r.errors for r in results) else 0
 
 
-def as_json(results: list[FileResult]) -> str:
-    return json.dumps({"files": [r.to_json() for r in results]}, ensure_ascii=False, indent=2)
+def as_json(results: list[FileResult], *, ascii_only: bool = False) -> str:
+    """The stable --json text; ``ascii_only`` escapes non-ASCII (\\uXXXX) for a stream that lacks them."""
+    return json.dumps({"files": [r.to_json() for r in results]}, ensure_ascii=ascii_only, indent=2)
 
 
 def as_text(results: list[FileResult]) -> str:

@@ -189,7 +189,11 @@ def check(
     from xltool.inputs import expand
 
     results = _guard(lambda: checking.check(expand(inputs), previous, annotate=annotate))
-    typer.echo(checking.as_json(results) if json_out else checking.as_text(results))
+    if json_out:  # JSON is read by programs: escape what the output encoding lacks rather than lose it
+        text = checking.as_json(results)
+        typer.echo(text if _fits(sys.stdout, text) else checking.as_json(results, ascii_only=True))
+    else:
+        typer.echo(checking.as_text(results))
     if annotate is not None and results and not results[0].unreadable:
         typer.echo(f"已另存标注副本：{annotate}", err=True)
     raise typer.Exit(checking.exit_code(results))
@@ -268,18 +272,22 @@ def _fallback(exc: UnicodeError) -> tuple[str, int]:
     return "".join(out), exc.end
 
 
+def _fits(stream: Any, text: str) -> bool:
+    try:
+        text.encode(getattr(stream, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
 def _never_crash_on_output() -> None:
     """On Windows, output redirected to a file or pipe is encoded in the ANSI code page (GBK on a
     Chinese system), which lacks ✓ ✗ − and the rare characters of some place names: replace them
     instead of failing with UnicodeEncodeError."""
     codecs.register_error("xltool-fallback", _fallback)
     for stream in (sys.stdout, sys.stderr):
-        encoding = getattr(stream, "encoding", None) or "utf-8"
-        try:
-            "".join(_GBK_FALLBACK).encode(encoding)
-        except (UnicodeEncodeError, LookupError):
-            if isinstance(stream, io.TextIOWrapper):
-                stream.reconfigure(errors="xltool-fallback")
+        if not _fits(stream, "".join(_GBK_FALLBACK)) and isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="xltool-fallback")
 
 
 def main() -> None:
