@@ -26,6 +26,7 @@ from xltool.reader import OPTIONAL_SHEETS, _as_number, _Book, read
 
 from .helpers import fill, libreoffice_resave
 from .sample_data import CHEPAIZI, SHUYANG, write_valid
+from .test_properties import junk
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYOUT = for_spec(specs.load())
@@ -225,3 +226,23 @@ def test_cells_without_their_optional_address(tmp_path: Path, rows_too: bool) ->
     assert_same_as_openpyxl(out)
     assert check([out])[0].findings == []
     assert read(out).values == read(valid).values
+
+
+FORM_CELLS = [(s.name, c.address) for s in LAYOUT.sheets if s.name not in OPTIONAL_SHEETS for c in s.cells]
+text_like = st.one_of(
+    junk,
+    st.sampled_from(["<&>\"'", "_x000D_", "a\nb", "  前后空格  ", "=SUM(D6:I6)", "=D6<>0", "'3", "1E3", "-0"]),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cells=st.dictionaries(st.sampled_from(FORM_CELLS), text_like, min_size=1, max_size=6))
+def test_any_junk_reads_as_openpyxl_reads_it(
+    package: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory, cells: dict[tuple[str, str], Any]
+) -> None:
+    folder = tmp_path_factory.mktemp("junk")
+    base = folder / "base.xlsx"
+    with zipfile.ZipFile(base, "w") as zf:
+        for name, data in package.items():
+            zf.writestr(name, data)
+    assert_same_as_openpyxl(fill(base, folder / "j.xlsx", {}, cells))
