@@ -1,7 +1,9 @@
 """Command line: parse arguments, call one core function, print, choose the exit code.
 
 The only module that imports typer. Run-level errors (XltoolError) become a Chinese message on
-stderr and exit code 2, in one place: :func:`_guard`.
+stderr and exit code 2, and Ctrl+C exit code 130, in one place: :func:`_guard`. typer's own
+usage errors and help screens are put in Chinese by the command classes (:class:`_Chinese`), and
+output never fails on a console encoding that lacks a character (:func:`_never_crash_on_output`).
 """
 
 from __future__ import annotations
