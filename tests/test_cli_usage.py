@@ -16,7 +16,7 @@ def error_text(stderr: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("args", "usage", "message"),
+    ("args", "usage", "message"),  # usage: the usage line, then 查看帮助 names the same command
     [
         (["merge", "报表"], "用法：xltool merge [选项] {inputs}...", "缺少选项 -o / --output（汇总工作簿（.xlsx））。"),
         (["check"], "用法：xltool check [选项] {inputs}...", "缺少工作簿、文件夹或通配符（如 报表/*.xlsx）。"),
@@ -46,8 +46,8 @@ def test_usage_errors_in_chinese(args: list[str], usage: str | None, message: st
     assert error_text(result.stderr) == message
     lines = result.stderr.splitlines()
     if usage is not None:
-        assert lines[0] == usage
-        assert lines[1] == f"查看帮助：xltool {args[0] if args[0] != 'chek' else ''}".rstrip() + " -h"
+        command = usage.removeprefix("用法：").split(" [")[0]
+        assert lines[:2] == [usage, f"查看帮助：{command} -h"]
     assert "─ 错误 ─" in result.stderr
     assert not any(word in result.stderr for word in ("Error", "Usage", "Try", "Missing", "No such", "Got"))
 

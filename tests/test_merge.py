@@ -7,6 +7,7 @@ import hashlib
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -681,8 +682,6 @@ def children(pid: int) -> list[int]:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 def test_ctrl_c_stops_a_parallel_merge_at_once(tmp_path: Path) -> None:
     """Ctrl+C reaches the whole console: the merge stops reading, says so, writes nothing, leaves no worker."""
-    import signal
-
     folder = tmp_path / "报表"
     folder.mkdir()
     source = next(WORKBOOKS.glob("*.xlsx"))
