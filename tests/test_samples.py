@@ -128,3 +128,19 @@ def test_json_redirected_in_the_gbk_code_page_loses_nothing(tmp_path: Path) -> N
     assert found["file"] == str(rare)
     assert [(f["rule"], f["cell"]) for f in found["findings"]] == [("C-BLANK", "B16")]
     assert found["findings"][0]["message"].startswith("行政事业性收费／本年收费金额（单位：万元）为空。")
+
+
+@pytest.mark.parametrize("json_out", [False, True], ids=["text", "json"])
+def test_output_printed_batch_by_batch_is_the_whole_output(monkeypatch: pytest.MonkeyPatch, json_out: bool) -> None:
+    """check prints each batch and lets it go (flat memory); stitched together it is as_text/as_json of all."""
+    from xltool import check as checking
+
+    flags = ["--json"] if json_out else []
+    whole = runner.invoke(app, ["check", *map(str, SAMPLES), *flags])
+    monkeypatch.setattr(checking, "BATCH", 2)
+    batched = runner.invoke(app, ["check", *map(str, SAMPLES), *flags])
+    results = checking.check(SAMPLES)
+    expected = checking.as_json(results) if json_out else checking.as_text(results)
+    assert len(SAMPLES) > 4
+    assert batched.stdout == whole.stdout == expected + "\n"
+    assert batched.exit_code == whole.exit_code == checking.exit_code(results) == 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import textwrap
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from xltool.reader import read
 from xltool.submission import Counted, Finding, Submission
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+BATCH = 200  # files read and validated together (pandera costs ~20 ms a call)
 
 
 @dataclass
@@ -86,18 +89,25 @@ def _rowcol(address: str | None) -> tuple[int, int]:
 def check(paths: list[Path], previous: Path | None = None, annotate: Path | None = None) -> list[FileResult]:
     """Check every file; with ``previous``, also the cross-year rules (one file only); with
     ``annotate``, also write a highlighted, commented copy of the one input (never over it)."""
-    if previous is not None and len(paths) != 1:
-        raise UsageError("--previous 只能和一个工作簿一起使用。")
     if annotate is not None:
         _annotate_target(paths, annotate)
-    last = read(previous) if previous is not None else None
-    results = read_all(paths)
-    if last is not None and results[0].submission is not None:
-        _same_family(results[0].submission, last)
-    evaluate(results, last)
+    results = [r for batch in batches(paths, previous) for r in batch]
     if annotate is not None and results[0].submission is not None:
         write_annotated(Path(results[0].file), results[0].findings, annotate)
     return results
+
+
+def batches(paths: list[Path], previous: Path | None = None) -> Iterator[list[FileResult]]:
+    """The results, :data:`BATCH` files at a time: one pandera call per batch, and a caller that
+    prints each batch and lets it go checks any number of files in flat memory."""
+    if previous is not None and len(paths) != 1:
+        raise UsageError("--previous 只能和一个工作簿一起使用。")
+    last = read(previous) if previous is not None else None
+    for start in range(0, len(paths), BATCH):
+        results = read_all(paths[start : start + BATCH])
+        if last is not None and results[0].submission is not None:
+            _same_family(results[0].submission, last)
+        yield evaluate(results, last)
 
 
 def _annotate_target(paths: list[Path], target: Path) -> None:
@@ -118,10 +128,33 @@ def _same_family(sub: Submission, last: Submission) -> None:
         )
 
 
+@dataclass
+class Tally:
+    """What the closing line and the exit code need of results already printed and let go."""
+
+    files: int = 0
+    failed: int = 0
+    unreadable: int = 0
+
+    def add(self, results: list[FileResult]) -> None:
+        self.files += len(results)
+        self.failed += sum(not r.ok for r in results)
+        self.unreadable += sum(r.unreadable for r in results)
+
+    @property
+    def exit_code(self) -> int:
+        return 2 if self.unreadable else 1 if self.failed else 0
+
+    def closing_line(self) -> str | None:
+        if self.files < 2:
+            return None
+        return f"共 {self.files} 个文件：{self.files - self.failed} 个通过，{self.failed} 个有错误或无法读取。"
+
+
 def exit_code(results: list[FileResult]) -> int:
-    if any(r.unreadable for r in results):
-        return 2
-    return 1 if any(r.errors for r in results) else 0
+    tally = Tally()
+    tally.add(results)
+    return tally.exit_code
 
 
 def as_json(results: list[FileResult], *, ascii_only: bool = False) -> str:
@@ -129,8 +162,24 @@ def as_json(results: list[FileResult], *, ascii_only: bool = False) -> str:
     return json.dumps({"files": [r.to_json() for r in results]}, ensure_ascii=ascii_only, indent=2)
 
 
+# as_json's text written one file at a time: the head, each file's object, their separator, the tail
+JSON_HEAD, JSON_SEPARATOR, JSON_TAIL = '{\n  "files": [\n', ",\n", "\n  ]\n}"
+
+
+def json_item(result: FileResult, *, ascii_only: bool = False) -> str:
+    """One file's object exactly as it stands inside as_json's list (nested two levels deep)."""
+    return textwrap.indent(json.dumps(result.to_json(), ensure_ascii=ascii_only, indent=2), "    ")
+
+
 def as_text(results: list[FileResult]) -> str:
-    lines: list[str] = []
+    tally = Tally()
+    tally.add(results)
+    closing = tally.closing_line()
+    return "\n".join([*text_lines(results), *([closing] if closing else [])])
+
+
+def text_lines(results: list[FileResult]) -> Iterator[str]:
+    """One verdict line per file, then one line per finding."""
     for r in results:
         unit = f"（{r.submission.unit_name}）" if r.submission is not None and r.submission.unit_name else ""
         if r.unreadable:
@@ -139,11 +188,7 @@ def as_text(results: list[FileResult]) -> str:
             verdict = f"有 {r.errors} 个错误" + (f"、{r.warnings} 个提醒" if r.warnings else "")
         else:
             verdict = "通过" + (f"（{r.warnings} 个提醒）" if r.warnings else "")
-        lines.append(f"{'✗' if not r.ok else '✓'} {r.file}{unit}：{verdict}")
+        yield f"{'✗' if not r.ok else '✓'} {r.file}{unit}：{verdict}"
         for f in r.findings:
             where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else (f.sheet or "-")
-            lines.append(f"  {SEVERITY_LABEL[f.severity]} {f.rule} {where} {f.message}")
-    if len(results) > 1:
-        bad = sum(not r.ok for r in results)
-        lines.append(f"共 {len(results)} 个文件：{len(results) - bad} 个通过，{bad} 个有错误或无法读取。")
-    return "\n".join(lines)
+            yield f"  {SEVERITY_LABEL[f.severity]} {f.rule} {where} {f.message}"

@@ -190,15 +190,28 @@ def check(
     from xltool import check as checking
     from xltool.inputs import expand
 
-    results = _guard(lambda: checking.check(expand(inputs), previous, annotate=annotate))
-    if json_out:  # JSON is read by programs: escape what the output encoding lacks rather than lose it
-        text = checking.as_json(results)
-        typer.echo(text if _fits(sys.stdout, text) else checking.as_json(results, ascii_only=True))
-    else:
-        typer.echo(checking.as_text(results))
-    if annotate is not None and results and not results[0].unreadable:
+    paths = _guard(lambda: expand(inputs))
+    if annotate is not None:  # one file
+        results = _guard(lambda: checking.check(paths, previous, annotate=annotate))
+        batches = iter([results])
+    else:  # printed batch by batch as they are checked, then let go: flat memory for any number of files
+        batches = checking.batches(paths, previous)
+    tally = checking.Tally()
+    while (batch := _guard(lambda: next(batches, None))) is not None:
+        if json_out:  # JSON is read by programs: escape what the output encoding lacks rather than lose it
+            items = [_fitted(checking.json_item, r) for r in batch]
+            lead = checking.JSON_SEPARATOR if tally.files else checking.JSON_HEAD
+            typer.echo(lead + checking.JSON_SEPARATOR.join(items), nl=False)
+        else:
+            typer.echo("\n".join(checking.text_lines(batch)))
+        tally.add(batch)
+    if json_out:
+        typer.echo(checking.JSON_TAIL)
+    elif closing := tally.closing_line():
+        typer.echo(closing)
+    if annotate is not None and not tally.unreadable:
         typer.echo(f"已另存标注副本：{annotate}", err=True)
-    raise typer.Exit(checking.exit_code(results))
+    raise typer.Exit(tally.exit_code)
 
 
 @app.command(cls=_Command)
@@ -280,6 +293,12 @@ def _fits(stream: Any, text: str) -> bool:
     except (UnicodeEncodeError, LookupError):
         return False
     return True
+
+
+def _fitted(make: Callable[..., str], *args: Any) -> str:
+    """``make(*args)``, or with ``ascii_only=True`` when the text does not fit the output encoding."""
+    text = make(*args)
+    return text if _fits(sys.stdout, text) else make(*args, ascii_only=True)
 
 
 def _never_crash_on_output() -> None:
