@@ -229,9 +229,11 @@ def test_cells_without_their_optional_address(tmp_path: Path, rows_too: bool) ->
 
 
 FORM_CELLS = [(s.name, c.address) for s in LAYOUT.sheets if s.name not in OPTIONAL_SHEETS for c in s.cells]
+# Not _x000D_-style text: OOXML reads _xHHHH_ in a string as an escaped character, as Excel and
+# calamine do; openpyxl writes and reads it verbatim, so the two references disagree on purpose.
 text_like = st.one_of(
-    junk,
-    st.sampled_from(["<&>\"'", "_x000D_", "a\nb", "  前后空格  ", "=SUM(D6:I6)", "=D6<>0", "'3", "1E3", "-0"]),
+    junk.filter(lambda v: not (isinstance(v, str) and re.search(r"_x[0-9A-Fa-f]{4}_", v))),
+    st.sampled_from(["<&>\"'", "a\nb", "  前后空格  ", "=SUM(D6:I6)", "=D6<>0", "'3", "1E3", "-0"]),
 )
 
 
