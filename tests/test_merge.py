@@ -695,11 +695,10 @@ def test_ctrl_c_stops_a_parallel_merge_at_once(tmp_path: Path) -> None:
         start_new_session=True,
     )
     deadline = time.monotonic() + 60
-    while len(children(proc.pid)) < 2 and time.monotonic() < deadline:  # the workers are reading
-        time.sleep(0.05)
+    while len(children(proc.pid)) < 3 and time.monotonic() < deadline:  # resource tracker and two workers
+        time.sleep(0.01)
     workers = children(proc.pid)
-    time.sleep(0.5)
-    os.killpg(proc.pid, signal.SIGINT)
+    os.killpg(proc.pid, signal.SIGINT)  # as early as can be: the workers may still be starting
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err.decode()
     assert err.decode() == "已取消（Ctrl+C）。输出文件都是写完后才改名保存的，不会留下写了一半的文件。\n"

@@ -399,7 +399,11 @@ def _read(files: list[str], jobs: int | None, chunk: int | None, progress: Progr
         max_workers=min(jobs, len(chunks)), mp_context=context, initializer=signal.signal, initargs=_NO_CTRL_C
     )
     try:
-        futures = {pool.submit(read_parts, c): len(c) for c in chunks}
+        ctrl_c = signal.signal(*_NO_CTRL_C)  # workers start with it ignored (POSIX), not only once initialised
+        try:
+            futures = {pool.submit(read_parts, c): len(c) for c in chunks}  # spawns the workers
+        finally:
+            signal.signal(signal.SIGINT, ctrl_c)
         for future in as_completed(futures):
             out.extend(future.result())
             if progress is not None:
