@@ -698,7 +698,8 @@ def test_ctrl_c_stops_a_parallel_merge_at_once(tmp_path: Path) -> None:
     while len(children(proc.pid)) < 3 and time.monotonic() < deadline:  # resource tracker and two workers
         time.sleep(0.01)
     workers = children(proc.pid)
-    os.killpg(proc.pid, signal.SIGINT)  # as early as can be: the workers may still be starting
+    time.sleep(0.2)  # past the moment the main process ignores Ctrl+C while it spawns; workers may still be starting
+    os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err.decode()
     assert err.decode() == "已取消（Ctrl+C）。输出文件都是写完后才改名保存的，不会留下写了一半的文件。\n"
