@@ -69,7 +69,7 @@ PHRASES = [
 
 def filled_values(rng: random.Random, n: int) -> dict[str, object]:
     """A realistic, balanced submission: most units report small numbers, some zeros."""
-    from xltool import spec as specs
+    from xltool.form import spec as specs
 
     spec = specs.load()
     unit_type = rng.choice(UNIT_TYPES)
@@ -116,8 +116,8 @@ def filled_values(rng: random.Random, n: int) -> dict[str, object]:
 
 
 def generate(target: Path, count: int, seed: int = 6) -> Path:
-    from xltool import spec as specs
-    from xltool import template
+    from xltool.form import spec as specs
+    from xltool.workbook import template
 
     marker = target / f".complete-{count}"
     if marker.exists():

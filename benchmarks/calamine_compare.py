@@ -22,9 +22,9 @@ sys.path.insert(0, str(ROOT))
 def main() -> None:
     import openpyxl
 
-    from xltool import spec as specs
-    from xltool.layout import for_spec
-    from xltool.reader import OPTIONAL_SHEETS, _Book
+    from xltool.form import spec as specs
+    from xltool.form.layout import for_spec
+    from xltool.workbook.reader import OPTIONAL_SHEETS, _Book
 
     folders = [Path(a) for a in sys.argv[1:]] or [Path(tempfile.gettempdir()) / "xltool-bench" / "n200"]
     paths = sorted(p for f in folders for p in f.rglob("*.xlsx"))

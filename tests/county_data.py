@@ -14,8 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from xltool import spec as specs
-from xltool import template
+from xltool.form import spec as specs
+from xltool.workbook import template
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNTY = ROOT / "samples" / "county"

@@ -10,9 +10,9 @@ from typing import Any
 
 import openpyxl
 
-from xltool import spec as specs
-from xltool import template
-from xltool.layout import for_spec
+from xltool.form import spec as specs
+from xltool.form.layout import for_spec
+from xltool.workbook import template
 
 
 def make_template(path: Path, **values: Any) -> Path:

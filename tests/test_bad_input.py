@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from xltool.cli import app
-from xltool.files import ENCRYPTED, NOT_XLSX, OLD_FORMAT, OLE_MAGIC
+from xltool.workbook.files import ENCRYPTED, NOT_XLSX, OLD_FORMAT, OLE_MAGIC
 
 from .sample_data import CHEPAIZI, write_valid
 

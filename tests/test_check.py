@@ -12,10 +12,10 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from xltool.check import check
+from xltool.checks.check import check
 from xltool.cli import app
-from xltool.reader import read
 from xltool.submission import Finding
+from xltool.workbook.reader import read
 
 from .helpers import fill, libreoffice_resave
 from .sample_data import CHEPAIZI, SHUYANG, write_valid

@@ -9,7 +9,7 @@ import openpyxl
 from typer.testing import CliRunner
 
 from xltool.cli import app
-from xltool.reader import ANNOTATION_SHEET
+from xltool.workbook.reader import ANNOTATION_SHEET
 
 from .conftest import ROOT
 
@@ -118,8 +118,8 @@ def test_a_merged_summary_renders(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     html = out.read_text(encoding="utf-8")
     assert "<h1>青禾县人民政府2023年政府信息公开工作年度报告</h1>" in html
-    from xltool.reader import read
     from xltool.submission import computed
+    from xltool.workbook.reader import read
 
     sub = read(summary)
     new_total = computed(sub.spec, sub.values)["t3.new.total"]

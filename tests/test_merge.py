@@ -23,15 +23,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from xltool import spec as specs
-from xltool import template
-from xltool.check import check
+from xltool.checks.check import check
 from xltool.cli import app
-from xltool.layout import text_width
+from xltool.form import spec as specs
+from xltool.form.layout import text_width
+from xltool.form.spec import leaves
 from xltool.merge import DETAIL_SHEET, NOTES_SHEET, TEXTS_SHEET, combine, key_figures, merge, numeric_keys
-from xltool.reader import read, sheet_rows
-from xltool.spec import leaves
 from xltool.submission import computed
+from xltool.workbook import template
+from xltool.workbook.reader import read, sheet_rows
 
 from . import county_data
 from .conftest import ROOT
@@ -655,7 +655,7 @@ def test_summary_open_in_wps_gets_a_hint(tmp_path: Path, monkeypatch: pytest.Mon
     def locked(src: object, dst: object) -> None:
         raise PermissionError(13, "拒绝访问")
 
-    monkeypatch.setattr("xltool.atomic.os.replace", locked)
+    monkeypatch.setattr("xltool.workbook.atomic.os.replace", locked)
     result = runner.invoke(app, ["merge", str(WORKBOOKS), "-o", str(out), "--jobs", "1"])
     assert result.exit_code == 2
     assert result.stderr == (

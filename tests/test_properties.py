@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xltool import spec as specs
-from xltool.check import check
-from xltool.layout import for_spec
+from xltool.checks.check import check
+from xltool.form import spec as specs
+from xltool.form.layout import for_spec
 
 from .helpers import fill
 from .sample_data import CHEPAIZI, write_valid

@@ -18,11 +18,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xltool import spec as specs
-from xltool.check import check
+from xltool.checks.check import check
 from xltool.errors import InputFileError
-from xltool.layout import for_spec
-from xltool.reader import OPTIONAL_SHEETS, _as_number, _Book, read
+from xltool.form import spec as specs
+from xltool.form.layout import for_spec
+from xltool.workbook.reader import OPTIONAL_SHEETS, _as_number, _Book, read
 
 from .helpers import fill, libreoffice_resave
 from .sample_data import CHEPAIZI, SHUYANG, write_valid

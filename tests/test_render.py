@@ -12,11 +12,11 @@ import pytest
 from docx.enum.section import WD_ORIENT
 from docx.oxml.ns import qn
 
-from xltool import render as rendering
-from xltool import spec as specs
+from xltool.documents import render as rendering
+from xltool.documents.render import Grid, GridCell, Heading, Paragraph, TableView, document, number_text, render
 from xltool.errors import OutputError, UsageError
-from xltool.render import Grid, GridCell, Heading, Paragraph, TableView, document, number_text, render
-from xltool.spec import FormSpec, Node
+from xltool.form import spec as specs
+from xltool.form.spec import FormSpec, Node
 from xltool.submission import Submission, Value, blank_values
 
 from .conftest import golden

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from xltool.cli import app
-from xltool.reader import read
+from xltool.workbook.reader import read
 
 from . import sample_data
 from .conftest import ROOT, UPDATE_GOLDEN
@@ -133,7 +133,7 @@ def test_json_redirected_in_the_gbk_code_page_loses_nothing(tmp_path: Path) -> N
 @pytest.mark.parametrize("json_out", [False, True], ids=["text", "json"])
 def test_output_printed_batch_by_batch_is_the_whole_output(monkeypatch: pytest.MonkeyPatch, json_out: bool) -> None:
     """check prints each batch and lets it go (flat memory); stitched together it is as_text/as_json of all."""
-    from xltool import check as checking
+    from xltool.checks import check as checking
 
     flags = ["--json"] if json_out else []
     whole = runner.invoke(app, ["check", *map(str, SAMPLES), *flags])

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from xltool import spec as specs
 from xltool.errors import DefinitionError, VersionError
-from xltool.spec import leaves
+from xltool.form import spec as specs
+from xltool.form.spec import leaves
 
 from .conftest import SHARED
 
@@ -76,7 +76,7 @@ def _walk(nodes):  # type: ignore[no-untyped-def]
 
 
 def test_typo_in_definition_fails_with_its_path() -> None:
-    text = (Path(specs.__file__).parent / "specs" / "gov_disclosure_2021.toml").read_text(encoding="utf-8")
+    text = (Path(specs.__file__).parents[1] / "specs" / "gov_disclosure_2021.toml").read_text(encoding="utf-8")
     broken = text.replace('key = "active"\nlabel', 'key = "active"\nlabell', 1)
     with pytest.raises(DefinitionError) as err:
         specs.parse(broken, "gov_disclosure_2021.toml")
@@ -95,7 +95,7 @@ def test_merge_policy_covers_every_cell() -> None:
     assert spec.summed() == [c.key for c in spec.inputs()] + ["s6.fee_notices", "s6.fee_collected"]
     assert spec.merge.types["text"] == "collect"
     assert [k for k, p in spec.merge.unit.items() if p == "summary"] == ["unit_name", "report_year"]
-    text = (Path(specs.__file__).parent / "specs" / "gov_disclosure_2021.toml").read_text(encoding="utf-8")
+    text = (Path(specs.__file__).parents[1] / "specs" / "gov_disclosure_2021.toml").read_text(encoding="utf-8")
     with pytest.raises(DefinitionError) as err:
         specs.parse(text.replace(', fill_date = "blank" }', " }"), "x.toml")
     assert "merge.unit must name every unit field exactly once" in err.value.message

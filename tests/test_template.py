@@ -9,11 +9,11 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from xltool import spec as specs
-from xltool import template
 from xltool.cli import app
-from xltool.layout import CHECK_SHEET, FAIL, PASS, a1, for_spec
+from xltool.form import spec as specs
+from xltool.form.layout import CHECK_SHEET, FAIL, PASS, a1, for_spec
 from xltool.submission import computed
+from xltool.workbook import template
 
 from .conftest import ROOT, golden
 from .helpers import fill, libreoffice_pdf, libreoffice_resave, make_template

@@ -187,7 +187,7 @@ def check(
     ] = None,
 ) -> None:
     """校验填好的工作簿，指出每个有问题的单元格。退出码：0 无错误，1 有错误，2 无法运行。"""
-    from xltool import check as checking
+    from xltool.checks import check as checking
     from xltool.inputs import expand
 
     paths = _guard(lambda: expand(inputs))
@@ -221,7 +221,7 @@ def render(
     force: Annotated[bool, typer.Option("--force", help="工作簿有错误也照样生成，并覆盖已存在的输出文件")] = False,
 ) -> None:
     """把工作簿生成可发布的年度报告文档（.docx / .html / .md）。"""
-    from xltool import publish
+    from xltool.documents import publish
 
     result = _guard(lambda: publish.publish(workbook, output, force=force))
     if result.refused is not None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from xltool import spec as specs
-from xltool import template
 from xltool.errors import UsageError
-from xltool.spec import FormSpec
+from xltool.form import spec as specs
+from xltool.form.spec import FormSpec
 from xltool.submission import Value
+from xltool.workbook import template
 
 DEFAULT_NAME = "政府信息公开工作年度报告填报模板"
 

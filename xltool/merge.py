@@ -24,15 +24,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from xltool import __version__, check, template
+from xltool import __version__
 from xltool import roster as rosters
-from xltool import spec as specs
-from xltool.check import FileResult
+from xltool.checks import check
+from xltool.checks.check import FileResult
 from xltool.errors import InputFileError, OutputError, UsageError, XltoolError
-from xltool.layout import SEVERITY_LABEL, text_width
-from xltool.reader import normalise, sheet_rows
-from xltool.spec import FormSpec, Leaf, Node, leaves
+from xltool.form import spec as specs
+from xltool.form.layout import SEVERITY_LABEL, text_width
+from xltool.form.spec import FormSpec, Leaf, Node, leaves
 from xltool.submission import Counted, Finding, Number, Submission, Value, computed, shown
+from xltool.workbook import template
+from xltool.workbook.reader import normalise, sheet_rows
 
 NOTES_SHEET, DETAIL_SHEET, TEXTS_SHEET = "汇总说明", "单位明细", "各单位文字"
 FILE, STATUS, TOTAL = "文件", "状态", "合计"

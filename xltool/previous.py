@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from xltool.errors import UsageError
-from xltool.reader import read
-from xltool.spec import FormSpec, leaves
+from xltool.form.spec import FormSpec, leaves
 from xltool.submission import Value, computed, unknown
+from xltool.workbook.reader import read
 
 # Unit information that normally stays the same from one year to the next.
 KEPT_FIELDS = ("unit_name", "unit_type", "parent_unit", "credit_code")

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from xltool.errors import InputFileError, UsageError
-from xltool.reader import normalise, sheet_rows
-from xltool.spec import FormSpec
+from xltool.form.spec import FormSpec
 from xltool.submission import Value
+from xltool.workbook.reader import normalise, sheet_rows
 
 # Unit fields a roster may carry, by definition key; the first is required.
 FIELDS = ("unit_name", "unit_type", "parent_unit")

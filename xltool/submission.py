@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from xltool.layout import FAIL, PASS, Check
-from xltool.spec import NUMERIC_TYPES, FormSpec, TableCell
+from xltool.form.layout import FAIL, PASS, Check
+from xltool.form.spec import NUMERIC_TYPES, FormSpec, TableCell
 
 Number = int | Decimal
 Value = Number | str | None

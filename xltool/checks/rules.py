@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from xltool.layout import Layout, col_title, for_spec, row_title
-from xltool.spec import FormSpec, Rule, leaves
+from xltool.form.layout import Layout, col_title, for_spec, row_title
+from xltool.form.spec import FormSpec, Rule, leaves
 from xltool.submission import Finding, Number, Submission, computed, shown, unknown
 
 RuleFn = Callable[["_Ctx", Rule], Iterator[Finding]]

@@ -15,8 +15,8 @@ from typing import Any
 import pandas as pd
 import pandera.pandas as pa
 
-from xltool.layout import for_spec
-from xltool.spec import NUMERIC_TYPES, FormSpec, ValueType
+from xltool.form.layout import for_spec
+from xltool.form.spec import NUMERIC_TYPES, FormSpec, ValueType
 from xltool.submission import Finding, Submission, shown
 
 PLACES: dict[str, int] = {"wan_yuan": 6, "yuan": 2}
@@ -46,7 +46,7 @@ def _checks(vtype: ValueType) -> list[pa.Check]:
 @cache
 def _schema(version: str) -> tuple[pa.DataFrameSchema, tuple[tuple[str, str], ...]]:
     """The schema of a form version and its numeric inputs as (key, value type), in reading order."""
-    from xltool import spec as specs
+    from xltool.form import spec as specs
 
     spec = specs.load(version)
     inputs = [(c.key, c.type) for c in spec.inputs()]

@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xltool import rules, schemas
-from xltool import spec as specs
+from xltool.checks import rules, schemas
 from xltool.errors import InputFileError, UsageError
-from xltool.layout import SEVERITY_LABEL, for_spec, rowcol
-from xltool.reader import annotate as write_annotated
-from xltool.reader import read
+from xltool.form import spec as specs
+from xltool.form.layout import SEVERITY_LABEL, for_spec, rowcol
 from xltool.submission import Counted, Finding, Submission
+from xltool.workbook.reader import annotate as write_annotated
+from xltool.workbook.reader import read
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 BATCH = 200  # files read and validated together (pandera costs ~20 ms a call)

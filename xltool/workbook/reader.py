@@ -29,13 +29,13 @@ from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 from python_calamine import CalamineError, CalamineWorkbook
 
-from xltool import spec as specs
-from xltool.atomic import atomic_path
 from xltool.errors import InputFileError, XltoolError
-from xltool.files import CORRUPT, XML_UNSAFE, preflight
-from xltool.layout import CHECK_SHEET, INSTRUCTIONS_SHEET, LABEL_ROLES, Cell, Layout, Sheet, a1, for_spec, rowcol
-from xltool.spec import NUMERIC_TYPES, FormSpec
+from xltool.form import spec as specs
+from xltool.form.layout import CHECK_SHEET, INSTRUCTIONS_SHEET, LABEL_ROLES, Cell, Layout, Sheet, a1, for_spec, rowcol
+from xltool.form.spec import NUMERIC_TYPES, FormSpec
 from xltool.submission import PROPERTY_PREFIX, Finding, Number, Submission, Value, computed
+from xltool.workbook.atomic import atomic_path
+from xltool.workbook.files import CORRUPT, XML_UNSAFE, preflight
 
 Grid = list[list[Any]]
 OPTIONAL_SHEETS = frozenset({INSTRUCTIONS_SHEET, CHECK_SHEET})
@@ -436,7 +436,7 @@ def annotate(src: Path, findings: list[Finding], out: Path) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils.exceptions import InvalidFileException
 
-    from xltool.layout import SEVERITY_LABEL
+    from xltool.form.layout import SEVERITY_LABEL
 
     try:
         wb = openpyxl.load_workbook(src)

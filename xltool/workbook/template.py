@@ -1,6 +1,6 @@
 """Write a workbook (blank template, pre-filled template or merged summary) with xlsxwriter.
 
-The only module that imports xlsxwriter. Where things go comes from :mod:`xltool.layout`.
+The only module that imports xlsxwriter. Where things go comes from :mod:`xltool.form.layout`.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from xltool import __version__
-from xltool.atomic import atomic_path
-from xltool.layout import FAIL, PASS, Cell, Layout, Sheet, for_spec, lines_needed
-from xltool.spec import FormSpec
+from xltool.form.layout import FAIL, PASS, Cell, Layout, Sheet, for_spec, lines_needed
+from xltool.form.spec import FormSpec
 from xltool.submission import PROPERTY_PREFIX, Value, blank_values, check_result, computed
+from xltool.workbook.atomic import atomic_path
 
 INPUT_FILL = "#FFF2CC"
 LOCKED_INPUT_FILL = "#DDEBF7"

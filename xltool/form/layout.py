@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from xltool.spec import Block, FormSpec, Leaf, Node, Section, TableCell, ValueType, block_cells, leaves
+from xltool.form.spec import Block, FormSpec, Leaf, Node, Section, TableCell, ValueType, block_cells, leaves
 
 Role = Literal["title", "note", "caption", "header", "corner", "label", "input", "total", "check", "legend"]
 LABEL_ROLES: frozenset[str] = frozenset({"title", "caption", "header", "corner", "label"})

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from xltool import check as checking
+from xltool.checks import check as checking
+from xltool.documents.render import render, writer_for
 from xltool.errors import InputFileError, OutputError, UsageError
-from xltool.render import render, writer_for
 
 SHOWN = 5  # findings listed when rendering is refused
 

@@ -3,8 +3,8 @@
 :func:`document` turns a submission into a small, format-free model (headings, paragraphs, table
 grids with merged cells); one writer per format turns the model into a file. Every heading, caption
 and label comes from the form definition, and each table grid is the template's own grid
-(:mod:`xltool.layout`), so the document and the workbook cannot disagree about the form. python-docx
-is imported only by :mod:`xltool.render_docx`.
+(:mod:`xltool.form.layout`), so the document and the workbook cannot disagree about the form. python-docx
+is imported only by :mod:`xltool.documents.docx`.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from xltool.atomic import atomic_path
 from xltool.errors import OutputError, UsageError
-from xltool.layout import for_spec
-from xltool.spec import Block, FormSpec, Part, Section, Table, block_cells, leaves
+from xltool.form.layout import for_spec
+from xltool.form.spec import Block, FormSpec, Part, Section, Table, block_cells, leaves
 from xltool.submission import Number, Submission, computed, shown
+from xltool.workbook.atomic import atomic_path
 
 FORMATS = (".docx", ".html", ".md")
 PATH_SEP = " / "  # joins the label path of a row or column in flattened (markdown) tables
@@ -249,7 +249,7 @@ def render(submission: Submission, out: Path) -> Path:
 def writer_for(out: Path) -> Callable[[Document, Path], None]:
     suffix = out.suffix.lower()
     if suffix == ".docx":
-        from xltool import render_docx
+        from xltool.documents import docx as render_docx
 
         return render_docx.write
     if suffix in (".html", ".md"):
