@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from xltool import __version__
+from xltool import __version__, workers
 from xltool import roster as rosters
 from xltool.checks import check
 from xltool.checks.check import FileResult
@@ -398,10 +398,10 @@ def _read(files: list[str], jobs: int | None, chunk: int | None, progress: Progr
     # spawn, as on Windows, on every platform: the same behaviour everywhere
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
-        max_workers=min(jobs, len(chunks)), mp_context=context, initializer=signal.signal, initargs=_NO_CTRL_C
+        max_workers=min(jobs, len(chunks)), mp_context=context, initializer=workers.start, initargs=(os.getpid(),)
     )
     try:
-        ctrl_c = signal.signal(*_NO_CTRL_C)  # workers start with it ignored (POSIX), not only once initialised
+        ctrl_c = signal.signal(*workers.NO_CTRL_C)  # workers start with it ignored (POSIX), not only once initialised
         try:
             futures = {pool.submit(read_parts, c): len(c) for c in chunks}  # spawns the workers
         finally:
@@ -415,10 +415,6 @@ def _read(files: list[str], jobs: int | None, chunk: int | None, progress: Progr
     finally:  # on Ctrl+C too: drop the chunks not started instead of reading them all first
         pool.shutdown(wait=True, cancel_futures=True)
     return out
-
-
-# Ctrl+C reaches every process of the console; only the main one handles it (and cancels the rest).
-_NO_CTRL_C = (signal.SIGINT, signal.SIG_IGN)
 
 
 def _refuse_duplicates(parts: list[Part]) -> None:
