@@ -343,6 +343,22 @@ def write_previous(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.xlsx"))
 
 
+def write_previous_summary(target: Path = COUNTY) -> Path:
+    """The county's summary of the year before (what ``merge --previous`` reads), from a scratch folder."""
+    import datetime as dt
+    import tempfile
+
+    from xltool.merge import merge
+
+    out = target / PREVIOUS_SUMMARY
+    with tempfile.TemporaryDirectory() as scratch:
+        files = write_previous(Path(scratch) / f"青禾县{PREVIOUS_YEAR}年报表")
+        when = dt.datetime(YEAR, 1, 20, 9, 30)
+        out.unlink(missing_ok=True)
+        merge(files, out, unit="青禾县人民政府", jobs=1, now=when)
+    return out
+
+
 def write_roster(path: Path) -> Path:
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         out = csv.writer(fh)
@@ -360,6 +376,7 @@ def build(target: Path = COUNTY) -> list[Path]:
         template.write(folder / file, spec, values)
         out.append(folder / file)
     out.append(write_roster(target / ROSTER))
+    out.append(write_previous_summary(target))
     return out
 
 

@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from xltool.analytics import CARRY_SHEET, CHART_SHEET
 from xltool.checks.check import check
 from xltool.cli import app
 from xltool.form import spec as specs
@@ -42,6 +43,9 @@ SPEC = specs.load()
 COUNTY = ROOT / "samples" / "county"
 WORKBOOKS = COUNTY / county_data.WORKBOOKS
 ROSTER = COUNTY / county_data.ROSTER
+PREVIOUS = COUNTY / county_data.PREVIOUS_SUMMARY  # the county's 2022 summary
+# the same 2022 summary as merge wrote it before summaries kept each unit's carry-over per column
+OLD_PREVIOUS = ROOT / "tests" / "fixtures" / "青禾县2022年汇总（旧版）.xlsx"
 NOW = dt.datetime(2024, 1, 20, 9, 30)
 MERGED = {f: v for f, v in county_data.submissions().items() if v["unit.unit_name"] != county_data.INVALID}
 
@@ -84,10 +88,14 @@ def county(tmp_path: Path) -> Path:
 def test_committed_county_matches_the_generator(tmp_path: Path) -> None:
     fresh = county_data.build(tmp_path)
     committed = sorted(WORKBOOKS.glob("*.xlsx"))
-    assert sorted(p.name for p in fresh if p.suffix == ".xlsx") == [p.name for p in committed]
+    assert sorted(p.name for p in fresh if p.parent.name == county_data.WORKBOOKS) == [p.name for p in committed]
     for path in committed:
         assert read(path).values == read(tmp_path / county_data.WORKBOOKS / path.name).values, path.name
     assert (tmp_path / county_data.ROSTER).read_bytes() == ROSTER.read_bytes()
+    summary = tmp_path / county_data.PREVIOUS_SUMMARY
+    assert read(summary).values == read(PREVIOUS).values
+    sheets = [DETAIL_SHEET, TEXTS_SHEET, CARRY_SHEET, CHART_SHEET]
+    assert sheet_rows(summary, sheets) == sheet_rows(PREVIOUS, sheets)
 
 
 def test_county_merge_on_screen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -268,6 +268,10 @@ def merge(
     include_invalid: Annotated[
         bool, typer.Option("--include-invalid", help="有错误的工作簿也计入汇总（在单位明细中标注）")
     ] = False,
+    previous: Annotated[
+        Path | None,
+        typer.Option("--previous", help="上年度的汇总工作簿：逐个单位核对上年结转，并与上年比较主要数字"),
+    ] = None,
 ) -> None:
     """把多个单位的工作簿汇总成一个同样格式、可再次汇总的工作簿。退出码：0 全部汇总，1 有文件未汇总或有错误，2 无法运行。"""
     from xltool import merge as merging
@@ -277,7 +281,14 @@ def merge(
         paths = expand(inputs)
         with _progress(len(paths), "读取和校验") as step:
             return merging.merge(
-                paths, output, unit=unit, jobs=jobs, roster_path=roster, include_invalid=include_invalid, progress=step
+                paths,
+                output,
+                unit=unit,
+                jobs=jobs,
+                roster_path=roster,
+                include_invalid=include_invalid,
+                previous=previous,
+                progress=step,
             )
 
     outcome = _guard(run)
