@@ -25,6 +25,7 @@ CARRY_SHEET = "各单位结转"
 CHART_SHEET = "图表"
 JOIN = "·"  # a row's short name and a column's name in a header: 上年结转·自然人
 TOP_UNITS = 15
+OLD_SUMMARY = "上年汇总工作簿由旧版 xltool 生成，没有各单位分列的结转数"
 
 
 # ---------------------------------------------------------------- the carried rows
@@ -176,13 +177,8 @@ def notes(spec: FormSpec, figures: Sequence[Figure], this: Sequence[Number], cmp
     verdict += f"{len(cmp.diffs)} 个单位不一致。" if cmp.diffs else "全部一致。"
     out.append(("上年结转核对", verdict))
     if cmp.by_totals:
-        out.append(
-            (
-                "核对方式",
-                f"上年汇总工作簿没有各单位分列的结转数（由旧版 xltool 生成），{len(cmp.by_totals)} 个单位只按总计核对："
-                + "、".join(cmp.by_totals),
-            )
-        )
+        which = "全部单位" if len(cmp.by_totals) == cmp.checked else "、".join(cmp.by_totals)
+        out.append(("核对方式", f"{which}只按总计核对：{OLD_SUMMARY}，不能逐列核对。"))
     for unit, diff in _named(cmp):
         out.append(("上年结转不一致", f"{unit}：" + "".join(diff_text(rule.message, diff))))
     out.append(("上年有、本年没有", "、".join(cmp.only_last) or "无"))
@@ -197,7 +193,7 @@ def notes(spec: FormSpec, figures: Sequence[Figure], this: Sequence[Number], cmp
 def screen(cmp: Comparison) -> list[str]:
     """The on-screen lines: which units' carry-over differs, which units are in one year only."""
     last = cmp.last
-    how = "，上年汇总由旧版 xltool 生成，按总计核对" if cmp.by_totals else ""
+    how = f"；{OLD_SUMMARY}，按总计核对" if cmp.by_totals else ""
     lines = [f"与上年汇总核对（{last.file}，{last.year} 年度，{len(last.units)} 个单位{how}）："]
     names = [unit for unit, _diff in _named(cmp)]
     lines.append(f"  上年结转与上年度“结转下年度”不一致 {len(names)} 个" + ("：" + "、".join(names) if names else ""))
@@ -235,6 +231,8 @@ def detail_cells(cmp: Comparison, unit: UnitRow, new: Number) -> tuple[Any, ...]
     then = cmp.last_new[key]
     diff = cmp.diffs.get(key)
     verdict = "一致" if diff is None else "不一致：" + "；".join(_short_diff(diff))
+    if normalise(unit.name) in {normalise(n) for n in cmp.by_totals}:
+        verdict += "（只按总计核对）" if diff is None else ""
     return (then, new - then, verdict)
 
 
