@@ -44,6 +44,9 @@ class Carry:
     def cells(self) -> list[str]:
         return [f"{self.table}.{row.key}.{c.key}" for row in (self.this, self.last) for c in self.columns]
 
+    def titles(self) -> tuple[str, ...]:
+        return tuple(col_title(c) for c in self.columns)
+
     def header(self, short: dict[str, str]) -> tuple[str, ...]:
         return tuple(f"{short[row.key]}{JOIN}{col_title(c)}" for row in (self.this, self.last) for c in self.columns)
 
@@ -83,12 +86,16 @@ class LastYear:
     file: str
     unit: str
     year: int
-    figures: tuple[Number, ...]  # the summary's key figures (merge.key_figures order)
+    names: tuple[str, ...]  # its form's key figures (a form version of its own: matched by name)
+    figures: tuple[Number, ...]  # the summary's own key figures
     units: tuple[UnitRow, ...]
+    columns: tuple[str, ...]  # the columns of its carried rows
 
-    @property
-    def per_column(self) -> bool:
-        return all(u.carry is not None for u in self.units)
+    def figure(self, name: str) -> Number | None:
+        return self.figures[self.names.index(name)] if name in self.names else None
+
+    def unit_figure(self, unit: UnitRow, name: str) -> Number | None:
+        return unit.figures[self.names.index(name)] if unit.figures and name in self.names else None
 
 
 @dataclass(frozen=True)
@@ -112,8 +119,9 @@ class Comparison:
 def compare(spec: FormSpec, figures: Sequence[Figure], units: Sequence[UnitRow], last: LastYear) -> Comparison:
     """Each unit's 上年结转 against its own 结转下年度 last year: per column where both years have them."""
     c = carry(spec)
-    this_at, last_at = _index(figures, c, c.this), _index(figures, c, c.last)
-    new_at = _index(figures, c, _new_row(spec, c))
+    this_at, last_name = _index(figures, c, c.this), figures[_index(figures, c, c.last)].name
+    new_name = figures[_index(figures, c, _new_row(spec, c))].name
+    columns = c.titles()
     before = {normalise(u.name): u for u in last.units if u.name}
     diffs: dict[str, CarryDiff] = {}
     by_totals: list[str] = []
@@ -122,12 +130,14 @@ def compare(spec: FormSpec, figures: Sequence[Figure], units: Sequence[UnitRow],
         old = before.get(normalise(unit.name))
         if old is None or unit.figures is None or old.figures is None:
             continue
-        if unit.carry is not None and old.carry is not None:
-            names: tuple[str, ...] = tuple(col_title(col) for col in c.columns)
-            now, then = unit.carry[:width], old.carry[width:]
+        if unit.carry is not None and old.carry is not None and last.columns == columns:
+            names, now, then = columns, unit.carry[:width], old.carry[width:]
         else:
             by_totals.append(unit.name)
-            names, now, then = (col_title(c.total),), (unit.figures[this_at],), (old.figures[last_at],)
+            carried = last.unit_figure(old, last_name)
+            if carried is None:  # last year's form has no such figure: nothing to compare
+                continue
+            names, now, then = (col_title(c.total),), (unit.figures[this_at],), (carried,)
         differ = [i for i in range(len(names)) if now[i] != then[i]]
         if differ:
             diffs[normalise(unit.name)] = CarryDiff(
@@ -141,7 +151,7 @@ def compare(spec: FormSpec, figures: Sequence[Figure], units: Sequence[UnitRow],
         tuple(by_totals),
         tuple(u.name for u in units if normalise(u.name) not in before),
         tuple(u.name for u in last.units if u.name and normalise(u.name) not in this_names),
-        {k: u.figures[new_at] for k, u in before.items() if u.figures is not None},
+        {k: n for k, u in before.items() if (n := last.unit_figure(u, new_name)) is not None},
     )
 
 
@@ -184,7 +194,11 @@ def notes(spec: FormSpec, figures: Sequence[Figure], this: Sequence[Number], cmp
     out.append(("上年有、本年没有", "、".join(cmp.only_last) or "无"))
     out.append(("本年有、上年没有", "、".join(cmp.only_this) or "无"))
     out.append(("较上年", f"{last.year} 年", f"{year} 年" if year else "本年", "增减", "增减（%）"))
-    for figure, now, then in zip(figures, this, last.figures, strict=True):
+    for figure, now in zip(figures, this, strict=True):
+        then = last.figure(figure.name)
+        if then is None:  # not a figure of last year's form
+            out.append((figure.name, "", now, "", ""))
+            continue
         diff, percent = change(now, then)
         out.append((figure.name, then, now, diff, "" if percent is None else percent))
     return out
@@ -302,7 +316,7 @@ def _year_on_year(
 ) -> list[Chart]:
     """Two charts of counts (money has its own scale): 表二's decisions, and the rest."""
     first = spec.tables()[0]
-    counts = [i for i, f in enumerate(figures) if all(_count(spec, k) for k in f.keys)]
+    counts = [i for i, f in enumerate(figures) if all(_count(spec, k) for k in f.keys) and f.name in last.names]
     published = [i for i in counts if figures[i].keys[0].startswith(f"{first.key}.")]
     others = [i for i in counts if i not in published]
     names = (f"{last.year} 年", f"{year} 年" if year else "本年")
@@ -313,7 +327,7 @@ def _year_on_year(
     ):
         if chosen:
             series = (
-                (names[0], tuple(last.figures[i] for i in chosen)),
+                (names[0], tuple(last.figure(figures[i].name) or 0 for i in chosen)),
                 (names[1], tuple(_sum(values, figures[i]) for i in chosen)),
             )
             out.append(Chart(title, "column", tuple(figures[i].name for i in chosen), series))

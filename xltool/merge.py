@@ -448,7 +448,9 @@ def _last_year(path: Path) -> analytics.LastYear:
     spec = specs.load(part.version) if part.version else specs.load()
     table = dict(zip(numeric_keys(spec), part.numbers, strict=True))
     figures = figures_of(spec, computed(spec, table))  # type: ignore[arg-type]
-    return analytics.LastYear(str(path), part.unit, part.year, figures, part.units)
+    names = tuple(f.name for f in key_figures(spec))
+    columns = analytics.carry(spec).titles()
+    return analytics.LastYear(str(path), part.unit, part.year, names, figures, part.units, columns)
 
 
 def _same_file(a: Path, b: Path) -> bool:
