@@ -254,7 +254,7 @@ def _carried(
 ) -> list[tuple[Number, ...]] | None:
     """Each listed unit's carried figures from the summary's carry sheet; None where a summary has
     none (written by an xltool before it kept them) or lacks a unit (then totals are compared)."""
-    if units is None or rows is None or tuple(rows[0][2:]) != carry_header(spec)[2:]:
+    if units is None or not rows or tuple(rows[0][2:]) != carry_header(spec)[2:]:
         return None
     found = analytics.carry_rows(rows, len(analytics.carry(spec).cells()))
     out = [found.get((normalise(u.name), u.file)) for u in units]
