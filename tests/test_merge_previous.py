@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import tempfile
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -11,21 +12,26 @@ from typing import Any
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from xltool.analytics import CARRY_SHEET, CHART_SHEET, change
 from xltool.checks.check import check
 from xltool.cli import app
+from xltool.form.layout import col_title
+from xltool.form.spec import leaves
 from xltool.merge import DETAIL_SHEET, NOTES_SHEET, merge
 from xltool.workbook.reader import read, sheet_rows
 
 from . import county_data
 from .conftest import ROOT
 from .helpers import fill, libreoffice_pdf
-from .test_merge import NOW, OLD_PREVIOUS, PREVIOUS, WORKBOOKS, numbers
+from .test_merge import NOW, OLD_PREVIOUS, PREVIOUS, T3, T3_COLUMNS, WORKBOOKS, Draw, numbers, unit_values, write_units
 
 runner = CliRunner()
 EAST, NATURAL_RESOURCES, POLICE = "青禾县东城街道办事处", "青禾县自然资源局", "青禾县公安局"
+T3_LEAVES = {leaf.key: leaf for leaf in leaves(T3.columns)}
 CY1 = "{column}列：上年结转填报为 {value}，上年度报告“结转下年度继续办理”为 {expected}。两者应相等。"
 
 
@@ -362,3 +368,31 @@ def _pages(pdf: Path) -> list[dict[str, Any]]:
         ).stdout
         out.append({"size": size, "text": re.sub(r" {2,}", "\n", text.strip())})
     return out
+
+
+# ---------------------------------------------------------------- a property
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_carry_over_found_exactly_where_it_differs(data: st.DataObject) -> None:
+    """Last year's 结转下年度 = this year's 上年结转 for every unit but one column of one: only that is listed."""
+    draw: Draw = lambda lo, hi: data.draw(st.integers(lo, hi))  # noqa: E731
+    this = {f"u{i}.xlsx": unit_values(draw, f"单位{i}") for i in range(3)}
+    odd, column = f"单位{draw(0, 2)}", T3_COLUMNS[draw(0, len(T3_COLUMNS) - 1)]
+    last = {}
+    for file, values in this.items():
+        before = county_data.values_of(0, values["unit.unit_name"], values["unit.unit_type"], {})
+        before |= {"unit.report_year": 2022, "s1.on_request": "依申请公开工作按规定办理。"}
+        for col in T3_COLUMNS:  # 一+二=三（七）+四 with nothing handled: 新收 = 结转下年度
+            carried = values[f"t3.carry_in.{col}"] + (1 if (values["unit.unit_name"], col) == (odd, column) else 0)
+            before |= {f"t3.new.{col}": carried, f"t3.carry_out.{col}": carried}
+        last[file] = before
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        merge(write_units(d / "2022", last), d / "2022.xlsx", jobs=1)
+        outcome = merge(write_units(d / "2023", this), d / "2023.xlsx", jobs=1, previous=d / "2022.xlsx")
+    assert outcome.comparison is not None and outcome.comparison.checked == 3
+    diff = outcome.comparison.diffs[odd]
+    assert list(outcome.comparison.diffs) == [odd] and diff.columns == (col_title(T3_LEAVES[column]),)
+    assert diff.last[0] == diff.this[0] + 1
