@@ -421,7 +421,14 @@ def _notes_sheet(spec: FormSpec, o: Outcome, values: dict[str, Value], now: dt.d
     at = next(i for i, r in enumerate(rows) if r[0] == "文字部分")  # after the inputs and the roster
     figures = figures_of(spec, computed(spec, values))
     rows[at:at] = analytics.notes(spec, key_figures(spec), figures, o.comparison, o.year)
-    return template.ExtraSheet(NOTES_SHEET, ("项目", "内容"), tuple(rows), (18.0, 12.0, 12.0, 10.0, 10.0, 56.0), span=5)
+    return template.ExtraSheet(
+        NOTES_SHEET,
+        ("项目", "内容"),
+        tuple(rows),
+        (18.0, 12.0, 12.0, 10.0, 10.0, 56.0),
+        span=5,
+        number_formats=("", "", "", "", "0.0"),
+    )
 
 
 def _carry_sheet(spec: FormSpec, o: Outcome) -> template.ExtraSheet:

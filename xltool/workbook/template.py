@@ -42,6 +42,7 @@ class ExtraSheet:
     span: int = 1  # the second cell of a two-cell row (and of the header) spreads over this many columns
     paper: str = "A4"
     repeat_first_column: bool = False  # printed on every page, like the header row
+    number_formats: tuple[str, ...] = ()  # by column, for numbers ("" or none: as they are)
 
 
 def write(
@@ -302,7 +303,10 @@ def _extra(ws: Worksheet, sheet: ExtraSheet, fmt: _Formats) -> None:
     widths = _spanned(sheet)
     for r, row in enumerate((sheet.header, *sheet.rows)):
         for c, value in enumerate(row):
-            f = head if r == 0 else number if isinstance(value, int | Decimal) and not isinstance(value, bool) else body
+            f = head if r == 0 else body
+            if r and isinstance(value, int | Decimal) and not isinstance(value, bool):
+                shape = sheet.number_formats[c] if c < len(sheet.number_formats) else ""
+                f = fmt.get(border=1, align="right", num_format=shape) if shape else number
             spans = sheet.span > 1 and len(row) == 2 and c == 1
             cell = Cell(r, c, "label", last_row=r if spans else None, last_col=c + sheet.span - 1 if spans else None)
             _put(ws, cell, f, value=value)
