@@ -301,7 +301,7 @@ def test_charts_of_a_summary(compared: Path, tmp_path: Path) -> None:
     assert chart_titles(compared) == [
         "新收申请的申请人情况",
         "本年度办理结果",
-        "新收申请最多的单位（前 12 名）",
+        "新收申请最多的单位（前 9 名）",
         "依申请公开、行政复议和行政诉讼：与上年比较",
         "主动公开政府信息情况：与上年比较",
     ]
@@ -318,8 +318,10 @@ def test_charts_of_a_summary(compared: Path, tmp_path: Path) -> None:
         ("法律服务机构", 3),
         ("其他", 0),
     ]
-    top = next(i for i, r in enumerate(data) if r[0] == "新收申请最多的单位（前 12 名）")
-    assert data[top + 13][:2] == (NATURAL_RESOURCES, 18)  # the largest at the top of the bar chart
+    top = next(i for i, r in enumerate(data) if r[0] == "新收申请最多的单位（前 9 名）")
+    ranked = [r[:2] for r in data[top + 2 : top + 11]]  # the nine units with applications, the largest last
+    assert ranked[0] == ("青禾县白沙镇人民政府", 1) and ranked[-1] == (NATURAL_RESOURCES, 18)  # drawn at the top
+    assert [v for _name, v in ranked] == [1, 2, 3, 3, 5, 6, 7, 11, 18]  # units without applications left out
 
 
 def test_a_summary_with_charts_checks_clean_and_merges_again(compared: Path, tmp_path: Path) -> None:

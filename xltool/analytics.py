@@ -296,7 +296,8 @@ def charts(
     outcome = [f for f in figures if {k.split(".")[1] for k in f.keys} <= results and f.keys[0].startswith(c.table)]
     amounts = tuple(_sum(values, f) for f in outcome)
     out.append(Chart(_plain(handled.label), "pie", tuple(f.name for f in outcome), (("件数", amounts),)))
-    ranked = sorted((u for u in units if u.figures is not None), key=lambda u: (-u.figures[at], normalise(u.name)))  # type: ignore[index]
+    applied = [u for u in units if u.figures is not None and u.figures[at] > 0]  # a unit with none is not "most"
+    ranked = sorted(applied, key=lambda u: (-u.figures[at], normalise(u.name)))  # type: ignore[index]
     top = list(reversed(ranked[:TOP_UNITS]))  # a bar chart draws its first category at the bottom
     out.append(
         Chart(
