@@ -97,6 +97,9 @@ def numbering_start(raw: str, pos: int, number: str) -> int | None:
     start = max(0, pos - 12)
     window = raw[start:pos]
     num = "".join(f"[{d}{chr(ord(d) + 0xFEE0)}]" if d.isdigit() else d for d in number)
+    if number in _CN_DIGITS:  # 六、 may be printed 6、
+        arabic = str(_CN_DIGITS.index(number) + 1)
+        num = f"(?:{number}|[{arabic}{chr(ord(arabic) + 0xFEE0)}])" if len(arabic) == 1 else f"(?:{number}|{arabic})"
     sep = "[.．、]" if number.isdigit() else "、"
     m = re.search(rf"(?:[(（]\s*{num}\s*[)）]|{num}\s*{sep})\s*$", window)
     if m is None:

@@ -133,7 +133,7 @@ def _rows(stream: Stream, spec: FormSpec, section: Section, lo: int, hi: int, ou
             continue
         for leaf in leaves(block.rows):
             labelled += 1
-            hits = _preferred(find_all(stream, leaf.label, lo, hi, spec), leaf.label)
+            hits = _preferred(stream, find_all(stream, leaf.label, lo, hi, spec), leaf.label)
             if hits:
                 found.append(_Row(block, leaf, hits[0]))
                 doubled += len(hits) > 1
@@ -145,13 +145,28 @@ def _rows(stream: Stream, spec: FormSpec, section: Section, lo: int, hi: int, ou
     return sorted(found, key=lambda r: r.hit.start)
 
 
-def _preferred(hits: list[Hit], label: str) -> list[Hit]:
+def _preferred(stream: Stream, hits: list[Hit], label: str) -> list[Hit]:
     """A numbered label printed with its numbering is the table's row; the same words without it
-    are taken only when no numbered print exists (a sentence may quote a row's words)."""
+    are taken only where a cell starts (a sentence may quote a row's words: ``其中，予以公开2件``)."""
     if not label_form(label).number:
         return hits
     numbered = [h for h in hits if h.numbered]
-    return numbered or hits
+    return numbered or [h for h in hits if _cell_start(stream.raw, h.start)]
+
+
+def _cell_start(raw: str, pos: int) -> bool:
+    before = raw[:pos].rstrip(" \u3000")
+    return not before or before[-1] in "\n\t|" or before[-1].isdigit()
+
+
+def header_match(stream: Stream, spec: FormSpec) -> float:
+    """The share of the definition's captioned column labels that the document prints: a report on
+    another form version prints other columns (2019: 本年新制作数量, 上一年项目数量)."""
+    labels = {c.label for t in spec.tables() for b in t.blocks if b.caption for c in leaves(b.columns)}
+    if not labels:
+        return 1.0
+    found = sum(first(stream, label, 0, len(stream.raw)) is not None for label in labels)
+    return found / len(labels)
 
 
 # ---------------------------------------------------------------- reading a row
