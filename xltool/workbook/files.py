@@ -83,12 +83,17 @@ def _inspect_zip(path: Path) -> None:
         if "word/document.xml" in names:
             raise InputFileError(name, BY_SUFFIX[".docx"])
         raise InputFileError(name, "是压缩文件，但不是 Excel 工作簿（.xlsx）。请使用 xltool 模板填写并保存为 .xlsx。")
+    inspect_package(path, infos)
+
+
+def inspect_package(path: Path, infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse an Office package (.xlsx, .docx) that is a zip bomb or whose XML declares entities."""
     total = sum(i.file_size for i in infos)
     bomb = len(infos) > MAX_ENTRIES or total > MAX_UNPACKED
     bomb = bomb or any(i.file_size > (1 << 20) and i.file_size > MAX_RATIO * max(i.compress_size, 1) for i in infos)
     if bomb:
         raise InputFileError(
-            name,
+            str(path),
             f"文件解压后异常庞大（{total // (1 << 20)} MB，{len(infos)} 个部件），疑似恶意构造的文件，已拒绝读取。",
         )
     _no_doctype(path, [i for i in infos if i.filename.endswith((".xml", ".rels"))])
