@@ -28,6 +28,7 @@ from xltool.importers import pdf as pdf_parser
 from xltool.importers.model import Document, Table, Text
 from xltool.submission import computed
 from xltool.workbook import template
+from xltool.workbook.files import preflight
 from xltool.workbook.reader import read
 
 SAMPLES = sorted((ROOT / "samples").glob("*.xlsx"))
@@ -550,3 +551,34 @@ def test_pdf_without_tables_keeps_the_rows_as_lines(
     doc = pdf_parser.parse(pdf, tables=False)
     assert not _tables(doc)
     assert "规章 0 0 0" in _texts(doc) or any(re.fullmatch(r"规章( \d+){3}", t) for t in _texts(doc))
+
+
+def _damage_deflate(path: Path, member: str) -> None:
+    """Overwrite bytes at the start of one member's compressed data (a zlib error, not a bad zip)."""
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo(member)
+    data = bytearray(path.read_bytes())
+    name_len, extra_len = (
+        int.from_bytes(data[info.header_offset + 26 : info.header_offset + 28], "little"),
+        int.from_bytes(data[info.header_offset + 28 : info.header_offset + 30], "little"),
+    )
+    start = info.header_offset + 30 + name_len + extra_len
+    data[start : start + 8] = b"\xff" * 8
+    path.write_bytes(bytes(data))
+
+
+def test_damaged_deflate_stream(tmp_path: Path) -> None:
+    path = tmp_path / "压缩流损坏.docx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("word/document.xml", f'<w:document xmlns:w="{W}"><w:body>{_p("正文" * 500)}</w:body></w:document>')
+    _damage_deflate(path, "word/document.xml")
+    assert _message(docx_parser, path) == docx_parser.CORRUPT
+    workbook = tmp_path / "压缩流损坏.xlsx"
+    shutil.copy(SAMPLES[0], workbook)
+    _damage_deflate(workbook, "xl/workbook.xml")
+    with pytest.raises(InputFileError) as info:
+        preflight(workbook)
+    assert (
+        info.value.reason
+        == "文件已损坏，无法打开。请在 WPS 或 Excel 中打开并重新保存；打不开的，请向填报单位重新索取。"
+    )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import posixpath
 import zipfile
+import zlib
 from io import BytesIO
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def parse(path: Path) -> Document:
         raise fail(path, NOT_DOCX)
     try:
         with zipfile.ZipFile(BytesIO(data)) as zf:
-            inspect_package(path, zf.infolist())
+            inspect_package(path, zf.infolist(), CORRUPT)
             main = _main_part(zf)
             if main is None:
                 raise fail(path, "是压缩文件，但不是 Word 文档（.docx）：其中没有正文部件。")
@@ -58,7 +59,7 @@ def parse(path: Path) -> Document:
             title = _title(zf)
     except UnsafeXml:
         raise fail(path, XML_UNSAFE) from None
-    except (zipfile.BadZipFile, KeyError, ParseError, OSError, EOFError, RuntimeError, ValueError):
+    except (zipfile.BadZipFile, zlib.error, KeyError, ParseError, OSError, EOFError, RuntimeError, ValueError):
         raise fail(path, CORRUPT) from None
     reader = _Reader(path)
     for el in body.iter():

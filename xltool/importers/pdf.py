@@ -72,8 +72,8 @@ def parse(path: Path, *, tables: bool = True) -> Document:
             raise fail(path, f"PDF 页数过多（{len(pdf)} 页，上限 {MAX_PAGES} 页），不像是一份年度报告，已拒绝读取。")
         pages = [_page_segments(path, pdf, i) for i in range(len(pdf))]
         ruled = [i for i in range(len(pdf)) if tables and _has_paths(pdf[i])]
-        title = (pdf.get_metadata_dict().get("Title") or "").strip() or None
-    except pdfium.PdfiumError:
+        title = _title(pdf)
+    except (pdfium.PdfiumError, ValueError, OSError):
         raise fail(path, CORRUPT) from None
     finally:
         pdf.close()
@@ -84,6 +84,13 @@ def parse(path: Path, *, tables: bool = True) -> Document:
     for number, segments in enumerate(pages):
         blocks += _page_blocks(number, segments, found.get(number, []))
     return Document(source=path, format="pdf", blocks=tuple(blocks), title=title)
+
+
+def _title(pdf: pdfium.PdfDocument) -> str | None:
+    try:
+        return pdf.get_metadata_value("Title").strip() or None
+    except (pdfium.PdfiumError, ValueError):  # a damaged info dictionary is no reason to refuse the text
+        return None
 
 
 def _open(path: Path, data: bytes) -> pdfium.PdfDocument:
