@@ -25,14 +25,13 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
-from defusedxml import ElementTree as SafeET
-from defusedxml.common import DefusedXmlException
 from python_calamine import CalamineError, CalamineWorkbook
 
 from xltool.errors import InputFileError, XltoolError
 from xltool.form import spec as specs
 from xltool.form.layout import CHECK_SHEET, INSTRUCTIONS_SHEET, LABEL_ROLES, Cell, Layout, Sheet, a1, for_spec, rowcol
 from xltool.form.spec import NUMERIC_TYPES, FormSpec
+from xltool.safexml import UnsafeXml, fromstring
 from xltool.submission import PROPERTY_PREFIX, Finding, Number, Submission, Value, computed
 from xltool.workbook.atomic import atomic_path
 from xltool.workbook.files import CORRUPT, XML_UNSAFE, preflight
@@ -94,7 +93,7 @@ class _Book:
             self.zip = zipfile.ZipFile(io.BytesIO(data))
             self.calamine = CalamineWorkbook.from_filelike(io.BytesIO(data))
             self.parts = self._sheet_parts()
-        except DefusedXmlException:
+        except UnsafeXml:
             raise InputFileError(str(path), XML_UNSAFE) from None
         except _BROKEN:
             raise InputFileError(str(path), CORRUPT) from None
@@ -108,7 +107,7 @@ class _Book:
         self.calamine.close()
 
     def _xml(self, name: str) -> Element:
-        return SafeET.fromstring(self.zip.read(name))
+        return fromstring(self.zip.read(name))
 
     def _targets(self, rels: str) -> dict[str, tuple[str, str]]:
         """Relationship id -> (type, target path inside the package) of one ``.rels`` part."""
@@ -142,7 +141,7 @@ class _Book:
                     name = prop.get("name", "")
                     if name.startswith(PROPERTY_PREFIX):
                         out[name[len(PROPERTY_PREFIX) :]] = "".join(next(iter(prop), Element("")).itertext())
-        except DefusedXmlException:
+        except UnsafeXml:
             raise InputFileError(str(self.path), XML_UNSAFE) from None
         except _BROKEN:
             raise InputFileError(str(self.path), CORRUPT) from None
@@ -159,7 +158,7 @@ class _Book:
             if not formulas:
                 return grid, {}
             overlay, cached = _scan(self.zip.read(self.parts[name]))
-        except DefusedXmlException:
+        except UnsafeXml:
             raise InputFileError(str(self.path), XML_UNSAFE) from None
         except _BROKEN:
             raise InputFileError(str(self.path), CORRUPT) from None
