@@ -55,8 +55,18 @@ def _from_title(text: str) -> Title | None:
     return None
 
 
-def narratives(stream: Stream, spec: FormSpec, anchors: dict[str, Hit | None], ends: dict[str, int]) -> dict[str, str]:
-    """Each narrative section's text, split into its parts where the report prints their headings."""
+def narratives(
+    stream: Stream,
+    spec: FormSpec,
+    anchors: dict[str, Hit | None],
+    ends: dict[str, int],
+    wrapped: bool = False,
+    unit: str | None = None,
+) -> dict[str, str]:
+    """Each narrative section's text, split into its parts where the report prints their headings.
+
+    ``wrapped``: the lines are a page's lines (PDF), so a paragraph's lines are joined again.
+    """
     out: dict[str, str] = {}
     keys = [s.key for s in spec.sections]
     for i, section in enumerate(spec.sections):
@@ -67,8 +77,9 @@ def narratives(stream: Stream, spec: FormSpec, anchors: dict[str, Hit | None], e
             continue
         later = [a.start for k in keys[i + 1 :] if (a := anchors[k]) is not None and a.start >= start]
         text = stream.raw[start : min(later) if later else len(stream.raw)]
+        text = _without_signature(text, unit) if i == len(spec.sections) - 1 or not later else text
         for part_key, part_text in split_parts(section, text).items():
-            out[f"{section.key}.{part_key}"] = part_text
+            out[f"{section.key}.{part_key}"] = _unwrap(part_text) if wrapped else part_text
     return out
 
 
@@ -84,7 +95,7 @@ def _start(
     return None
 
 
-_PART = re.compile(r"(?:^|\n|(?<=[。；;：:]))\s*[(（]([一二三四五六七八九十])[)）]")
+_PART = re.compile(r"(?:^|\n|(?<=[。；;：:]))[ \t\u3000]*(?:#+[ \t]*)?[(（]([一二三四五六七八九十])[)）]")
 
 
 def split_parts(section: Section, text: str) -> dict[str, str]:
@@ -104,7 +115,7 @@ def split_parts(section: Section, text: str) -> dict[str, str]:
         order = _by_words(parts, chunks)
         out = {p.key: "" for p in parts}
         for part, chunk in zip(order, chunks, strict=True):
-            out[part.key] = _clean(chunk)
+            out[part.key] = _without_heading(_clean(chunk), part.label)
         if lead:
             first_key = parts[0].key
             out[first_key] = (lead + "\n" + out[first_key]).strip()
@@ -128,6 +139,41 @@ def _shares(core: str, head: str, k: int = 4) -> bool:
     return any(core[i : i + k] in head for i in range(max(len(core) - k + 1, 1)))
 
 
+_DATE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
+
+
+def _without_signature(text: str, unit: str | None) -> str:
+    """The report's closing lines (the unit's name, the date) are not part of its last section."""
+    lines = text.rstrip().split("\n")
+    while lines and (
+        _DATE.match(lines[-1].strip())
+        or (unit and fold(lines[-1]) in (fold(unit), ""))
+        or (unit and _DATE.match(lines[-1].strip().removeprefix(unit).strip()))
+    ):
+        lines.pop()
+    return "\n".join(lines)
+
+
+def _without_heading(text: str, label: str) -> str:
+    """A part's text less its first line when that line is only the form's part heading."""
+    head, _, rest = text.partition("\n")
+    return rest.strip() if fold(head) == fold(label) else text
+
+
 def _clean(text: str) -> str:
-    lines = [line.strip() for line in text.split("\n")]
+    lines = [re.sub(r"^#+\s*", "", line.strip()) for line in text.split("\n")]
     return "\n".join(line for line in lines if line).strip()
+
+
+_ENDS = "。！？!?；;：:"
+
+
+def _unwrap(text: str) -> str:
+    """Join a paragraph's page lines: a line that does not end a sentence continues on the next."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        if out and out[-1] and out[-1][-1] not in _ENDS and not _PART.match(line):
+            out[-1] += line
+        else:
+            out.append(line)
+    return "\n".join(out)

@@ -130,7 +130,9 @@ def _values(reading: Reading, doc: Document, stream: Stream) -> None:
         values["unit.unit_name"] = reading.unit
     if reading.year is not None:
         values["unit.report_year"] = reading.year
-    texts = meta.narratives(stream, spec, placement.anchors, placement.ends)
+    texts = meta.narratives(
+        stream, spec, placement.anchors, placement.ends, wrapped=doc.format == "pdf", unit=reading.unit
+    )
     values.update(texts)
     for section, part, f in spec.fields():
         key = f"{section.key}.{f.key}"
