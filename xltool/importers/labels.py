@@ -51,9 +51,16 @@ class Folded:
 
 
 def fold_with_positions(text: str) -> Folded:
+    """Fold a whole text, keeping where each folded character came from.
+
+    Traditional text is converted as a whole first (phrases: 反覆 -> 反复), when the conversion
+    keeps every character in its place, as it does for the characters of these reports.
+    """
+    simple = _T2S.convert(text)
+    source = simple if len(simple) == len(text) else text
     chars: list[str] = []
     origin: list[int] = []
-    for i, ch in enumerate(text):
+    for i, ch in enumerate(source):
         for c in fold_char(ch):
             chars.append(c)
             origin.append(i)

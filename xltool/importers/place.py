@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from xltool.form.spec import Block, FormSpec, Leaf, Section, leaves
+from xltool.form.spec import Block, FormSpec, Leaf, Node, Section, leaves
 from xltool.importers import regions
 from xltool.importers.find import Hit, find_all, first, heading
 from xltool.importers.labels import label_form
@@ -198,7 +198,7 @@ def _read_row(
     region = stream.raw[row.hit.end : region_end]
     keys = [f"{section.table.key}.{row.leaf.key}.{c.key}" for c in cols]
     source = (_shown(stream.raw[row.hit.start : region_end]), stream.where(row.hit.start))
-    if region_end >= len(stream.raw.rstrip()):
+    if region_end >= len(stream.raw.rstrip()) and not stream.exact(row.hit.start):
         _unread(out, keys, "原文在这一行中断")
         return
     cells = regions.read(region, spaced)
@@ -223,17 +223,32 @@ def _read_unlabelled(
     if digit is None:
         _unread(out, keys, "原文中这个表格没有数字")
         return anchor.end
-    start = stream.raw.rfind("\n", anchor.end, digit.start()) + 1 or digit.start()
-    start = max(start, anchor.end)
+    start = max(
+        [
+            anchor.end,
+            *(h.end for label in _header_labels(block) for h in find_all(stream, label, anchor.start, digit.start())),
+        ]
+    )
     end = regions.extent(stream.raw, start, hi)
-    if end >= len(stream.raw.rstrip()):
+    if end >= len(stream.raw.rstrip()) and not stream.exact(start):
         _unread(out, keys, "原文在这一行中断")
         return end
     region = stream.raw[start:end]
-    cells = regions.read_all(region, spaced)
-    source = (_shown(region), stream.where(start))
-    _record(out, keys, cols, _values(cells, cols, False, True, region), source)
+    source = (_shown(region), stream.where(digit.start()))
+    _record(out, keys, cols, _values(regions.read(region, spaced), cols, False, True, region), source)
     return end
+
+
+def _header_labels(block: Block) -> list[str]:
+    out: list[str] = []
+
+    def walk(nodes: tuple[Node, ...]) -> None:
+        for n in nodes:
+            out.append(n.label)
+            walk(n.children)
+
+    walk(block.columns)
+    return out
 
 
 def _total_printed(stream: Stream, block: Block, lo: int, first_row: int) -> bool:

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 SEPARATORS = re.compile(r"[|\t]")
+NUMBERING = re.compile(r"^[\s|]*(?:\d+\s*[.．、]|[(（]\s*\d+\s*[)）])\s*$")  # the next row's number, its words cut off
 # characters a row's printed values may contain (digits, units, signs, separators, blanks)
 VALUE_CHARS = re.compile(r"[\s\d０-９.,，．|\t+\-—–－/／%件条个项次万元增减无]*")
 
@@ -40,7 +41,9 @@ def read(region: str, spaced: bool) -> Cells:
         return _inline(first)
     if first.strip(" |\t\u3000"):
         return _inline(first)
-    middle = lines[1:-1]  # the last piece is the start of the next label's line
+    # the last piece is the start of the next label's line, unless it holds figures (end of text)
+    last = lines[-1]
+    middle = lines[1:] if re.search(r"\d", last) and not NUMBERING.match(last) else lines[1:-1]
     return Cells(tuple(_vertical(middle, spaced)))
 
 
@@ -69,6 +72,8 @@ def _vertical(lines: list[str], spaced: bool) -> list[str]:
             s = s[:-1]
         if SEPARATORS.search(s):
             items.extend(c.strip() for c in SEPARATORS.split(s))
+        elif re.fullmatch(r"[\d.,]+(?:\s+[\d.,]+)+", s.strip()):  # a row of figures split by spaces
+            items.extend(s.split())
         else:
             items.append(s.strip())
     if not spaced:

@@ -39,6 +39,10 @@ class Stream:
     def where(self, pos: int) -> str:
         return self.wheres[self.line_of(pos)] if self.wheres else ""
 
+    def exact(self, pos: int) -> bool:
+        """Whether the line at ``pos`` is a table grid's row (never cut part-way by its parser)."""
+        return bool(self.cells_exact) and self.cells_exact[self.line_of(pos)]
+
     def line_text(self, pos: int) -> str:
         i = self.line_of(pos)
         end = self.line_starts[i + 1] - 1 if i + 1 < len(self.line_starts) else len(self.raw)
