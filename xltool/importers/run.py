@@ -23,7 +23,7 @@ from xltool.importers.model import Document
 from xltool.importers.place import Placement, header_match, place
 from xltool.importers.stream import Stream, build
 from xltool.make import safe_filename
-from xltool.submission import Value, parts_of
+from xltool.submission import Submission, Value, parts_of
 from xltool.workbook import template
 from xltool.workbook.reader import IMPORT_PROPERTY
 
@@ -166,6 +166,20 @@ def _leaf_parts(cells: dict, key: str) -> list[str]:
     return out
 
 
+def as_submission(path: Path) -> Submission:
+    """A published report imported in memory (for --previous): its figures as a submission.
+
+    Raises UsageError when the report cannot be imported or is not (all of) a report.
+    """
+    reading = read_report(path)
+    problem = reading.refused or reading.problem
+    if problem or reading.spec is None:
+        raise UsageError(f"{path} 不能作为上年度报告使用：{problem or '无法导入'}")
+    values = dict(reading.values)
+    reported = {k: v for k, v in reading.constants.items() if isinstance(v, int | Decimal)}
+    return Submission(reading.spec, str(path), values, reported=reported)
+
+
 # ---------------------------------------------------------------- writing and checking
 
 
@@ -274,7 +288,7 @@ def text_lines(outcomes: list[Outcome]) -> list[str]:
                 lines.append(f"  {message}")
         if o.result is not None:
             lines.extend(_findings(o))
-        if r.spec is not None:
+        if r.spec is not None and r.placement is not None and not r.placement.problem:
             lines.extend(_missing_lines(r.spec, o.missing))
     failed = sum(o.exit_code != 0 for o in outcomes)
     if len(outcomes) > 1:
