@@ -54,18 +54,21 @@ def write(
     properties: dict[str, str] | None = None,
     extra_sheets: Sequence[ExtraSheet] = (),
     finish: Finish | None = None,
+    constants: dict[str, Value] | None = None,
 ) -> None:
     """Write the form's workbook to ``path`` atomically (temporary file, then rename).
 
     ``values`` override the blank template's values by key; ``locked`` input keys are written
     locked (pre-filled from last year or a roster). ``finish`` may add sheets of its own (charts)
-    by calling the methods of the xlsxwriter Workbook it is given.
+    by calling the methods of the xlsxwriter Workbook it is given. ``constants`` are written over
+    total cells in place of their formulas (None leaves the cell blank): an imported report's totals
+    as printed.
     """
     layout = for_spec(spec)
     merged = blank_values(spec)
     merged.update(values or {})
     with atomic_path(Path(path)) as tmp:
-        _write(tmp, layout, merged, frozenset(locked), properties or {}, extra_sheets, finish)
+        _write(tmp, layout, merged, frozenset(locked), properties or {}, extra_sheets, finish, constants or {})
 
 
 def template_properties(spec: FormSpec, values: dict[str, Value]) -> dict[str, str]:
@@ -87,6 +90,7 @@ def _write(
     extra: dict[str, str],
     extra_sheets: Sequence[ExtraSheet],
     finish: Finish | None,
+    constants: dict[str, Value],
 ) -> None:
     spec = layout.spec
     wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
@@ -98,7 +102,7 @@ def _write(
     numbers = computed(spec, values)
     for sheet in layout.sheets:
         ws = wb.add_worksheet(sheet.name)
-        _sheet(ws, sheet, layout, values, numbers, locked, fmt)
+        _sheet(ws, sheet, layout, values, numbers, locked, fmt, constants)
     for extra_sheet in extra_sheets:
         _extra(wb.add_worksheet(extra_sheet.name), extra_sheet, fmt)
     if finish is not None:
@@ -165,6 +169,7 @@ def _sheet(
     numbers: dict[str, Any],
     locked: frozenset[str],
     fmt: _Formats,
+    constants: dict[str, Value],
 ) -> None:
     for col, width in enumerate(sheet.widths):
         ws.set_column(col, col, width)
@@ -174,7 +179,9 @@ def _sheet(
     for cell in sheet.cells:
         is_locked = cell.key in locked
         f = fmt.for_cell(sheet, cell, is_locked)
-        if cell.role == "total":
+        if cell.role == "total" and cell.key in constants:
+            _put(ws, cell, f, value=constants[cell.key])
+        elif cell.role == "total":
             assert cell.key is not None
             _put(ws, cell, f, formula=cell.text, cached=_plain(numbers[cell.key]))
         elif cell.role == "check":
@@ -326,6 +333,15 @@ def _spanned(sheet: ExtraSheet) -> tuple[float, ...]:
     if sheet.span <= 1 or len(sheet.widths) < 2:
         return sheet.widths
     return (sheet.widths[0], sum(sheet.widths[1 : 1 + sheet.span]))
+
+
+def write_table(path: Path, sheet: ExtraSheet) -> None:
+    """A workbook holding one plain table (the summary of a batch, e.g. 导入结果.xlsx), atomically."""
+    with atomic_path(Path(path)) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False})
+        wb.set_properties({"author": "xltool", "created": FIXED_TIME})
+        _extra(wb.add_worksheet(sheet.name), sheet, _Formats(wb))
+        wb.close()
 
 
 def _fit_row(ws: Worksheet, row: int, values: Sequence[Any], widths: Sequence[float]) -> None:
