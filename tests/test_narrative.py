@@ -141,7 +141,9 @@ def test_equally_long_phrases_of_two_quantities_are_skipped() -> None:
 
 
 def test_figure_message_names_the_narrative_and_the_table_cell() -> None:
-    sub = submission({"s1.on_request": "本年度，共受理政府信息公开申请2件，均已答复。"}, t3__new__natural=3, t3__disclosed__natural=3)
+    sub = submission(
+        {"s1.on_request": "本年度，共受理政府信息公开申请2件，均已答复。"}, t3__new__natural=3, t3__disclosed__natural=3
+    )
     [found] = n_findings(sub)
     assert (found.rule, found.severity, found.sheet, found.cell, found.value, found.expected) == (
         "N-FIGURE", "warning", "一、总体情况", "A6", 2, 3)  # fmt: skip
@@ -172,7 +174,10 @@ def test_sum_of_disclosed_and_partly() -> None:
 
 def test_group_rows_are_named_by_their_group() -> None:
     sub = submission(
-        {"s1.on_request": "收到申请3件，不予公开2件。"}, t3__new__natural=3, t3__secret__natural=1, t3__inquiry__natural=2
+        {"s1.on_request": "收到申请3件，不予公开2件。"},
+        t3__new__natural=3,
+        t3__secret__natural=1,
+        t3__inquiry__natural=2,
     )
     [found] = n_findings(sub)
     assert "与表三 （三）不予公开 总计（三、收到和处理政府信息公开申请情况!J10:J17）3 不一致。" in found.message
@@ -186,7 +191,10 @@ def test_applicant_type_figures() -> None:
     found = n_findings(sub)
     assert [(f.value, f.expected) for f in found] == [(20, 21), (6, 5)]
     assert "表三 一、本年新收政府信息公开申请数量 自然人（三、收到和处理政府信息公开申请情况!D6）21" in found[0].message
-    assert "表三 一、本年新收政府信息公开申请数量 法人或其他组织（三、收到和处理政府信息公开申请情况!E6:I6）5" in found[1].message
+    assert (
+        "表三 一、本年新收政府信息公开申请数量 法人或其他组织（三、收到和处理政府信息公开申请情况!E6:I6）5"
+        in found[1].message
+    )
 
 
 def test_t4_and_t2_and_part_six_figures() -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from xltool.form.layout import Layout, compress, for_spec
+from xltool.form.layout import Layout, compress
 from xltool.form.spec import PLACEHOLDER, Claim, FormSpec, Leaf, Narrative, Node, Quantity, Rule, leaves
 from xltool.submission import Finding, Number
 
@@ -170,8 +170,10 @@ class Reader:
     def __init__(self, spec: FormSpec, vocabulary: Narrative) -> None:
         self.spec, self.v = spec, vocabulary
         types = {c.key: c.type for c in spec.cells()} | {f"{s.key}.{f.key}": f.type for s, _p, f in spec.fields()}
-        self.units = {q.key: vocabulary.units[types[q.keys()[0]]] for q in vocabulary.quantities}
-        self.figures_of = [(q, re.compile(self._expand(p, self.units[q.key]))) for q in vocabulary.quantities for p in q.phrases]
+        self.units = {q.key: vocabulary.units[types[q.cell_keys()[0]]] for q in vocabulary.quantities}
+        self.figures_of = [
+            (q, re.compile(self._expand(p, self.units[q.key]))) for q in vocabulary.quantities for p in q.phrases
+        ]
         self.claims_of = [(c, re.compile(self._expand(p))) for c in vocabulary.claims for p in c.phrases]
         self.years_of = [re.compile(self._expand(p)) for p in vocabulary.years]
         self.words = _breakdown_words(spec, vocabulary)
@@ -236,8 +238,10 @@ class Reader:
             if len(best) != 1:
                 continue  # two quantities claim the figure equally: skipped, not guessed
             h = next(iter(best.values()))
-            also = tuple(a.keys() for a in h.quantity.also)
-            out.append(Stated(s.index, h.quantity.key, h.value, h.quantity.keys(), also, s.quote(h.start, h.end), figure))
+            also = tuple(a.cell_keys() for a in h.quantity.also)
+            out.append(
+                Stated(s.index, h.quantity.key, h.value, h.quantity.cell_keys(), also, s.quote(h.start, h.end), figure)
+            )
         return out
 
     def _is_head(self, f: Stated) -> bool:
@@ -287,7 +291,9 @@ class Reader:
                 for m in rx.finditer(s.norm):
                     for name, year in m.groupdict().items():
                         if year is not None and name.startswith("y"):
-                            out.setdefault((s.index, int(year)), YearStated(s.index, int(year), s.quote(m.start(), m.end())))
+                            out.setdefault(
+                                (s.index, int(year)), YearStated(s.index, int(year), s.quote(m.start(), m.end()))
+                            )
         return sorted(out.values(), key=lambda y: (y.sentence, y.year))
 
 
@@ -364,7 +370,11 @@ def target(spec: FormSpec, layout: Layout, keys: tuple[str, ...]) -> tuple[str, 
     cols = list(dict.fromkeys(cells[k].col.key for k in keys))
     numeral = spec.section_of(table).heading.split("、")[0]
     col_name = _name(leaves(block.columns), cols)
-    name = f"表{numeral} {_name(leaves(block.rows), rows)} {col_name}" if block.label_columns else f"表{numeral} {col_name}"
+    name = (
+        f"表{numeral} {_name(leaves(block.rows), rows)} {col_name}"
+        if block.label_columns
+        else f"表{numeral} {col_name}"
+    )
     return name, where
 
 
@@ -420,7 +430,9 @@ def _value(ctx: _Ctx, keys: tuple[str, ...]) -> Number | None:
     return total
 
 
-def _finding(ctx: _Ctx, rule: Rule, at: str, keys: tuple[str, ...], value: Any, expected: Number, quote: str) -> Finding:
+def _finding(
+    ctx: _Ctx, rule: Rule, at: str, keys: tuple[str, ...], value: Any, expected: Number, quote: str
+) -> Finding:
     name, where = target(ctx.spec, ctx.layout, keys)
     return ctx.finding(rule, at, value, expected, quote=quote, target=name, where=where)
 
@@ -458,7 +470,7 @@ def narrative_claim(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
         for c in reader.claims(text):
             if (c.sentence, c.quantity) in stated:
                 continue
-            keys = ctx.spec.narrative.quantity(c.quantity).keys()
+            keys = ctx.spec.narrative.quantity(c.quantity).cell_keys()
             value = _value(ctx, keys)
             if value is None:
                 continue

@@ -39,7 +39,9 @@ class _Ctx:
 
     def zero_mentions(self) -> set[str]:
         """Tables that P-ZERO-TABLES (kind narrative_mentions) reports: all 0, the prose says otherwise."""
-        return {r.table for r in self.spec.rules_of("narrative_mentions") if r.table and any(narrative_mentions(self, r))}
+        return {
+            r.table for r in self.spec.rules_of("narrative_mentions") if r.table and any(narrative_mentions(self, r))
+        }
 
 
 def _block_leaves(spec: FormSpec, table: str) -> Iterator[tuple[Any, list[Any], list[Any]]]:

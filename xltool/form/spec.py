@@ -139,7 +139,7 @@ class CellSet(_Strict):
     rows: tuple[str, ...] = ()
     columns: tuple[str, ...] = ()
 
-    def keys(self) -> tuple[str, ...]:
+    def cell_keys(self) -> tuple[str, ...]:
         return self.cells + tuple(f"{self.table}.{r}.{c}" for r in self.rows for c in self.columns)
 
 
@@ -264,10 +264,10 @@ class FormSpec(_Strict):
         quantities = {q.key for q in n.quantities}
         for q in n.quantities:
             for cells in (q, *q.also):
-                unknown_keys = [k for k in cells.keys() if k not in types]
-                if unknown_keys or not cells.keys():
+                unknown_keys = [k for k in cells.cell_keys() if k not in types]
+                if unknown_keys or not cells.cell_keys():
                     raise ValueError(f"narrative quantity {q.key}: unknown cells {unknown_keys}")
-            if len({types[k] for k in q.keys()}) != 1 or types[q.keys()[0]] not in n.units:
+            if len({types[k] for k in q.cell_keys()}) != 1 or types[q.cell_keys()[0]] not in n.units:
                 raise ValueError(f"narrative quantity {q.key}: cells of one value type with units")
         for claim in n.claims:
             if not {claim.quantity, *(s.quantity for s in claim.scopes)} <= quantities:
