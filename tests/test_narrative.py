@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
+from typer.testing import CliRunner
 
 from xltool.checks import narrative, rules
+from xltool.checks.check import check
+from xltool.cli import app
 from xltool.form import spec as specs
+from xltool.merge import merge
 from xltool.submission import Finding, Submission, blank_values
+from xltool.workbook.reader import ANNOTATION_SHEET
+
+from .helpers import fill
+from .sample_data import CHEPAIZI, SHUYANG, write_valid
+
+runner = CliRunner()
 
 SPEC = specs.load()
 READER = narrative.reader_for(SPEC)
@@ -213,3 +225,214 @@ def test_t4_and_t2_and_part_six_figures() -> None:
         "文字“全年被申请行政复议1件”与表四 行政复议·总计（四、政府信息公开行政复议、行政诉讼情况!E6）2 不一致。",
         "文字“收取信息处理费100元”与实际收取金额（元）（六、其他需要报告的事项!B5）150 不一致。",
     ]  # 行政诉讼 3 = 未经复议直接起诉 1 + 复议后起诉 2: no finding
+
+
+def test_unreadable_cells_are_not_compared() -> None:
+    sub = submission({"s1.on_request": "收到申请2件。"}, t3__new__natural="3件")
+    assert n_findings(sub) == []
+
+
+def test_all_zero_tables_are_left_to_p_zero_tables() -> None:
+    found = rules.apply(submission({"s1.on_request": "收到政府信息公开申请3件。"}))
+    assert [f.rule for f in found if f.rule in ("P-ZERO-TABLES", "N-FIGURE")] == ["P-ZERO-TABLES"]  # one, not two
+
+
+# ---------------------------------------------------------------- N-CLAIM
+
+
+def claimed(text: str) -> list[tuple[str, str]]:
+    assert READER is not None
+    return [(c.claim.key, c.quantity) for c in READER.claims(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("本年度未收到政府信息公开申请。", [("no_applications", "new")]),
+        ("2023年我局未收到依申请公开事宜。", [("no_applications", "new")]),
+        ("本年度没有收到申请，渠道畅通。", [("no_applications", "new")]),
+        ("本年度无政府信息公开申请。", [("no_applications", "new")]),
+        ("作出补正告知，目前未收到该申请人提交的补正。", []),
+        ("未收到申请人补正材料。", []),
+        ("所有申请均已办理完成。", [("all_handled", "carry_out")]),
+        ("收到的申请均已按要求办理完成，无结转。", [("all_handled", "carry_out"), ("all_handled", "carry_out")]),
+        ("申请全部办结。", [("all_handled", "carry_out")]),
+        ("群众诉求全部办结。", []),  # not about applications
+        ("全部申请均在法定期限内答复。", []),  # answered in time is not 办结
+        ("上年无结转申请。", [("no_carry_in", "carry_in")]),
+        ("行政复议均获维持。", [("all_upheld", "review_contested")]),
+        ("行政诉讼均被维持。", [("all_upheld", "litigation_contested")]),
+        ("行政复议和行政诉讼结果均获维持。", [("all_upheld", "contested")]),
+        ("全年未发生因依申请公开被行政复议纠错或行政诉讼败诉情形。", [("none_corrected", "corrected")]),
+        ("行政复议无被纠错情况。", [("none_corrected", "review_corrected")]),
+        ("没有因政府信息公开针对本局申请行政复议或行政诉讼的事项。", [("no_cases", "cases")]),
+        ("本年度未发生政府信息公开行政复议案件。", [("no_cases", "review")]),
+        ("未发生被提起行政诉讼的情况。", [("no_cases", "litigation")]),
+        ("避免因答复不规范发生行政复议、诉讼等情况。", []),
+        ("本年度未收取信息处理费。", [("no_fee", "fee_collected")]),
+        ("本年度没有产生信息公开处理费。", [("no_fee", "fee_collected")]),
+        ("县发展和改革局政府信息公开未发生收费情况。", [("no_fee", "fee_collected")]),
+        ("本单位未发生行政事业性收费。", []),
+        ("申请公开政府信息的数量明显超过合理范围的，本机关将收取信息处理费。", []),
+        ("本年度共收取信息处理费。", [("fee_paid", "fee_collected")]),
+        ("本年度未发出收费通知，未收取信息处理费。", [("no_notices", "fee_notices"), ("no_fee", "fee_collected")]),
+    ],
+)  # fmt: skip
+def test_claims(text: str, expected: list[tuple[str, str]]) -> None:
+    assert claimed(text) == expected
+
+
+def test_claim_contradicted_by_the_table() -> None:
+    sub = submission(
+        {"s1.on_request": "本年度收到申请3件，所有申请均已办理完成。", "s6.fee": "本年度未收取信息处理费。"},
+        t3__new__natural=3, t3__disclosed__natural=2, t3__carry_out__natural=1, s6__fee_collected=Decimal("20"),
+    )  # fmt: skip
+    assert [(f.rule, f.cell, f.message) for f in n_findings(sub)] == [
+        ("N-CLAIM", "A6", "文字“所有申请均已办理完成”与表三 四、结转下年度继续办理 总计（三、收到和处理政府信息公开申请情况!J30）1 矛盾。"),
+        ("N-CLAIM", "A6", "文字“本年度未收取信息处理费”与实际收取金额（元）（六、其他需要报告的事项!B5）20 矛盾。"),
+    ]  # fmt: skip
+
+
+def test_claims_the_tables_bear_out_are_no_findings() -> None:
+    texts = {
+        "s1.on_request": "本年度未收到政府信息公开申请，所有申请均已办结。",
+        "s1.oversight": "未发生政府信息公开行政复议、行政诉讼案件。",
+        "s6.fee": "本年度未发出收费通知，未收取信息处理费。",
+    }
+    assert n_findings(submission(texts)) == []
+
+
+def test_claims_of_t4() -> None:
+    sub = submission(
+        {"s1.oversight": "本年度发生行政复议2件，均获维持；未发生行政诉讼。"},
+        t4__cases__review_upheld=1, t4__cases__review_pending=1, t4__cases__direct_upheld=1,
+    )  # fmt: skip
+    assert [f.message for f in n_findings(sub)] == [
+        "文字“均获维持”与表四 行政复议·结果纠正+尚未审结（四、政府信息公开行政复议、行政诉讼情况!B6,D6）1 矛盾。",
+        "文字“未发生行政诉讼”与表四 行政诉讼·总计（四、政府信息公开行政复议、行政诉讼情况!J6,O6）1 矛盾。",
+    ]
+
+
+def test_no_applications_while_new_applications() -> None:
+    sub = submission({"s1.on_request": "本年度未收到政府信息公开申请。"}, t3__new__natural=2, t3__disclosed__natural=2)
+    [found] = n_findings(sub)
+    assert found.message == (
+        "文字“本年度未收到政府信息公开申请”与表三 一、本年新收政府信息公开申请数量 总计"
+        "（三、收到和处理政府信息公开申请情况!J6）2 矛盾。"
+    )
+
+
+def test_a_figure_of_the_claims_quantity_speaks_instead() -> None:
+    sub = submission({"s6.fee": "本年度共收取信息处理费200元。"}, s6__fee_collected=0)
+    assert [f.rule for f in n_findings(sub)] == ["N-FIGURE"]
+
+
+# ---------------------------------------------------------------- N-YEAR
+
+
+@pytest.mark.parametrize(
+    ("text", "years"),
+    [
+        ("本报告所列数据的统计期限自2022年1月1日起至2022年12月31日止。", [2022]),
+        ("本年度报告中所列数据统计期限为 2025\n年 1 月 1 日至 12 月 31 日。", [2025]),
+        ("本报告统计时限为2023年1月1日至2024年12月31日。", [2023, 2024]),
+        ("截至2021年底，累计公开政府信息1000条。", [2021]),
+        ("截止2021年12月31日，共有3个栏目。", [2021]),
+        ("较2022年增长12%，2025年将继续深化公开。", []),
+        ("针对 2024 年工作中存在的主要问题，重点采取如下措施。", []),
+        ("国办函〔2020〕109号规定的收费标准。", []),
+    ],
+)
+def test_years(text: str, years: list[int]) -> None:
+    assert READER is not None
+    assert [y.year for y in READER.years(text)] == years
+
+
+def test_year_of_another_report() -> None:
+    sub = submission({"s1.active": "截至2021年底，累计公开政府信息1000条。"}, year=2022)
+    [found] = n_findings(sub)
+    assert (found.rule, found.cell, found.value, found.expected) == ("N-YEAR", "A4", 2021, 2022)
+    assert found.message == "文字“截至2021年底”写的是 2021 年，本报告年度为 2022 年，可能沿用了往年的文字。"
+    assert n_findings(submission({"s1.active": "截至2022年底，累计公开政府信息1000条。"}, year=2022)) == []
+
+
+# ---------------------------------------------------------------- where the rules run
+
+
+def test_sections_five_and_six_are_read_too() -> None:
+    sub = submission({"s5.problems": "截至2021年底仍有问题。", "s6.other": "截至2021年底无。"}, year=2023)
+    assert [(f.sheet, f.cell) for f in n_findings(sub)] == [
+        ("五、存在的主要问题及改进情况", "A4"),
+        ("六、其他需要报告的事项", "A8"),
+    ]
+
+
+def test_a_summarys_own_narratives_get_the_same_rules() -> None:
+    sub = submission(
+        {"s1.on_request": "全县共收到政府信息公开申请30件。"},
+        summary=True,
+        t3__new__natural=31,
+        t3__disclosed__natural=31,
+    )
+    assert [(f.rule, f.value, f.expected) for f in n_findings(sub)] == [("N-FIGURE", 30, 31)]
+
+
+# ---------------------------------------------------------------- check --annotate, render, merge
+
+
+def contradicting(tmp_path: Path, name: str = "沭阳.xlsx", **texts: str) -> Path:
+    values = {**SHUYANG, "s1.on_request": "全年收到政府信息公开申请 25 件，均在法定期限内答复。"}
+    return write_valid(tmp_path / name, values | {k.replace("__", "."): v for k, v in texts.items()})
+
+
+NARRATIVE_MESSAGE = (
+    "文字“全年收到政府信息公开申请 25 件”与表三 一、本年新收政府信息公开申请数量 总计"
+    "（三、收到和处理政府信息公开申请情况!J6）26 不一致。"
+)
+
+
+def test_check_reports_it_as_a_warning_on_the_narrative_cell(tmp_path: Path) -> None:
+    path = contradicting(tmp_path)
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        f"✓ {path}（沭阳县发展和改革局）：通过（1 个提醒）",
+        f"  提醒 N-FIGURE 一、总体情况!A6 {NARRATIVE_MESSAGE}",
+    ]
+
+
+def test_annotate_marks_the_narrative_cell(tmp_path: Path) -> None:
+    out = tmp_path / "标注.xlsx"
+    result = runner.invoke(app, ["check", str(contradicting(tmp_path)), "--annotate", str(out)])
+    assert result.exit_code == 0
+    wb = openpyxl.load_workbook(out)
+    cell = wb["一、总体情况"]["A6"]
+    assert cell.comment.text == f"提醒 N-FIGURE：{NARRATIVE_MESSAGE}"
+    assert cell.fill.fgColor.rgb.endswith("FFEB9C")  # the warning fill
+    assert list(wb[ANNOTATION_SHEET].iter_rows(min_row=2, values_only=True)) == [
+        ("提醒", "N-FIGURE", "一、总体情况", "A6", NARRATIVE_MESSAGE)
+    ]
+
+
+def test_render_does_not_block_on_narrative_warnings(tmp_path: Path) -> None:
+    out = tmp_path / "年报.md"
+    result = runner.invoke(app, ["render", str(contradicting(tmp_path)), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "全年收到政府信息公开申请 25 件" in out.read_text(encoding="utf-8")
+
+
+def test_merge_checks_inputs_and_a_summarys_own_narratives(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    contradicting(inputs, "a.xlsx")
+    write_valid(inputs / "b.xlsx", {**CHEPAIZI})
+    first = tmp_path / "县汇总.xlsx"
+    outcome = merge(sorted(inputs.glob("*.xlsx")), first, unit="某某县人民政府")
+    assert outcome.exit_code == 0  # warnings do not keep a unit out of the summary
+    assert [f.rule for p in outcome.merged for f in p.findings if f.rule == "N-FIGURE"] == ["N-FIGURE"]
+    written = fill(first, tmp_path / "县汇总（已撰写）.xlsx", {"s1.on_request": "全县共收到政府信息公开申请30件。"})
+    [result] = check([written])
+    assert result.submission is not None and result.submission.summary_units == 2
+    assert [(f.rule, f.cell, f.value, f.expected) for f in result.findings if f.rule.startswith("N-F")] == [
+        ("N-FIGURE", "A6", 30, 26)
+    ]

@@ -279,7 +279,8 @@ class Reader:
                     continue
                 spans += [(m.start(), m.end(), claim) for m in rx.finditer(s.norm)]
             for start, end, claim in _outermost(spans):
-                out.append(Claimed(s.index, claim, _scope(claim, s.clause(start, end)), s.quote(start, end)))
+                scope = _scope(claim, s.clause(start, end), s.norm[:start])
+                out.append(Claimed(s.index, claim, scope, s.quote(start, end)))
             previous = s
         return out
 
@@ -306,8 +307,13 @@ def _outermost(spans: list[tuple[int, int, Claim]]) -> list[tuple[int, int, Clai
     return sorted(kept, key=lambda t: t[0])
 
 
-def _scope(claim: Claim, clause: str) -> str:
+def _scope(claim: Claim, clause: str, before: str) -> str:
+    """The scope the claim's clause names; if it names none, the one the sentence named last
+    (行政复议2件，均获维持); if it names several, the claim's own quantity (all of them)."""
     named = [s for s in claim.scopes if any(w in clause for w in s.words)]
+    if not named:
+        last = {s.quantity: max(before.rfind(w) for w in s.words) for s in claim.scopes}
+        named = [s for s in claim.scopes if last[s.quantity] >= 0 and last[s.quantity] == max(last.values())]
     return named[0].quantity if len(named) == 1 else claim.quantity
 
 
