@@ -78,7 +78,7 @@ class Sentence:
     norm: str  # whitespace removed (kept as one space between ASCII letters/digits), digits ASCII
     pos: tuple[int, ...]  # norm index -> original index
 
-    def quote(self, start: int, end: int, *, bounds: str = CLAUSE + "、") -> str:
+    def quote(self, start: int, end: int, *, bounds: str = CLAUSE + "、（(") -> str:
         """The clause of norm[start:end], cut to QUOTE_MAX characters before its end."""
         cut = max(self.norm.rfind(ch, 0, start) for ch in bounds) + 1
         text = self.original[self.pos[cut] : self.pos[end - 1] + 1].replace("\n", "").strip()
