@@ -14,9 +14,10 @@ reports use (两件, 十二件, 一百零五件) need a 30-line parser, not a de
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from xltool.form.layout import Layout, compress
@@ -33,6 +34,9 @@ NUMBER = (
     rf"|(?<![{_CN_DIGITS}])[{_CN_DIGITS}]+"
 )
 YEAR = r"(?<![0-9])(?:19|20)[0-9]{2}"
+_SPACE = re.compile(r"\s")
+_WIDE_CHARS = re.compile("[０-９．％]")
+HAS_YEAR = re.compile(r"(?:19|20)[0-9]{2}")
 SENTENCE_END = re.compile(r"[。！？!?]|\n")
 ENUMERATOR = re.compile(r"\s*(?:[（(][一二三四五六七八九十0-9]+[)）]|[一二三四五六七八九十]+、|[0-9]+[.、．])")
 WRAPPED = 15  # a line this long, ended without a full stop, was wrapped mid-sentence
@@ -76,7 +80,7 @@ class Sentence:
     index: int
     original: str
     norm: str  # whitespace removed (kept as one space between ASCII letters/digits), digits ASCII
-    pos: tuple[int, ...]  # norm index -> original index
+    pos: Sequence[int]  # norm index -> original index
 
     def quote(self, start: int, end: int, *, bounds: str = CLAUSE + "、（(") -> str:
         """The clause of norm[start:end], cut to QUOTE_MAX characters before its end."""
@@ -90,18 +94,21 @@ class Sentence:
         return self.norm[left : min(rights, default=len(self.norm))]
 
 
-def sentences(text: str) -> list[Sentence]:
+@lru_cache(maxsize=64)
+def sentences(text: str) -> tuple[Sentence, ...]:
+    """The sentences of a text (each rule kind reads the same texts: split once)."""
     out: list[Sentence] = []
     start = 0
+    ascii_digits = text.translate(_WIDE) if _WIDE_CHARS.search(text) else text  # one for one: positions stay
     for m in [*SENTENCE_END.finditer(text), None]:
         if m is not None and m.group() == "\n" and _wrapped(text, m.start()):
             continue
         end = m.end() if m else len(text)
-        norm, pos = _normalize(text, start, end)
+        norm, pos = _normalize(ascii_digits, start, end)
         if norm.strip("。！？!? "):
             out.append(Sentence(len(out), text, norm, pos))
         start = end
-    return out
+    return tuple(out)
 
 
 def _wrapped(text: str, at: int) -> bool:
@@ -111,10 +118,12 @@ def _wrapped(text: str, at: int) -> bool:
     return len(line) >= WRAPPED and line[-1] not in "。！？!?" and bool(after.strip()) and not ENUMERATOR.match(after)
 
 
-def _normalize(text: str, start: int, end: int) -> tuple[str, tuple[int, ...]]:
+def _normalize(text: str, start: int, end: int) -> tuple[str, Sequence[int]]:
+    segment = text[start:end]
+    if not _SPACE.search(segment):
+        return segment, range(start, end)
     chars: list[str] = []
     pos: list[int] = []
-    segment = text[start:end].translate(_WIDE)
     for m in re.finditer(r"\S+", segment):
         if chars and chars[-1].isascii() and chars[-1].isalnum() and m.group()[0].isascii() and m.group()[0].isalnum():
             chars.append(" ")
@@ -171,19 +180,36 @@ class Reader:
         self.spec, self.v = spec, vocabulary
         types = {c.key: c.type for c in spec.cells()} | {f"{s.key}.{f.key}": f.type for s, _p, f in spec.fields()}
         self.units = {q.key: vocabulary.units[types[q.cell_keys()[0]]] for q in vocabulary.quantities}
-        self.figures_of = [
-            (q, re.compile(self._expand(p, self.units[q.key]))) for q in vocabulary.quantities for p in q.phrases
-        ]
-        self.claims_of = [(c, re.compile(self._expand(p))) for c in vocabulary.claims for p in c.phrases]
-        self.years_of = [re.compile(self._expand(p)) for p in vocabulary.years]
         self.words = _breakdown_words(spec, vocabulary)
-        self.breakdown = None
-        if vocabulary.breakdown is not None and self.words:
-            count = next(iter(vocabulary.units.values()))
-            alternation = "|".join(sorted(map(re.escape, self.words), key=len, reverse=True))
-            self.breakdown = re.compile(self._expand(vocabulary.breakdown.phrase, count, word=f"(?P<w>{alternation})"))
         any_unit = sorted({u for units in vocabulary.units.values() for u in units}, key=len, reverse=True)
-        self.has_figure = re.compile(f"(?:{NUMBER})(?:{'|'.join(any_unit)})")
+        self.has_figure = re.compile(f"[0-9{_CN_DIGITS}](?:{'|'.join(any_unit)})")  # cheap: a digit, a unit
+        # each text is read by three kinds: once
+        self.figures = lru_cache(maxsize=64)(self._figures)
+        self.claims = lru_cache(maxsize=64)(self._claims)
+        self.years = lru_cache(maxsize=64)(self._years)
+
+    # patterns are compiled on first use: a text without figures never needs the figure phrases
+    @cached_property
+    def figures_of(self) -> list[tuple[Quantity, re.Pattern[str]]]:
+        v = self.v
+        return [(q, re.compile(self._expand(p, self.units[q.key]))) for q in v.quantities for p in q.phrases]
+
+    @cached_property
+    def claims_of(self) -> list[tuple[Claim, list[re.Pattern[str]]]]:
+        return [(c, [re.compile(self._expand(p)) for p in c.phrases]) for c in self.v.claims]
+
+    @cached_property
+    def years_of(self) -> list[re.Pattern[str]]:
+        return [re.compile(self._expand(p)) for p in self.v.years]
+
+    @cached_property
+    def breakdown(self) -> re.Pattern[str] | None:
+        b = self.v.breakdown
+        if b is None or not self.words:
+            return None
+        count = next(iter(self.v.units.values()))
+        alternation = "|".join(sorted(map(re.escape, self.words), key=len, reverse=True))
+        return re.compile(self._expand(b.phrase, count, word=f"(?P<w>{alternation})"))
 
     def _expand(self, phrase: str, units: dict[str, Decimal] | None = None, word: str = "") -> str:
         years = iter(range(100))
@@ -202,7 +228,7 @@ class Reader:
         return PLACEHOLDER.sub(one, phrase)
 
     # -- figures ------------------------------------------------------------------------
-    def figures(self, text: str) -> list[Stated]:
+    def _figures(self, text: str) -> list[Stated]:
         out: list[Stated] = []
         previous: Sentence | None = None
         head: Stated | None = None
@@ -249,7 +275,7 @@ class Reader:
         return b is not None and all(k.startswith(f"{b.table}.") and k.endswith(f".{b.column}") for k in f.keys)
 
     def _breakdowns(self, s: Sentence, found: list[Stated], carried: Stated | None) -> list[Stated]:
-        if self.breakdown is None or self.v.breakdown is None:
+        if self.breakdown is None:
             return []
         taken = {f.span for f in found}
         out: list[Stated] = []
@@ -267,27 +293,29 @@ class Reader:
         return out
 
     # -- claims and years ---------------------------------------------------------------
-    def claims(self, text: str) -> list[Claimed]:
+    def _claims(self, text: str) -> list[Claimed]:
         out: list[Claimed] = []
         previous: Sentence | None = None
         for s in sentences(text):
             carried = previous is not None and s.norm.startswith(self.v.continues)
             context = s.norm + (previous.norm if carried and previous else "")
             spans: list[tuple[int, int, Claim]] = []
-            for claim, rx in self.claims_of:
+            for claim, patterns in self.claims_of:
                 if claim.context and not any(w in context for w in claim.context):
                     continue
-                spans += [(m.start(), m.end(), claim) for m in rx.finditer(s.norm)]
+                spans += [(m.start(), m.end(), claim) for rx in patterns for m in rx.finditer(s.norm)]
             for start, end, claim in _outermost(spans):
                 scope = _scope(claim, s.clause(start, end), s.norm[:start])
                 out.append(Claimed(s.index, claim, scope, s.quote(start, end)))
             previous = s
         return out
 
-    def years(self, text: str) -> list[YearStated]:
+    def _years(self, text: str) -> list[YearStated]:
         """Each year a sentence's statistics period or 截至…年底 names, once per sentence."""
         out: dict[tuple[int, int], YearStated] = {}
         for s in sentences(text):
+            if not HAS_YEAR.search(s.norm):
+                continue
             for rx in self.years_of:
                 for m in rx.finditer(s.norm):
                     for name, year in m.groupdict().items():
