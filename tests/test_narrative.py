@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -436,3 +437,30 @@ def test_merge_checks_inputs_and_a_summarys_own_narratives(tmp_path: Path) -> No
     assert [(f.rule, f.cell, f.value, f.expected) for f in result.findings if f.rule.startswith("N-F")] == [
         ("N-FIGURE", "A6", 30, 26)
     ]
+
+
+# ---------------------------------------------------------------- the vocabulary is checked at load
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        (
+            'rows = ["new"]\ncolumns = ["total"]\nalso',
+            'rows = ["newx"]\ncolumns = ["total"]\nalso',
+            "unknown cells ['t3.newx.total']",
+        ),
+        ('quantity = "carry_out"\ncontradicted', 'quantity = "carry_outx"\ncontradicted', "unknown quantity"),
+        ('"{receive}{kind}申请{total}{n}"', '"{receive}{kinds}申请{total}{n}"', "unknown placeholder"),
+        ('"部分公开(?:的)?{total}{n}"', '"部分公开(?:的{total}{n}"', "missing )"),
+    ],
+)
+def test_a_vocabulary_typo_fails_at_load(old: str, new: str, says: str) -> None:
+    from importlib import resources
+
+    from xltool.errors import DefinitionError
+
+    text = resources.files("xltool.specs").joinpath("gov_disclosure_2021.toml").read_text(encoding="utf-8")
+    assert old in text
+    with pytest.raises(DefinitionError, match=re.escape(says)):
+        specs.parse(text.replace(old, new, 1), "gov_disclosure_2021.toml")
