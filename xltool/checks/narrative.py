@@ -228,7 +228,7 @@ class Reader:
         return PLACEHOLDER.sub(one, phrase)
 
     # -- figures ------------------------------------------------------------------------
-    def _figures(self, text: str) -> list[Stated]:
+    def _figures(self, text: str) -> tuple[Stated, ...]:
         out: list[Stated] = []
         previous: Sentence | None = None
         head: Stated | None = None
@@ -244,7 +244,7 @@ class Reader:
             heads = [f for f in found if self._is_head(f)]
             head = heads[-1] if heads else (head if carried else None)
             previous = s
-        return out
+        return tuple(out)
 
     def _sentence_figures(self, s: Sentence, context: str) -> list[Stated]:
         hits: dict[tuple[int, int], list[_Hit]] = {}
@@ -293,7 +293,7 @@ class Reader:
         return out
 
     # -- claims and years ---------------------------------------------------------------
-    def _claims(self, text: str) -> list[Claimed]:
+    def _claims(self, text: str) -> tuple[Claimed, ...]:
         out: list[Claimed] = []
         previous: Sentence | None = None
         for s in sentences(text):
@@ -308,9 +308,9 @@ class Reader:
                 scope = _scope(claim, s.clause(start, end), s.norm[:start])
                 out.append(Claimed(s.index, claim, scope, s.quote(start, end)))
             previous = s
-        return out
+        return tuple(out)
 
-    def _years(self, text: str) -> list[YearStated]:
+    def _years(self, text: str) -> tuple[YearStated, ...]:
         """Each year a sentence's statistics period or 截至…年底 names, once per sentence."""
         out: dict[tuple[int, int], YearStated] = {}
         for s in sentences(text):
@@ -323,7 +323,7 @@ class Reader:
                             out.setdefault(
                                 (s.index, int(year)), YearStated(s.index, int(year), s.quote(m.start(), m.end()))
                             )
-        return sorted(out.values(), key=lambda y: (y.sentence, y.year))
+        return tuple(sorted(out.values(), key=lambda y: (y.sentence, y.year)))
 
 
 def _outermost(spans: list[tuple[int, int, Claim]]) -> list[tuple[int, int, Claim]]:
