@@ -25,7 +25,8 @@ from .sample_data import CHEPAIZI, SHUYANG
 SPEC: FormSpec = specs.load()
 FIRST_PART = re.compile(r"[（(]一[）)]")
 PAGE_MARKER = re.compile(r"^\s*(?:— \d+ —|## .*|\|.*\|)\s*$", re.MULTILINE)
-TEXTS = {"preamble": "s1.active", "s1": "s1.on_request", "s5": "s5.problems", "s6": "s6.fee"}
+# where each cut of a report is put: under parts whose labels add no context (s6 is the fee part)
+TEXTS = {"preamble": "s1.management", "s1": "s1.active", "s5": "s5.problems", "s6": "s6.fee"}
 SAMPLES = {"025_shuyang_fgj_2023_full": SHUYANG, "chepaizi-2023": CHEPAIZI}
 
 # 上海市人民政府办公厅 2025 (028), transcribed from its table rows: 自然人, 商业企业, 法律服务机构 (others 0).

@@ -99,22 +99,23 @@ def test_a_long_line_broken_mid_sentence_is_one_sentence() -> None:
         ("全年收到3件政府信息公开申请。", [("new", 3)]),
         # 上年结转, 办结, 结转下年度
         ("办结 1191 件（含上年结转 189 件）。", [("carry_in", 189)]),  # 办结 needs 申请 in the sentence
-        ("受理申请1295件，办结1191件（含上年结转189件）。", [("new", 1295), ("handled", 1191), ("carry_in", 189)]),
-        ("收到申请5件，已答复4件，结转下年度继续办理1件。", [("new", 5), ("handled", 4), ("carry_out", 1)]),
-        ("收到申请5件，另有1件结转下年度。", [("new", 5), ("carry_out", 1)]),
+        ("受理信息公开申请1295件，办结1191件（含上年结转189件）。", [("new", 1295), ("handled", 1191), ("carry_in", 189)]),
+        ("收到信息公开申请5件，已答复4件，结转下年度继续办理1件。", [("new", 5), ("handled", 4), ("carry_out", 1)]),
+        ("收到信息公开申请5件，另有1件结转下年度。", [("new", 5), ("carry_out", 1)]),
         # outcomes; 予以公开及部分公开 is their sum, not 部分公开
-        ("收到申请3件，予以公开1件，部分公开1件，不予公开1件。", [("new", 3), ("disclosed", 1), ("partly", 1), ("refused", 1)]),
-        ("其中，予以公开及部分公开 208 件（17.46%），不予公开 20 件（1.68%），无法提供 564 件，不予处理 80 件，"
+        ("收到信息公开申请3件，予以公开1件，部分公开1件，不予公开1件。", [("new", 3), ("disclosed", 1), ("partly", 1), ("refused", 1)]),
+        ("依申请公开情况：其中，予以公开及部分公开 208 件（17.46%），不予公开 20 件（1.68%），无法提供 564 件，不予处理 80 件，"
          "其他处理 319 件（26.78%，含申请人主动撤回 157 件）。",
          [("disclosed_or_partly", 208), ("refused", 20), ("unable", 564), ("not_processed", 80), ("other_handling", 319)]),
         # per applicant type after a head figure
-        ("收到申请26件，其中自然人20件、法人或其他组织6件。",
+        ("收到信息公开申请26件，其中自然人20件、法人或其他组织6件。",
          [("new", 26), ("new·自然人", 20), ("new·法人或其他组织", 6)]),
-        ("收到申请26件。其中自然人20件、商业企业6件。", [("new", 26), ("new·自然人", 20), ("new·商业企业", 6)]),
+        ("收到信息公开申请26件。其中自然人20件、商业企业6件。", [("new", 26), ("new·自然人", 20), ("new·商业企业", 6)]),
         ("自然人申请20件。", []),  # no head figure: whose row?
-        ("收到申请11件，其中网络申请5件，信函申请6件。", [("new", 11)]),
+        ("收到信息公开申请11件，其中网络申请5件，信函申请6件。", [("new", 11)]),
         # 行政复议, 行政诉讼
         ("因政府信息公开被申请行政复议2件、被提起行政诉讼1件。", [("review", 2), ("litigation", 1)]),
+        ("行政复议2件。", []),
         # 规章, 行政规范性文件
         ("全年主动公开市政府规章 22 件、市政府及市政府办公厅行政规范性文件 34 件。",
          [("rules_issued", 22), ("normative_issued", 34)]),
@@ -136,7 +137,9 @@ def test_a_long_line_broken_mid_sentence_is_one_sentence() -> None:
         ("完成公文公开属性审查 166 件。", []),
         ("公开类别主要涉及政策规范性文件类信息4条。", []),
         ("收到行政复议申请书2件。", []),
-        ("收到申请约30余件。", []),
+        ("政务服务中心全年受理申请3000件。", []),  # other applications
+        ("全年办理行政复议案件120件，行政诉讼案件30件。", []),
+        ("收到信息公开申请约30余件。", []),
         ("2023年度依申请公开数为12件。", []),
     ],
 )  # fmt: skip
@@ -146,7 +149,7 @@ def test_attribution(text: str, expected: list[tuple[str, Any]]) -> None:
 
 def test_equally_long_phrases_of_two_quantities_are_skipped() -> None:
     assert READER is not None
-    found = READER.figures("收到申请3件，予以公开及部分公开3件。")
+    found = READER.figures("收到信息公开申请3件，予以公开及部分公开3件。")
     assert [f.quantity for f in found] == ["new", "disclosed_or_partly"]  # longest phrase wins, not 部分公开
 
 
@@ -175,7 +178,7 @@ def test_figure_equal_to_the_table_or_to_new_plus_carried_is_no_finding() -> Non
 
 def test_sum_of_disclosed_and_partly() -> None:
     sub = submission(
-        {"s1.on_request": "收到申请275件，予以公开及部分公开258件。"},
+        {"s1.on_request": "收到信息公开申请275件，予以公开及部分公开258件。"},
         t3__new__natural=275, t3__disclosed__natural=200, t3__partly__natural=75,
     )  # fmt: skip
     [found] = n_findings(sub)
@@ -187,7 +190,7 @@ def test_sum_of_disclosed_and_partly() -> None:
 
 def test_group_rows_are_named_by_their_group() -> None:
     sub = submission(
-        {"s1.on_request": "收到申请3件，不予公开2件。"},
+        {"s1.on_request": "收到信息公开申请3件，不予公开2件。"},
         t3__new__natural=3,
         t3__secret__natural=1,
         t3__inquiry__natural=2,
@@ -198,7 +201,7 @@ def test_group_rows_are_named_by_their_group() -> None:
 
 def test_applicant_type_figures() -> None:
     sub = submission(
-        {"s1.on_request": "收到申请26件，其中自然人20件、法人或其他组织6件。"},
+        {"s1.on_request": "收到信息公开申请26件，其中自然人20件、法人或其他组织6件。"},
         t3__new__natural=21, t3__new__legal=5, t3__disclosed__natural=21, t3__disclosed__legal=5,
     )  # fmt: skip
     found = n_findings(sub)
@@ -213,7 +216,7 @@ def test_applicant_type_figures() -> None:
 def test_t4_and_t2_and_part_six_figures() -> None:
     sub = submission(
         {
-            "s1.oversight": "全年被申请行政复议1件，被提起行政诉讼3件。",
+            "s1.oversight": "全年因政府信息公开被申请行政复议1件，被提起行政诉讼3件。",
             "s1.active": "本年制发规范性文件8件，作出行政处罚决定10件，行政事业性收费2万元。",
             "s6.fee": "本年度发出收费通知1件，收取信息处理费100元。",
         },
@@ -223,13 +226,13 @@ def test_t4_and_t2_and_part_six_figures() -> None:
     )  # fmt: skip
     assert [f.message for f in n_findings(sub)] == [
         "文字“作出行政处罚决定10件”与表二 行政处罚 本年处理决定数量（二、主动公开政府信息情况!B12）12 不一致。",
-        "文字“全年被申请行政复议1件”与表四 行政复议·总计（四、政府信息公开行政复议、行政诉讼情况!E6）2 不一致。",
+        "文字“全年因政府信息公开被申请行政复议1件”与表四 行政复议·总计（四、政府信息公开行政复议、行政诉讼情况!E6）2 不一致。",
         "文字“收取信息处理费100元”与实际收取金额（元）（六、其他需要报告的事项!B5）150 不一致。",
     ]  # 行政诉讼 3 = 未经复议直接起诉 1 + 复议后起诉 2: no finding
 
 
 def test_unreadable_cells_are_not_compared() -> None:
-    sub = submission({"s1.on_request": "收到申请2件。"}, t3__new__natural="3件")
+    sub = submission({"s1.on_request": "收到信息公开申请2件。"}, t3__new__natural="3件")
     assert n_findings(sub) == []
 
 
@@ -251,24 +254,26 @@ def claimed(text: str) -> list[tuple[str, str]]:
     [
         ("本年度未收到政府信息公开申请。", [("no_applications", "new")]),
         ("2023年我局未收到依申请公开事宜。", [("no_applications", "new")]),
-        ("本年度没有收到申请，渠道畅通。", [("no_applications", "new")]),
+        ("本年度没有收到信息公开申请，渠道畅通。", [("no_applications", "new")]),
         ("本年度无政府信息公开申请。", [("no_applications", "new")]),
         ("作出补正告知，目前未收到该申请人提交的补正。", []),
-        ("未收到申请人补正材料。", []),
-        ("所有申请均已办理完成。", [("all_handled", "carry_out")]),
-        ("收到的申请均已按要求办理完成，无结转。", [("all_handled", "carry_out"), ("all_handled", "carry_out")]),
-        ("申请全部办结。", [("all_handled", "carry_out")]),
+        ("未收到信息公开申请人补正材料。", []),
+        ("本年度收到政府信息公开申请3件。所有申请均已办理完成。", [("all_handled", "carry_out")]),
+        ("收到的依申请公开申请均已按要求办理完成，无结转。", [("all_handled", "carry_out"), ("all_handled", "carry_out")]),
+        ("信息公开申请全部办结。", [("all_handled", "carry_out")]),
+        ("所有申请均已办理完成。", []),  # which applications? no 信息公开 / 依申请 near it
         ("群众诉求全部办结。", []),  # not about applications
         ("全部申请均在法定期限内答复。", []),  # answered in time is not 办结
         ("上年无结转申请。", [("no_carry_in", "carry_in")]),
-        ("行政复议均获维持。", [("all_upheld", "review_contested")]),
-        ("行政诉讼均被维持。", [("all_upheld", "litigation_contested")]),
-        ("行政复议和行政诉讼结果均获维持。", [("all_upheld", "contested")]),
+        ("因政府信息公开被申请行政复议，均获维持。", [("all_upheld", "review_contested")]),
+        ("信息公开行政诉讼均被维持。", [("all_upheld", "litigation_contested")]),
+        ("信息公开行政复议和行政诉讼结果均获维持。", [("all_upheld", "contested")]),
+        ("全年办理行政复议案件120件，均获维持。", []),  # a 司法局's own work, not about disclosure
         ("全年未发生因依申请公开被行政复议纠错或行政诉讼败诉情形。", [("none_corrected", "corrected")]),
-        ("行政复议无被纠错情况。", [("none_corrected", "review_corrected")]),
+        ("依申请公开工作行政复议无被纠错情况。", [("none_corrected", "review_corrected")]),
         ("没有因政府信息公开针对本局申请行政复议或行政诉讼的事项。", [("no_cases", "cases")]),
         ("本年度未发生政府信息公开行政复议案件。", [("no_cases", "review")]),
-        ("未发生被提起行政诉讼的情况。", [("no_cases", "litigation")]),
+        ("未发生因信息公开被提起行政诉讼的情况。", [("no_cases", "litigation")]),
         ("避免因答复不规范发生行政复议、诉讼等情况。", []),
         ("本年度未收取信息处理费。", [("no_fee", "fee_collected")]),
         ("本年度没有产生信息公开处理费。", [("no_fee", "fee_collected")]),
@@ -285,7 +290,7 @@ def test_claims(text: str, expected: list[tuple[str, str]]) -> None:
 
 def test_claim_contradicted_by_the_table() -> None:
     sub = submission(
-        {"s1.on_request": "本年度收到申请3件，所有申请均已办理完成。", "s6.fee": "本年度未收取信息处理费。"},
+        {"s1.on_request": "本年度收到信息公开申请3件，所有申请均已办理完成。", "s6.fee": "本年度未收取信息处理费。"},
         t3__new__natural=3, t3__disclosed__natural=2, t3__carry_out__natural=1, s6__fee_collected=Decimal("20"),
     )  # fmt: skip
     assert [(f.rule, f.cell, f.message) for f in n_findings(sub)] == [
@@ -305,7 +310,7 @@ def test_claims_the_tables_bear_out_are_no_findings() -> None:
 
 def test_claims_of_t4() -> None:
     sub = submission(
-        {"s1.oversight": "本年度发生行政复议2件，均获维持；未发生行政诉讼。"},
+        {"s1.oversight": "本年度因政府信息公开发生行政复议2件，均获维持；未发生行政诉讼。"},
         t4__cases__review_upheld=1, t4__cases__review_pending=1, t4__cases__direct_upheld=1,
     )  # fmt: skip
     assert [f.message for f in n_findings(sub)] == [
@@ -464,3 +469,11 @@ def test_a_vocabulary_typo_fails_at_load(old: str, new: str, says: str) -> None:
     assert old in text
     with pytest.raises(DefinitionError, match=re.escape(says)):
         specs.parse(text.replace(old, new, 1), "gov_disclosure_2021.toml")
+
+
+def test_the_part_a_text_is_written_under_is_context_too() -> None:
+    """（二）依申请公开 is about applications: a bare 收到申请 there counts; under （一）主动公开 not."""
+    numbers = {"t3__new__natural": 3, "t3__disclosed__natural": 3}
+    under_requests = submission({"s1.on_request": "本年度共收到申请2件。"}, **numbers)
+    assert [(f.rule, f.value, f.expected) for f in n_findings(under_requests)] == [("N-FIGURE", 2, 3)]
+    assert n_findings(submission({"s1.active": "本年度共收到申请2件。"}, **numbers)) == []

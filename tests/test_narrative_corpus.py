@@ -34,13 +34,14 @@ READER = narrative.reader_for(corpus.SPEC)
 assert READER is not None
 
 
-def read(file: str, texts: dict[str, str]) -> Iterator[dict[str, Any]]:
+def read(file: str, texts: dict[str, str], labels: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
     """What the rules read in each text, as the fixture records it."""
     assert READER is not None
     for name, text in texts.items():
-        for f in READER.figures(text):
+        label = (labels or LABELS).get(name, "")
+        for f in READER.figures(text, label):
             yield {"file": file, "text": name, "sentence": f.sentence, "what": f.quantity, "value": str(f.value)}
-        for c in READER.claims(text):
+        for c in READER.claims(text, label):
             what = f"{c.claim.key}:{c.quantity}"
             yield {"file": file, "text": name, "sentence": c.sentence, "what": what, "value": ""}
         for y in READER.years(text):
@@ -51,8 +52,15 @@ def fixture(kind: str, files: set[str]) -> list[dict[str, Any]]:
     return [{k: v for k, v in row.items() if k != "verdict"} for row in FIXTURE[kind] if row["file"] in files]
 
 
+LABELS = {name: label for key, label in narrative._texts(corpus.SPEC) for name, k in corpus.TEXTS.items() if k == key}
+
+
 def sample_texts(sub: Submission) -> dict[str, str]:
-    return {key: sub.text(key) for key in narrative._texts(sub.spec)}
+    return {key: sub.text(key) for key, _label in narrative._texts(sub.spec)}
+
+
+def sample_labels(sub: Submission) -> dict[str, str]:
+    return dict(narrative._texts(sub.spec))
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +88,7 @@ def test_the_reports_read_exactly_the_fixture(reports: list[corpus.Report]) -> N
 
 
 def test_the_samples_read_exactly_the_fixture(samples: list[tuple[str, Submission]]) -> None:
-    got = [row for name, sub in samples for row in read(name, sample_texts(sub))]
+    got = [row for name, sub in samples for row in read(name, sample_texts(sub), sample_labels(sub))]
     assert got == fixture("read", {name for name, _ in samples})
     assert len(samples) == 19 and len(got) == 63
 
@@ -142,14 +150,14 @@ def _changed(sub: Submission, key: str, value: Any) -> tuple[Submission, dict[st
 def mutants(sub: Submission) -> Iterator[tuple[str, str, Submission]]:
     """(rule, quote, submission whose table disagrees) for each statement the rules read."""
     assert READER is not None and sub.spec.narrative is not None
-    for key in narrative._texts(sub.spec):
+    for key, label in narrative._texts(sub.spec):
         text = sub.text(key)
-        for f in READER.figures(text):
+        for f in READER.figures(text, label):
             cell = _input_of(sub, f.keys[0])
             changed, values = _changed(sub, cell, (sub.values.get(cell) or 0) + 1000)
             if _known(sub, values, (*f.keys, *(k for a in f.also for k in a))):
                 yield "N-FIGURE", f.quote, changed
-        for c in READER.claims(text):
+        for c in READER.claims(text, label):
             keys = sub.spec.narrative.quantity(c.quantity).cell_keys()
             cell = _input_of(sub, keys[0])
             value = 1 if c.claim.contradicted == "positive" else 0

@@ -225,13 +225,14 @@ class Reader:
         return PLACEHOLDER.sub(one, phrase)
 
     # -- figures ------------------------------------------------------------------------
-    def _figures(self, text: str) -> tuple[Stated, ...]:
+    def _figures(self, text: str, label: str = "") -> tuple[Stated, ...]:
+        """The figures a text states; ``label`` is the part it is written under (its context too)."""
         out: list[Stated] = []
         previous: Sentence | None = None
         head: Stated | None = None
         for s in sentences(text):
             carried = previous is not None and s.norm.startswith(self.v.continues)
-            context = s.norm + (previous.norm if carried and previous else "")
+            context = _context(s, previous, label)
             found: list[Stated] = []
             if self.has_figure.search(s.norm):
                 found = self._sentence_figures(s, context)
@@ -290,12 +291,11 @@ class Reader:
         return out
 
     # -- claims and years ---------------------------------------------------------------
-    def _claims(self, text: str) -> tuple[Claimed, ...]:
+    def _claims(self, text: str, label: str = "") -> tuple[Claimed, ...]:
         out: list[Claimed] = []
         previous: Sentence | None = None
         for s in sentences(text):
-            carried = previous is not None and s.norm.startswith(self.v.continues)
-            context = s.norm + (previous.norm if carried and previous else "")
+            context = _context(s, previous, label)
             spans: list[tuple[int, int, Claim]] = []
             for claim, patterns in self.claims_of:
                 if claim.context and not any(w in context for w in claim.context):
@@ -321,6 +321,13 @@ class Reader:
                                 (s.index, int(year)), YearStated(s.index, int(year), s.quote(m.start(), m.end()))
                             )
         return tuple(sorted(out.values(), key=lambda y: (y.sentence, y.year)))
+
+
+def _context(s: Sentence, previous: Sentence | None, label: str) -> str:
+    """Where a quantity's or claim's context words are looked for: the sentence, the sentence
+    before it (本年度收到政府信息公开申请3件。所有申请均已办结。) and the part's label
+    (（二）依申请公开)."""
+    return f"{s.norm}\n{previous.norm if previous else ''}\n{label}"
 
 
 def _outermost(spans: list[tuple[int, int, Claim]]) -> list[tuple[int, int, Claim]]:
@@ -438,11 +445,12 @@ def _short(label: str) -> str:
 # ---------------------------------------------------------------- the rule kinds
 
 
-def _texts(spec: FormSpec) -> Iterator[str]:
+def _texts(spec: FormSpec) -> Iterator[tuple[str, str]]:
+    """(key, label) of every text part of the narrative sections."""
     for section in spec.sections:
         if section.kind == "narrative":
             for part in section.parts:
-                yield f"{section.key}.{part.key}"
+                yield f"{section.key}.{part.key}", part.label
 
 
 def _value(ctx: _Ctx, keys: tuple[str, ...]) -> Number | None:
@@ -477,8 +485,8 @@ def narrative_figure(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
     if reader is None:
         return
     covered = ctx.zero_mentions()
-    for at in _texts(ctx.spec):
-        for f in reader.figures(ctx.sub.text(at)):
+    for at, label in _texts(ctx.spec):
+        for f in reader.figures(ctx.sub.text(at), label):
             if f.keys[0].split(".")[0] in covered:
                 continue
             readings = [_value(ctx, keys) for keys in (f.keys, *f.also)]
@@ -495,10 +503,11 @@ def narrative_claim(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
     reader = reader_for(ctx.spec)
     if reader is None or ctx.spec.narrative is None:
         return
-    for at in _texts(ctx.spec):
+    for at, label in _texts(ctx.spec):
         text = ctx.sub.text(at)
-        stated = {(f.sentence, f.quantity) for f in reader.figures(text)} if reader.has_figure.search(text) else set()
-        for c in reader.claims(text):
+        figures = reader.figures(text, label) if reader.has_figure.search(text) else ()
+        stated = {(f.sentence, f.quantity) for f in figures}
+        for c in reader.claims(text, label):
             if (c.sentence, c.quantity) in stated:
                 continue
             keys = ctx.spec.narrative.quantity(c.quantity).cell_keys()
@@ -514,7 +523,7 @@ def narrative_year(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
     year = ctx.sub.year
     if reader is None or year is None:
         return
-    for at in _texts(ctx.spec):
+    for at, _label in _texts(ctx.spec):
         for y in reader.years(ctx.sub.text(at)):
             if y.year != year:
                 yield ctx.finding(rule, at, y.year, year, quote=y.quote)
