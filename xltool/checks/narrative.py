@@ -484,9 +484,10 @@ def narrative_figure(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
     reader = reader_for(ctx.spec)
     if reader is None:
         return
-    covered = ctx.zero_mentions()
+    covered: set[str] | None = None  # worked out at the first figure: most texts state none
     for at, label in _texts(ctx.spec):
         for f in reader.figures(ctx.sub.text(at), label):
+            covered = ctx.zero_mentions() if covered is None else covered
             if f.keys[0].split(".")[0] in covered:
                 continue
             readings = [_value(ctx, keys) for keys in (f.keys, *f.also)]
