@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from xltool.checks import narrative as narrative_rules
 from xltool.form.layout import Layout, col_title, for_spec, row_title
 from xltool.form.spec import FormSpec, Rule, leaves
 from xltool.submission import Finding, Number, Submission, computed, shown, unknown
@@ -35,6 +36,12 @@ class _Ctx:
             sheet, cell = s.name, c.address
         message = rule.message.format(value=shown(value), expected=shown(expected), **kw)
         return Finding(rule.id, rule.severity, message, sheet, cell, value, expected)
+
+    def zero_mentions(self) -> set[str]:
+        """Tables that P-ZERO-TABLES (kind narrative_mentions) reports: all 0, the prose says otherwise."""
+        return {
+            r.table for r in self.spec.rules_of("narrative_mentions") if r.table and any(narrative_mentions(self, r))
+        }
 
 
 def _block_leaves(spec: FormSpec, table: str) -> Iterator[tuple[Any, list[Any], list[Any]]]:
@@ -199,6 +206,7 @@ KINDS: dict[str, RuleFn] = {
     "carry_over": carry_over,
     "running_total": running_total,
     "same_as_last": same_as_last,
+    **narrative_rules.KINDS,
 }
 
 

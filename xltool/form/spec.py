@@ -6,6 +6,7 @@ at load time, with its path.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -114,6 +115,9 @@ class Rule(_Strict):
         "carry_over",
         "running_total",
         "same_as_last",
+        "narrative_figure",
+        "narrative_year",
+        "narrative_claim",
     ]
     severity: Severity
     title: str
@@ -124,6 +128,87 @@ class Rule(_Strict):
     @property
     def cross_year(self) -> bool:
         return self.kind in ("carry_over", "running_total", "same_as_last")
+
+
+class CellSet(_Strict):
+    """Cells named by key and summed: ``cells`` (full keys: table cells, section fields), and/or
+    ``table`` with ``rows`` × ``columns`` (row and column leaf keys of that table)."""
+
+    cells: tuple[str, ...] = ()
+    table: str | None = None
+    rows: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()
+
+    def cell_keys(self) -> tuple[str, ...]:
+        return self.cells + tuple(f"{self.table}.{r}.{c}" for r in self.rows for c in self.columns)
+
+
+class Quantity(CellSet):
+    """A quantity the prose may state: phrases that name it and the cells that hold it.
+
+    ``also``: other readings a stated figure may match without a finding (新收, or 新收+上年结转).
+    ``context``: words one of which the sentence (or the one it continues) must contain.
+    """
+
+    key: str
+    phrases: tuple[str, ...] = ()
+    context: tuple[str, ...] = ()
+    also: tuple[CellSet, ...] = ()
+
+
+class Scope(_Strict):
+    """A claim whose clause names only these words is about this quantity (行政复议 / 行政诉讼)."""
+
+    words: tuple[str, ...]
+    quantity: str
+
+
+class Claim(_Strict):
+    """A categorical statement: contradicted when its quantity is > 0 ("positive": the text says
+    none) or is 0 ("zero": the text says some)."""
+
+    key: str
+    phrases: tuple[str, ...]
+    quantity: str
+    contradicted: Literal["positive", "zero"]
+    context: tuple[str, ...] = ()
+    scopes: tuple[Scope, ...] = ()
+
+
+class Breakdown(_Strict):
+    """Figures per column after a quantity of ``column`` in ``table`` (其中自然人N件): the words are
+    the table's column labels (groups and leaves), except the ``skip`` leaves."""
+
+    table: str
+    column: str
+    phrase: str  # {word} is one of the derived words
+    skip: tuple[str, ...] = ()
+
+
+class Narrative(_Strict):
+    """The vocabulary of the narrative rules (kinds narrative_figure / _year / _claim).
+
+    Phrases are regular expressions over the prose with whitespace removed and full-width digits
+    made ASCII; ``{n}`` is a figure with its unit (by the quantity's value type, from ``units``),
+    ``{y}`` a four-digit year, ``{name}`` a fragment.
+    """
+
+    units: dict[ValueType, dict[str, Decimal]]
+    fragments: dict[str, str] = {}
+    continues: tuple[str, ...] = ()  # a sentence opening so continues the sentence before it
+    breakdown: Breakdown | None = None
+    quantities: tuple[Quantity, ...] = ()
+    claims: tuple[Claim, ...] = ()
+    years: tuple[str, ...] = ()
+
+    def quantity(self, key: str) -> Quantity:
+        return next(q for q in self.quantities if q.key == key)
+
+    def placeholders(self, phrase: str) -> list[str]:
+        return PLACEHOLDER.findall(phrase)
+
+
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
 class UnitInfo(_Strict):
@@ -151,6 +236,7 @@ class FormSpec(_Strict):
     sections: tuple[Section, ...]
     merge: MergePolicy
     rules: tuple[Rule, ...]
+    narrative: Narrative | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> FormSpec:
@@ -169,7 +255,36 @@ class FormSpec(_Strict):
         used = {c.type for c in self.inputs()} | {f.type for _s, _p, f in self.fields()} | {"text"}
         if not used <= set(self.merge.types):
             raise ValueError(f"merge.types lacks {sorted(used - set(self.merge.types))}")
+        if self.narrative is not None:
+            self._narrative_consistent(self.narrative)
         return self
+
+    def _narrative_consistent(self, n: Narrative) -> None:
+        types = {c.key: c.type for c in self.cells()} | {f"{s.key}.{f.key}": f.type for s, _p, f in self.fields()}
+        quantities = {q.key for q in n.quantities}
+        for q in n.quantities:
+            for cells in (q, *q.also):
+                unknown_keys = [k for k in cells.cell_keys() if k not in types]
+                if unknown_keys or not cells.cell_keys():
+                    raise ValueError(f"narrative quantity {q.key}: unknown cells {unknown_keys}")
+            if len({types[k] for k in q.cell_keys()}) != 1 or types[q.cell_keys()[0]] not in n.units:
+                raise ValueError(f"narrative quantity {q.key}: cells of one value type with units")
+        for claim in n.claims:
+            if not {claim.quantity, *(s.quantity for s in claim.scopes)} <= quantities:
+                raise ValueError(f"narrative claim {claim.key}: unknown quantity")
+        known = {"n", "y", "word", *n.fragments}
+        breakdown = [n.breakdown.phrase] if n.breakdown else []
+        phrases = [*(p for q in n.quantities for p in q.phrases), *(p for c in n.claims for p in c.phrases)]
+        for phrase in [*phrases, *n.years, *breakdown]:
+            if not set(n.placeholders(phrase)) <= known:
+                raise ValueError(f"narrative phrase {phrase!r}: unknown placeholder")
+            try:
+                re.compile(PLACEHOLDER.sub("x", phrase))
+            except re.error as exc:
+                raise ValueError(f"narrative phrase {phrase!r}: {exc}") from None
+        b = n.breakdown
+        if b is not None and (b.table not in {t.key for t in self.tables()}):
+            raise ValueError(f"narrative breakdown: unknown table {b.table}")
 
     # -- derived views -------------------------------------------------------------------
     def tables(self) -> list[Table]:
