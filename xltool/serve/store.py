@@ -304,6 +304,9 @@ def open_store(folder: Path, url: str | None = None, *, create: bool = False) ->
     except sa.exc.OperationalError as exc:
         engine.dispose()
         raise UsageError(f"无法连接数据库：{str(exc.orig).strip().splitlines()[0]}") from None
+    except BaseException:
+        engine.dispose()
+        raise
     return Store(engine)
 
 
