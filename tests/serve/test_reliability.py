@@ -1,0 +1,136 @@
+"""Reliability: concurrent uploads serialise without gaps; kill -9 loses no acknowledged upload."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx2
+
+from xltool.serve import collection, store
+
+from .conftest import CHE, GOOD_CHE, GOOD_SHU, ROOT, SHU, Made, client_for, csrf_of, free_port, upload
+
+
+def test_concurrent_uploads_of_one_unit_get_versions_without_gaps(made: Made):
+    with client_for(made, workers=4) as c:
+        link = made.link(SHU)
+        csrf = csrf_of(c, link)
+        with ThreadPoolExecutor(12) as pool:
+            answers = list(pool.map(lambda _i: upload(c, link, GOOD_SHU, csrf=csrf).json(), range(12)))
+    assert sorted(a["version"] for a in answers) == list(range(1, 13))
+    s = store.open_store(made.folder, made.db)
+    try:
+        unit = next(u for u in s.units() if u.name == SHU)
+        assert [u.version for u in s.uploads(unit.id)] == list(range(1, 13))
+    finally:
+        s.close()
+
+
+def start_server(folder: Path, port: int) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    cmd = [sys.executable, "-m", "xltool", "serve", str(folder), "--port", str(port), "--workers", "2"]
+    log = folder.parent / "server.log"
+    with log.open("ab") as out:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(cmd, env=env, start_new_session=True, stdout=out, stderr=out)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=1).text == "ok":
+                return proc
+        except httpx2.TransportError:
+            time.sleep(0.2)
+        assert proc.poll() is None, log.read_text(errors="replace")
+    raise AssertionError("the server did not start in 60 s")
+
+
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """kill -9 of the server and its worker processes (the group this test started)."""
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+
+
+def test_kill_9_during_uploads_loses_no_acknowledged_upload(tmp_path):
+    from .conftest import make_collection
+
+    made = make_collection(tmp_path / "round", None)
+    port = free_port()
+    proc = start_server(made.folder, port)
+    base = f"http://127.0.0.1:{port}"
+    acked: list[tuple[str, int, str]] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+    files = {SHU: GOOD_SHU.read_bytes(), CHE: GOOD_CHE.read_bytes()}
+
+    def clerk(unit: str) -> None:
+        link = made.link(unit)
+        with httpx2.Client(base_url=base, timeout=30) as c:
+            csrf = c.get(link, headers={"Accept": "application/json"}).json()["csrf"]
+            n = 0
+            while not stop.is_set():
+                n += 1
+                data = files[unit] + f"\n{threading.get_ident()}-{n}".encode()  # a distinct file each time
+                try:
+                    r = c.post(
+                        f"{link}/upload",
+                        data={"csrf": csrf},
+                        files={"file": ("f.xlsx", data)},
+                        headers={"Accept": "application/json"},
+                    )
+                except httpx2.TransportError:
+                    return  # the server died under this request: not acknowledged
+                if r.status_code == 200:
+                    with lock:
+                        acked.append((unit, r.json()["version"], hashlib.sha256(data).hexdigest()))
+
+    threads = [threading.Thread(target=clerk, args=(u,)) for u in (SHU, SHU, CHE, CHE)]
+    try:
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 120
+        while len(acked) < 12 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        kill_group(proc)  # mid-flight: the clerks are still sending
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(60)
+        if proc.poll() is None:
+            kill_group(proc)
+    assert len(acked) >= 12
+
+    proc = start_server(made.folder, port)  # restart: the store is consistent
+    try:
+        s = store.open_store(made.folder)
+        try:
+            units = {u.id: u.name for u in s.units()}
+            rows = {(units[u.unit_id], u.version): u.sha256 for u in s.uploads()}
+        finally:
+            s.close()
+        for unit, version, sha in acked:  # every acknowledged upload is there, with its own bytes
+            assert rows[(unit, version)] == sha
+        for (_unit, _version), sha in rows.items():  # no row without its complete file
+            blob = collection.blob_path(made.folder, sha)
+            assert hashlib.sha256(blob.read_bytes()).hexdigest() == sha
+        for unit in (SHU, CHE):
+            versions = sorted(v for (u, v) in rows if u == unit)
+            assert versions == list(range(1, len(versions) + 1))
+        assert list((made.folder / "tmp").iterdir()) == []  # half-received files were dropped
+        with httpx2.Client(base_url=base, timeout=30) as c:  # and it goes on numbering without a gap
+            csrf = c.get(made.link(SHU), headers={"Accept": "application/json"}).json()["csrf"]
+            r = c.post(
+                made.link(SHU) + "/upload",
+                data={"csrf": csrf},
+                files={"file": ("f.xlsx", files[SHU])},
+                headers={"Accept": "application/json"},
+            )
+            assert r.json()["version"] == max(v for (u, v) in rows if u == SHU) + 1
+    finally:
+        kill_group(proc)
