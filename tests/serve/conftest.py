@@ -6,14 +6,18 @@ import contextlib
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 
 pytest.importorskip("starlette", reason="xltool[serve] is not installed (pip install -e '.[test,serve]')")
@@ -172,3 +176,26 @@ def broken_then_fixed(template: Path, out: Path) -> tuple[Path, Path]:
     broken = fill(template, out / "填好的_有误.xlsx", values, {(T3, "J6"): 30})
     fixed = fill(template, out / "填好的.xlsx", values)
     return broken, fixed
+
+
+def start_server(folder: Path, port: int) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    cmd = [sys.executable, "-m", "xltool", "serve", str(folder), "--port", str(port), "--workers", "2"]
+    log = folder.parent / "server.log"
+    with log.open("ab") as out:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(cmd, env=env, start_new_session=True, stdout=out, stderr=out)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=1).text == "ok":
+                return proc
+        except httpx2.TransportError:
+            time.sleep(0.2)
+        assert proc.poll() is None, log.read_text(errors="replace")
+    raise AssertionError("the server did not start in 60 s")
+
+
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """kill -9 of the server and its worker processes (the group this test started)."""
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx2
 
 from xltool.serve import collection, store
 
-from .conftest import CHE, GOOD_CHE, GOOD_SHU, ROOT, SHU, Made, client_for, csrf_of, free_port, upload
+from .conftest import (
+    CHE,
+    GOOD_CHE,
+    GOOD_SHU,
+    SHU,
+    Made,
+    client_for,
+    csrf_of,
+    free_port,
+    kill_group,
+    start_server,
+    upload,
+)
 
 
 def test_concurrent_uploads_of_one_unit_get_versions_without_gaps(made: Made):
@@ -32,29 +39,6 @@ def test_concurrent_uploads_of_one_unit_get_versions_without_gaps(made: Made):
         assert [u.version for u in s.uploads(unit.id)] == list(range(1, 13))
     finally:
         s.close()
-
-
-def start_server(folder: Path, port: int) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    cmd = [sys.executable, "-m", "xltool", "serve", str(folder), "--port", str(port), "--workers", "2"]
-    log = folder.parent / "server.log"
-    with log.open("ab") as out:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen(cmd, env=env, start_new_session=True, stdout=out, stderr=out)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=1).text == "ok":
-                return proc
-        except httpx2.TransportError:
-            time.sleep(0.2)
-        assert proc.poll() is None, log.read_text(errors="replace")
-    raise AssertionError("the server did not start in 60 s")
-
-
-def kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """kill -9 of the server and its worker processes (the group this test started)."""
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
 
 
 def test_kill_9_during_uploads_loses_no_acknowledged_upload(tmp_path):

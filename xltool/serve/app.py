@@ -478,6 +478,7 @@ async def admin_page(request: Request) -> Response:
         unlisted=[r for r in rows if not r.unit.listed],
         totals=totals,
         label=col.STATUS_LABEL,
+        actions=col.ACTION_LABEL,
         audit=await run_in_threadpool(portal.store.audit),
         base_url=col.base_url(portal.store),
         notice=request.query_params.get("m", ""),
@@ -623,6 +624,7 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> Any:
         portal.start()
+        await asyncio.gather(*(portal.work(col.warm, 0.3) for _ in range(settings.workers)))
         try:
             yield
         finally:

@@ -204,6 +204,15 @@ def clean_temp(folder: Path) -> None:
 # ---------------------------------------------------------------- work done in the worker pool
 
 
+def warm(pause: float) -> None:
+    """Load the form definition and the checking libraries in a worker before the first upload."""
+    import time
+
+    specs.load()
+    checking.schemas.validate([])
+    time.sleep(pause)  # keep this worker busy so that the next warm-up lands on another one
+
+
 def check_upload(path: str, unit_name: str, filename: str, previous: str | None) -> dict[str, Any]:
     """The check --json object of one upload (``file`` is the uploaded file's name), plus the portal's
     own finding when the workbook names another unit than the link's."""
@@ -303,6 +312,16 @@ class UnitState:
 
 
 STATUS_LABEL = {"missing": "未报送", "errors": "有错误", "ok": "通过"}
+ACTION_LABEL = {
+    "init": "新建收集",
+    "roster": "更新名单",
+    "template": "下载模板",
+    "upload": "上传",
+    "login": "管理登录",
+    "logout": "退出登录",
+    "reissue": "重发链接",
+    "summary": "下载汇总",
+}
 
 
 def states(store: Store) -> list[UnitState]:
