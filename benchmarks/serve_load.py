@@ -32,8 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx2  # noqa: E402
 
-from tests.helpers import fill  # noqa: E402
-from tests.sample_data import SHUYANG, T3  # noqa: E402
+from tests.sample_data import SHUYANG  # noqa: E402
 from xltool.form import spec as specs  # noqa: E402
 from xltool.serve import collection  # noqa: E402
 from xltool.workbook import template  # noqa: E402
@@ -42,12 +41,13 @@ HOST = "127.0.0.1"  # loopback only
 
 
 def workbooks(folder: Path, units: list[str]) -> dict[str, tuple[bytes, bytes]]:
-    """Each unit's (valid, broken) workbook."""
+    """Each unit's (valid, broken) workbook; the broken one leaves a request unaccounted (rule T3-1)."""
     spec, out = specs.load(), {}
     for i, name in enumerate(units):
-        good = folder / f"{i}.xlsx"
-        template.write(good, spec, {**SHUYANG, "unit.unit_name": name, "unit.report_year": 2023})
-        bad = fill(good, folder / f"{i}-bad.xlsx", {}, {(T3, "J6"): 30})
+        good, bad = folder / f"{i}.xlsx", folder / f"{i}-bad.xlsx"
+        values = {**SHUYANG, "unit.unit_name": name, "unit.report_year": 2023}
+        template.write(good, spec, values)
+        template.write(bad, spec, values | {"t3.carry_out.natural": 1})
         out[name] = (good.read_bytes(), bad.read_bytes())
     return out
 

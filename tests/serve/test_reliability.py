@@ -118,3 +118,24 @@ def test_kill_9_during_uploads_loses_no_acknowledged_upload(tmp_path):
             assert r.json()["version"] == max(v for (u, v) in rows if u == SHU) + 1
     finally:
         kill_group(proc)
+
+
+def test_a_slow_check_does_not_stall_other_requests(made: Made, monkeypatch):
+    real = collection.check_upload
+
+    def slow(*args):
+        time.sleep(3)
+        return real(*args)
+
+    monkeypatch.setattr(collection, "check_upload", slow)
+    with client_for(made, workers=2) as c:
+        link = made.link(SHU)
+        csrf = csrf_of(c, link)
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(upload, c, link, GOOD_SHU, csrf=csrf)
+            time.sleep(0.5)  # the check is running now
+            started = time.monotonic()
+            assert c.get("/healthz").text == "ok" and c.get(made.link(CHE)).status_code == 200
+            assert time.monotonic() - started < 1.5
+            assert not pending.done()
+            assert pending.result().json()["version"] == 1

@@ -43,6 +43,7 @@ SESSION_COOKIE = "xltool_session"
 SESSION_HOURS = 8
 ENVELOPE = 64 * 1024  # multipart headers and the small fields around the file
 CHUNK = 1 << 16
+MAX_TRACKED = 10_000  # addresses the rate limiter remembers before it forgets expired ones
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
@@ -88,6 +89,9 @@ class Limiter:
         return len(times) >= self.limit
 
     def fail(self, address: str) -> None:
+        if len(self.seen) > MAX_TRACKED:  # many addresses: forget those whose window has passed
+            for key in [k for k, times in self.seen.items() if not times or times[-1] < time.monotonic() - self.window]:
+                del self.seen[key]
         self.seen.setdefault(address, deque()).append(time.monotonic())
 
 
@@ -266,10 +270,18 @@ async def unit_upload(request: Request) -> Response:
             temp, sha, size = await _receive(portal, upload)
     except TooLarge:
         limit = portal.s.max_upload // (1024 * 1024)
+        await run_in_threadpool(
+            portal.store.log, found.name, address(request), "upload", "", f"超过 {limit} MB，已拒绝"
+        )
         return _refused(request, f"文件超过 {limit} MB 的上传上限，已拒绝。填好的年度报告工作簿通常不到 1 MB。", 413)
-    result = await portal.work(col.check_upload, str(temp), found.name, filename, portal.prior(found))
-    async with portal.locks.setdefault(found.id, asyncio.Lock()):
-        version = await run_in_threadpool(_commit, portal, found, temp, sha, size, filename, address(request), result)
+    try:
+        result = await portal.work(col.check_upload, str(temp), found.name, filename, portal.prior(found))
+        async with portal.locks.setdefault(found.id, asyncio.Lock()):
+            version = await run_in_threadpool(
+                _commit, portal, found, temp, sha, size, filename, address(request), result
+            )
+    finally:
+        temp.unlink(missing_ok=True)  # moved to its content address, unless something failed before
     if wants_json(request):
         return JSONResponse({"accepted": bool(result["ok"]), "version": version, "file": result})
     return RedirectResponse(f"/u/{found.token}?m=v{version}", 303)
