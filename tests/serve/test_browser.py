@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,14 +64,16 @@ def downloaded(folder: Path, suffix: str, timeout: float = 60) -> Path:
     raise AssertionError(f"no {suffix} download in {timeout} s: {list(folder.iterdir())}")
 
 
-def shot(driver: object, name: str) -> None:
-    """Screenshots for a person to look at, when XLTOOL_SCREENSHOTS names a folder."""
+def shot(driver: Any, name: str) -> None:
+    """Full-page screenshots for a person to look at, when XLTOOL_SCREENSHOTS names a folder."""
     folder = os.environ.get("XLTOOL_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
-        height = driver.execute_script("return document.body.scrollHeight")  # type: ignore[attr-defined]
-        driver.set_window_size(1280, max(800, int(height) + 40))  # type: ignore[attr-defined]
-        driver.save_screenshot(str(Path(folder) / name))  # type: ignore[attr-defined]
+        height = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]["height"]
+        metrics = {"width": 1280, "height": int(height), "deviceScaleFactor": 1, "mobile": False}
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+        driver.save_screenshot(str(Path(folder) / name))
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
 def test_the_round_in_a_real_browser(browser, tmp_path):
