@@ -17,6 +17,8 @@ from .conftest import SHU, Made, broken_then_fixed, free_port, kill_group, make_
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (the test extra)")
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions  # noqa: E402
+from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
 
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 FLAGS = (
@@ -64,6 +66,13 @@ def downloaded(folder: Path, suffix: str, timeout: float = 60) -> Path:
     raise AssertionError(f"no {suffix} download in {timeout} s: {list(folder.iterdir())}")
 
 
+def click_and_wait(driver: Any, by: str, what: str) -> None:
+    """Click what submits a form, and wait until the next page has replaced this one."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(by, what).click()
+    WebDriverWait(driver, 120).until(expected_conditions.staleness_of(page))
+
+
 def shot(driver: Any, name: str) -> None:
     """Full-page screenshots for a person to look at, when XLTOOL_SCREENSHOTS names a folder."""
     folder = os.environ.get("XLTOOL_SCREENSHOTS")
@@ -86,7 +95,7 @@ def test_the_round_in_a_real_browser(browser, tmp_path):
         # the admin logs in
         driver.get(base + "/admin")
         driver.find_element(By.ID, "password").send_keys(made.created.admin_password)
-        driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        click_and_wait(driver, By.CSS_SELECTOR, "form button[type=submit]")
         assert "年度报告收集情况" in driver.find_element(By.TAG_NAME, "h1").text
         assert "未报送 3" in driver.find_element(By.CLASS_NAME, "totals").text
 
@@ -100,7 +109,7 @@ def test_the_round_in_a_real_browser(browser, tmp_path):
 
         # uploads a workbook with a broken sum and sees the finding
         driver.find_element(By.ID, "file").send_keys(str(broken))
-        driver.find_element(By.CSS_SELECTOR, "form.upload button").click()
+        click_and_wait(driver, By.CSS_SELECTOR, "form.upload button")
         findings = driver.find_element(By.CLASS_NAME, "findings").text
         assert "总计填报为 30，按各类申请人相加应为 26" in findings and "J6" in findings
         assert "有错误" in driver.find_element(By.CSS_SELECTOR, "h2 .badge").text
@@ -108,7 +117,7 @@ def test_the_round_in_a_real_browser(browser, tmp_path):
 
         # uploads the fixed one and sees 通过
         driver.find_element(By.ID, "file").send_keys(str(fixed))
-        driver.find_element(By.CSS_SELECTOR, "form.upload button").click()
+        click_and_wait(driver, By.CSS_SELECTOR, "form.upload button")
         assert driver.find_element(By.CSS_SELECTOR, "h2 .badge").text == "通过"
         assert "校验通过，已报送" in driver.find_element(By.CLASS_NAME, "good").text
         shot(driver, "unit-ok.png")
