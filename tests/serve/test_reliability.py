@@ -139,3 +139,45 @@ def test_a_slow_check_does_not_stall_other_requests(made: Made, monkeypatch):
             assert time.monotonic() - started < 1.5
             assert not pending.done()
             assert pending.result().json()["version"] == 1
+
+
+def test_two_server_processes_on_postgresql_number_versions_without_gaps(tmp_path, postgres):
+    """Two stores on one PostgreSQL database (as two server processes): the unique version wins, the loser retries."""
+    from .conftest import make_collection
+
+    made = make_collection(tmp_path / "round", postgres.new_database())
+    stores = [store.open_store(made.folder, made.db) for _ in range(2)]
+    try:
+        unit = next(u for u in stores[0].units() if u.name == SHU)
+
+        def add(i: int) -> int:
+            return stores[i % 2].add_upload(
+                unit.id,
+                sha256="0" * 64,
+                size=1,
+                filename="f.xlsx",
+                uploaded_at=store.now(),
+                address="-",
+                status="ok",
+                errors=0,
+                warnings=0,
+                result={"findings": []},
+            )
+
+        with ThreadPoolExecutor(8) as pool:
+            versions = list(pool.map(add, range(40)))
+        assert sorted(versions) == list(range(1, 41))
+    finally:
+        for s in stores:
+            s.close()
+
+
+def test_serve_refuses_a_database_without_a_collection(tmp_path, postgres):
+    from typer.testing import CliRunner
+
+    from xltool import cli
+
+    url = postgres.new_database()
+    result = CliRunner().invoke(cli.app, ["serve", str(tmp_path), "--db", url])
+    assert result.exit_code == 2
+    assert "这个数据库中还没有收集。请先运行 xltool serve" in result.output

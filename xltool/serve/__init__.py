@@ -49,6 +49,11 @@ def serve(folder: Path, *, host: str, port: int, db: str | None, max_upload_mb: 
 
     if max_upload_mb < 1:
         raise UsageError("--max-upload-mb 必须是正整数。")
-    open_store(Path(folder), db).close()  # a folder that is not a collection is refused before the server starts
+    store = open_store(Path(folder), db)  # a folder that is not a collection is refused before the server starts
+    try:
+        if store.get("year") is None:
+            raise UsageError(f"这个数据库中还没有收集。请先运行 xltool serve {folder} --init …（--db 与运行时相同）。")
+    finally:
+        store.close()
     settings = app.Settings(Path(folder), db=db, max_upload=max_upload_mb * 1024 * 1024, workers=workers)
     app.run(settings, host, port)

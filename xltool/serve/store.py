@@ -24,6 +24,7 @@ from xltool.errors import UsageError
 
 SCHEMA_VERSION = 2
 DB_NAME = "portal.sqlite3"
+VERSION_RETRIES = 20  # concurrent inserts of one unit's next version (several server processes)
 
 meta = sa.MetaData()
 version_table = sa.Table("schema_version", meta, sa.Column("version", sa.Integer, nullable=False))
@@ -203,11 +204,17 @@ class Store:
     def add_upload(self, unit_id: int, **values: Any) -> int:
         """Insert the unit's next version (max + 1, in the same transaction) and return its number."""
         values["result"] = json.dumps(values["result"], ensure_ascii=False)
-        with self._tx() as c:
-            query = sa.select(sa.func.coalesce(sa.func.max(uploads.c.version), 0)).where(uploads.c.unit_id == unit_id)
-            version = int(c.execute(query).scalar_one()) + 1
-            c.execute(uploads.insert().values(unit_id=unit_id, version=version, **values))
-        return version
+        query = sa.select(sa.func.coalesce(sa.func.max(uploads.c.version), 0)).where(uploads.c.unit_id == unit_id)
+        for attempt in range(VERSION_RETRIES):
+            try:
+                with self._tx() as c:
+                    version = int(c.execute(query).scalar_one()) + 1
+                    c.execute(uploads.insert().values(unit_id=unit_id, version=version, **values))
+                return version
+            except sa.exc.IntegrityError:  # another server process took this number first: take the next
+                if attempt == VERSION_RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     def uploads(self, unit_id: int | None = None) -> list[Upload]:
         query = sa.select(uploads).order_by(uploads.c.unit_id, uploads.c.version)
