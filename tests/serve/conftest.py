@@ -178,9 +178,10 @@ def broken_then_fixed(template: Path, out: Path) -> tuple[Path, Path]:
     return broken, fixed
 
 
-def start_server(folder: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(folder: Path, port: int, db: str | None = None) -> subprocess.Popen[bytes]:
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     cmd = [sys.executable, "-m", "xltool", "serve", str(folder), "--port", str(port), "--workers", "2"]
+    cmd += ["--db", db] if db else []
     log = folder.parent / "server.log"
     with log.open("ab") as out:  # the child keeps its own copy of the descriptor
         proc = subprocess.Popen(cmd, env=env, start_new_session=True, stdout=out, stderr=out)

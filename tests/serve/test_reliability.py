@@ -41,12 +41,12 @@ def test_concurrent_uploads_of_one_unit_get_versions_without_gaps(made: Made):
         s.close()
 
 
-def test_kill_9_during_uploads_loses_no_acknowledged_upload(tmp_path):
+def test_kill_9_during_uploads_loses_no_acknowledged_upload(tmp_path, db):
     from .conftest import make_collection
 
-    made = make_collection(tmp_path / "round", None)
+    made = make_collection(tmp_path / "round", db)
     port = free_port()
-    proc = start_server(made.folder, port)
+    proc = start_server(made.folder, port, db)
     base = f"http://127.0.0.1:{port}"
     acked: list[tuple[str, int, str]] = []
     lock = threading.Lock()
@@ -90,9 +90,9 @@ def test_kill_9_during_uploads_loses_no_acknowledged_upload(tmp_path):
             kill_group(proc)
     assert len(acked) >= 12
 
-    proc = start_server(made.folder, port)  # restart: the store is consistent
+    proc = start_server(made.folder, port, db)  # restart: the store is consistent
     try:
-        s = store.open_store(made.folder)
+        s = store.open_store(made.folder, db)
         try:
             units = {u.id: u.name for u in s.units()}
             rows = {(units[u.unit_id], u.version): u.sha256 for u in s.uploads()}
