@@ -30,7 +30,8 @@ from xltool.serve import collection
 from xltool.serve.app import Settings, create_app
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+# Debian's postgresql package (15 on bookworm): the newest installed version's programs
+PG_BIN = max(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name), default=Path("/nonexistent"))
 ROSTER = "单位名称,单位类型,上级单位\n沭阳县发展和改革局,县级人民政府部门,沭阳县人民政府办公室\n车排子镇人民政府,乡镇人民政府,乌苏市人民政府办公室\n某某乡人民政府,乡镇人民政府,\n"
 SHU, CHE, MISSING = "沭阳县发展和改革局", "车排子镇人民政府", "某某乡人民政府"
 GOOD_SHU = ROOT / "samples" / "沭阳县发展和改革局2023年报.xlsx"
