@@ -176,6 +176,14 @@ def test_api_needs_the_token_and_never_redirects(client, made):
     assert client.get("/admin/status.json", headers=bearer(made)).status_code == 200
 
 
+def test_repeated_wrong_api_tokens_are_slowed(made: Made):
+    with client_for(made, max_failures=3) as c:
+        for _ in range(3):
+            assert c.get("/admin/status.json", headers={"Authorization": "Bearer guess"}).status_code == 401
+        r = c.get("/admin/status.json", headers=bearer(made))
+        assert r.status_code == 429 and r.json()["error"] == "错误的令牌次数过多，请稍后再试。"
+
+
 def test_token_in_the_query_string_is_refused(client, made):
     token = made.created.admin_token
     for param in ("token", "access_token"):

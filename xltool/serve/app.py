@@ -387,10 +387,17 @@ def api_refusal(request: Request) -> Response | None:
     portal: Portal = request.app.state.portal
     if any(p in request.query_params for p in TOKEN_PARAMS):
         return JSONResponse({"error": "令牌只能放在 Authorization 请求头中（Bearer），不能放在网址里。"}, 401)
+    where = address(request)
+    if portal.limiter.blocked(where):
+        return JSONResponse(
+            {"error": "错误的令牌次数过多，请稍后再试。"}, 429, headers={"Retry-After": str(int(portal.s.window))}
+        )
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     stored = portal.store.get("api_sha") or ""
     if scheme.lower() == "bearer" and token and auth.same(auth.digest(token.strip()), stored):
         return None
+    if token:
+        portal.limiter.fail(where)
     return JSONResponse(
         {"error": "需要管理令牌：Authorization: Bearer <令牌>。"}, 401, headers={"WWW-Authenticate": "Bearer"}
     )
