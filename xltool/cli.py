@@ -328,6 +328,49 @@ def import_(
     raise typer.Exit(max((o.exit_code for o in outcomes), default=0))
 
 
+@app.command(cls=_Command)
+def serve(
+    folder: Annotated[Path, typer.Argument(help="收集数据文件夹（每轮收集一个）", show_default=False)],
+    init: Annotated[bool, typer.Option("--init", help="新建收集，或按名单更新已有收集的单位")] = False,
+    year: Annotated[int | None, typer.Option("--year", help="报告年度，如 2024（--init）")] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="汇总单位名称（--init）")] = None,
+    roster: Annotated[Path | None, typer.Option("--roster", help="单位名单 .csv 或 .xlsx（--init）")] = None,
+    previous: Annotated[
+        Path | None, typer.Option("--previous", help="上一年度的收集文件夹：预填各单位的“上年结转”（--init）")
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="单位访问本服务的地址，如 http://10.1.2.3:8000（--init）")
+    ] = None,
+    deadline: Annotated[str | None, typer.Option("--deadline", help="报送截止时间，显示在单位页面（--init）")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="以 JSON 输出管理密码、令牌和链接（--init）")] = False,
+    host: Annotated[str, typer.Option("--host", help="监听地址（默认只允许本机访问）")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="端口")] = 8000,
+    db: Annotated[
+        str | None, typer.Option("--db", help="数据库地址，如 postgresql://用户@主机/库名（默认为文件夹中的 SQLite）")
+    ] = None,
+    max_upload_mb: Annotated[int, typer.Option("--max-upload-mb", help="单个上传文件的大小上限（MB）")] = 20,
+    workers: Annotated[int, typer.Option("--workers", help="校验上传文件的进程数")] = 2,
+) -> None:
+    """运行报表收集网站：各单位下载模板、上传、即时校验；管理员查看报送情况并下载汇总。"""
+    from xltool import serve as portal
+
+    if not init:
+        _guard(lambda: portal.serve(folder, host=host, port=port, db=db, max_upload_mb=max_upload_mb, workers=workers))
+        return
+    options = {"year": year, "unit": unit, "roster": roster, "previous": previous, "base_url": base_url}
+    created = _guard(lambda: portal.init(folder, db=db, deadline=deadline, **options))
+    if json_out:
+        import json
+
+        typer.echo(json.dumps(created.to_json(), ensure_ascii=False, indent=2))
+        return
+    if created.admin_password is not None:
+        typer.echo(f"管理密码：{created.admin_password}")
+        typer.echo(f"管理令牌（供脚本使用）：{created.admin_token}")
+        typer.echo("以上两项只显示这一次，请妥善保存（数据库中只保存它们的散列值）。", err=True)
+    typer.echo(f"已写入 {len(created.links)} 个单位的填报链接：{created.links_file}")
+
+
 @contextmanager
 def _progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
     """A progress bar on stderr when it is a terminal (nothing in pipes, logs and tests)."""

@@ -62,6 +62,25 @@ def templates(
     return [path]
 
 
+def unit_template(path: Path, year: int, fields: dict[str, Value], previous: Path | None = None) -> Path:
+    """One roster unit's template (as ``--roster`` writes it), its 上年结转 carried from ``previous``.
+
+    The roster's unit fields and the year are pre-filled and locked; what ``previous`` carries over
+    is locked as ``xltool template --previous`` locks it. Used by the portal for each unit's download.
+    """
+    spec = _spec_for(year)
+    values: dict[str, Value] = {**fields, "unit.report_year": year}
+    locked = set(values)
+    if previous is not None:
+        from xltool.previous import carry_over
+
+        carried, carried_locked = carry_over(spec, previous, year)
+        values = carried | values
+        locked |= carried_locked
+    template.write(path, spec, values, locked=locked)
+    return path
+
+
 def _spec_for(year: int | None) -> FormSpec:
     spec = specs.load()
     if year is not None and not spec.accepts_year(year):

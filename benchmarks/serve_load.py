@@ -1,0 +1,167 @@
+"""Load test of ``xltool serve``: many units uploading at once over loopback, nothing lost.
+
+    python benchmarks/serve_load.py                          # 200 units, 1,000 uploads
+    python benchmarks/serve_load.py --units 40 --uploads 200 # a small run on a busy machine
+
+Each unit uploads its own workbooks one after another (uploads / units of them), all units at
+once, against a real server process on 127.0.0.1 (never another address). Every third unit's
+last upload has a broken sum, so its state must end as 有错误 (errors); the others end 通过 (ok).
+Afterwards the admin API must show every unit with exactly its number of versions and the right
+state: an upload lost or numbered twice fails the run (exit 1), and so does a run past --timeout.
+Prints p50/p95 latency of one upload (send + check + commit + answer) and uploads per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx2  # noqa: E402
+
+from tests.sample_data import SHUYANG  # noqa: E402
+from xltool.form import spec as specs  # noqa: E402
+from xltool.serve import collection  # noqa: E402
+from xltool.workbook import template  # noqa: E402
+
+HOST = "127.0.0.1"  # loopback only
+
+
+def workbooks(folder: Path, units: list[str]) -> dict[str, tuple[bytes, bytes]]:
+    """Each unit's (valid, broken) workbook; the broken one leaves a request unaccounted (rule T3-1)."""
+    spec, out = specs.load(), {}
+    for i, name in enumerate(units):
+        good, bad = folder / f"{i}.xlsx", folder / f"{i}-bad.xlsx"
+        values = {**SHUYANG, "unit.unit_name": name, "unit.report_year": 2023}
+        template.write(good, spec, values)
+        template.write(bad, spec, values | {"t3.carry_out.natural": 1})
+        out[name] = (good.read_bytes(), bad.read_bytes())
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+async def clerk(client: httpx2.AsyncClient, link: str, files: list[bytes], latencies: list[float]) -> list[int]:
+    csrf = (await client.get(link, headers={"Accept": "application/json"})).json()["csrf"]
+    versions = []
+    for n, data in enumerate(files):
+        started = time.perf_counter()
+        r = await client.post(
+            f"{link}/upload",
+            data={"csrf": csrf},
+            files={"file": (f"第{n + 1}次.xlsx", data)},
+            headers={"Accept": "application/json"},
+        )
+        latencies.append(time.perf_counter() - started)
+        r.raise_for_status()
+        versions.append(r.json()["version"])
+    return versions
+
+
+async def load(
+    base: str, plan: dict[str, list[bytes]], links: dict[str, str], timeout: float
+) -> tuple[list[float], float]:
+    latencies: list[float] = []
+    limits = httpx2.Limits(max_connections=len(plan), max_keepalive_connections=len(plan))
+    async with httpx2.AsyncClient(base_url=base, timeout=timeout, limits=limits) as client:
+        started = time.perf_counter()
+        tasks = [clerk(client, links[u], files, latencies) for u, files in plan.items()]
+        results = await asyncio.wait_for(asyncio.gather(*tasks), timeout)
+        elapsed = time.perf_counter() - started
+    for (unit, files), versions in zip(plan.items(), results, strict=True):
+        if versions != list(range(1, len(files) + 1)):
+            raise SystemExit(f"FAIL {unit}: versions {versions}")
+    return latencies, elapsed
+
+
+def verify(base: str, token: str, plan: dict[str, list[bytes]], broken: set[str]) -> None:
+    r = httpx2.get(f"{base}/admin/status.json", headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    units = {u["unit"]: u for u in r.json()["units"]}
+    for unit, files in plan.items():
+        got = units[unit]
+        want = "errors" if unit in broken else "ok"
+        if got["versions"] != len(files) or got["status"] != want:
+            raise SystemExit(f"FAIL {unit}: {got['versions']} versions, {got['status']} (want {len(files)}, {want})")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--units", type=int, default=200)
+    ap.add_argument("--uploads", type=int, default=1000)
+    ap.add_argument("--workers", type=int, default=2, help="check processes of the server")
+    ap.add_argument("--timeout", type=float, default=900, help="seconds for the whole load (fails past it)")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    per_unit = max(1, args.uploads // args.units)
+    work = Path(tempfile.mkdtemp(prefix="xltool-load-"))
+    proc = None
+    try:
+        names = [f"负载测试第{i:03d}局" for i in range(args.units)]
+        roster = work / "名单.csv"
+        roster.write_text("单位名称\n" + "\n".join(names) + "\n", encoding="utf-8")
+        port = free_port()
+        base = f"http://{HOST}:{port}"
+        created = collection.init(work / "round", year=2023, unit="负载测试县", roster=roster, base_url=base)
+        links = {u: url.removeprefix(base) for u, url in created.links}
+        books = workbooks(work, names)
+        broken = {u for i, u in enumerate(names) if i % 3 == 0}
+        plan = {u: [books[u][0]] * (per_unit - 1) + [books[u][1] if u in broken else books[u][0]] for u in names}
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        cmd = [sys.executable, "-m", "xltool", "serve", str(work / "round"), "--host", HOST, "--port", str(port)]
+        proc = subprocess.Popen([*cmd, "--workers", str(args.workers)], env=env, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx2.get(f"{base}/healthz", timeout=1).text == "ok":
+                    break
+            except httpx2.TransportError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("FAIL: the server did not start") from None
+                time.sleep(0.2)
+        latencies, elapsed = asyncio.run(load(base, plan, links, args.timeout))
+        verify(base, str(created.admin_token), plan, broken)
+        q = statistics.quantiles(latencies, n=20)
+        result = {
+            "units": args.units,
+            "uploads": len(latencies),
+            "workers": args.workers,
+            "cpus": os.cpu_count(),
+            "seconds": round(elapsed, 1),
+            "uploads_per_s": round(len(latencies) / elapsed, 1),
+            "p50_ms": round(statistics.median(latencies) * 1000),
+            "p95_ms": round(q[18] * 1000),
+        }
+        if args.json:
+            print(json.dumps(result))
+        else:
+            print(
+                f"{result['uploads']} uploads by {result['units']} units in {result['seconds']} s: "
+                f"{result['uploads_per_s']} uploads/s, p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms "
+                f"({args.workers} check processes, {os.cpu_count()} CPUs); none lost, every state right"
+            )
+    finally:
+        if proc is not None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(30)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,345 @@
+"""A collection round in a data folder: its units, their uploads, and the core's work on them.
+
+No web code here: the pages (app.py) call these functions, and the slow ones (:func:`check_upload`,
+:func:`build_summary`, ...) are plain top-level functions that run in a worker process. They call
+the same ``check``, ``merge``, ``template`` and ``render`` as the CLI and re-implement none of them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import secrets
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from xltool import make
+from xltool import merge as merging
+from xltool import roster as rosters
+from xltool.checks import check as checking
+from xltool.errors import UsageError, XltoolError
+from xltool.form import spec as specs
+from xltool.form.layout import for_spec
+from xltool.serve import auth
+from xltool.serve.store import Store, Unit, Upload, open_store
+from xltool.workbook.atomic import atomic_path
+from xltool.workbook.reader import normalise
+
+LINKS_FILE = "填报链接.csv"
+LINKS_HEADER = ("单位名称", "链接")
+FILES, TMP = "files", "tmp"
+UNIT_RULE = "P-UNIT"  # the portal's own finding: the workbook names another unit
+
+
+@dataclass(frozen=True)
+class Created:
+    """What ``--init`` prints once: the admin secrets (None when only the roster was updated) and the links."""
+
+    admin_password: str | None
+    admin_token: str | None
+    links: list[tuple[str, str]]
+    links_file: Path
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "admin_password": self.admin_password,
+            "admin_token": self.admin_token,
+            "links": [{"unit": u, "link": link} for u, link in self.links],
+        }
+
+
+def init(
+    folder: Path,
+    *,
+    year: int | None,
+    unit: str | None,
+    roster: Path | None,
+    previous: Path | None = None,
+    base_url: str | None = None,
+    db: str | None = None,
+    deadline: str | None = None,
+) -> Created:
+    """Create the collection in ``folder``, or update the roster of the one already there."""
+    folder = Path(folder)
+    if roster is None:
+        raise UsageError("--init 需要 --roster 名单文件（.csv 或 .xlsx，含“单位名称”列）。")
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{folder} 不是文件夹。")
+    if previous is not None:
+        _previous_folder(previous)
+    members = rosters.load(roster, specs.load()).members
+    folder.mkdir(parents=True, exist_ok=True)
+    store = open_store(folder, db, create=True)
+    try:
+        fresh = store.get("year") is None
+        if fresh:
+            if year is None or not unit:
+                raise UsageError("新建收集时必须给出 --year（报告年度）和 --unit（汇总单位名称）。")
+            make._spec_for(year)  # a year the form does not cover is refused now, not at download time
+        password, token = (auth.new_password(), auth.new_token()) if fresh else (None, None)
+        values = {"year": str(year), "unit": (unit or "").strip(), "deadline": deadline or ""}
+        values = {k: v for k, v in values.items() if v and v != "None"}
+        if fresh:
+            assert password is not None and token is not None
+            values |= {
+                "admin_hash": auth.hash_password(password),
+                "api_sha": auth.digest(token),
+                "secret": secrets.token_hex(32),
+            }
+        if base_url:
+            values["base_url"] = base_url.rstrip("/")
+        if previous is not None:
+            values["previous"] = str(Path(previous).resolve())
+        store.put(values)
+        _sync_roster(store, members)
+        store.log("", "cli", "init" if fresh else "roster", "", f"{len(members)} 个单位")
+        path = write_links(folder, store)
+        return Created(password, token, links(store), path)
+    finally:
+        store.close()
+
+
+def _sync_roster(store: Store, members: tuple[rosters.Member, ...]) -> None:
+    """New units get a link; units still listed keep theirs; units left off are kept, marked unlisted."""
+    known = {normalise(u.name): u for u in store.units()}
+    wanted = {normalise(m.name): m for m in members}
+    for key, member in wanted.items():
+        fields = dict(member.fields)
+        if key in known:
+            store.update_unit(known[key].id, fields=fields, listed=True)
+        else:
+            token = auth.new_token()
+            store.add_unit(member.name, fields, token, auth.digest(token))
+    for key, u in known.items():
+        if key not in wanted and u.listed:
+            store.update_unit(u.id, listed=False)
+
+
+def base_url(store: Store) -> str:
+    return store.get("base_url") or "http://127.0.0.1:8000"
+
+
+def links(store: Store) -> list[tuple[str, str]]:
+    return [(u.name, f"{base_url(store)}/u/{u.token}") for u in store.units() if u.listed]
+
+
+def links_csv(store: Store) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(LINKS_HEADER)
+    writer.writerows(links(store))
+    return out.getvalue().encode("utf-8-sig")  # Excel and WPS read UTF-8 CSV only with the BOM
+
+
+def write_links(folder: Path, store: Store) -> Path:
+    path = folder / LINKS_FILE
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(links_csv(store))
+    return path
+
+
+def reissue(store: Store, unit_id: int) -> str:
+    """A new link for the unit; the old one stops working at once."""
+    token = auth.new_token()
+    store.update_unit(unit_id, token=token, token_sha=auth.digest(token))
+    return token
+
+
+def _previous_folder(path: Path) -> Path:
+    if (Path(path) / "portal.sqlite3").is_file():
+        return Path(path)
+    if Path(path).is_file():
+        raise UsageError(
+            f"{path} 是一个文件。--previous 需要上一年度的收集文件夹：汇总工作簿只有各单位的几个关键数字，"
+            "不足以逐列预填每个单位的“上年结转”。"
+        )
+    raise UsageError(f"{path} 不是 xltool 收集文件夹（没有 portal.sqlite3）。")
+
+
+# ---------------------------------------------------------------- files on disk
+
+
+def blob_path(folder: Path, sha256: str) -> Path:
+    return folder / FILES / sha256[:2] / f"{sha256}.xlsx"
+
+
+def temp_dir(folder: Path) -> Path:
+    path = folder / TMP
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def keep(folder: Path, temp: Path, sha256: str) -> Path:
+    """Move a fsynced temporary upload to its content address (same content: same file, kept once)."""
+    target = blob_path(folder, sha256)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        temp.unlink()
+    else:
+        os.replace(temp, target)
+        _fsync_dir(target.parent)
+    return target
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def clean_temp(folder: Path) -> None:
+    """At start-up: what a killed server left half-received is dropped (it was never acknowledged)."""
+    shutil.rmtree(folder / TMP, ignore_errors=True)
+    temp_dir(folder)
+
+
+# ---------------------------------------------------------------- work done in the worker pool
+
+
+def warm(pause: float) -> None:
+    """Load the form definition and the checking libraries in a worker before the first upload."""
+    import time
+
+    specs.load()
+    checking.schemas.validate([])
+    time.sleep(pause)  # keep this worker busy so that the next warm-up lands on another one
+
+
+def check_upload(path: str, unit_name: str, filename: str, previous: str | None) -> dict[str, Any]:
+    """The check --json object of one upload (``file`` is the uploaded file's name), plus the portal's
+    own finding when the workbook names another unit than the link's."""
+    prior = Path(previous) if previous else None
+    try:
+        result = checking.check([Path(path)], prior)[0]
+    except XltoolError:  # a previous-year workbook that does not fit: check this year's alone
+        result = checking.check([Path(path)])[0]
+    out = result.to_json() | {"file": filename}
+    named = result.submission.unit_name if result.submission is not None else None
+    if named is not None and normalise(named) != normalise(unit_name):
+        sheet, cell = for_spec(result.submission.spec).locate("unit.unit_name")  # type: ignore[union-attr]
+        label = next(f.label for f in result.submission.spec.unit.fields if f.key == "unit_name")  # type: ignore[union-attr]
+        message = f"{label}填写为“{named}”，而这个链接属于“{unit_name}”。请使用本单位的模板，或改正{label}。"
+        finding = {"rule": UNIT_RULE, "severity": "error", "sheet": sheet.name, "cell": cell.address}
+        out["findings"].insert(0, finding | {"message": message, "value": named, "expected": unit_name})
+        out["errors"] += 1
+        out["ok"] = False
+    return out
+
+
+def write_template(out: str, year: int, fields: dict[str, str], previous: str | None) -> None:
+    make.unit_template(Path(out), year, {f"unit.{k}": v for k, v in fields.items() if v}, previous and Path(previous))
+
+
+def write_annotated(src: str, out: str) -> None:
+    checking.check([Path(src)], annotate=Path(out))
+
+
+def write_preview(src: str, out: str) -> None:
+    from xltool.documents.render import render
+    from xltool.workbook.reader import read
+
+    render(read(Path(src)), Path(out))
+
+
+def build_summary(files: list[tuple[str, str]], names: list[str], unit: str, out: str, document: str | None) -> str:
+    """Merge the given (path, unit name) uploads into ``out`` (names: the roster, for who is missing);
+    with ``document``, also render the summary into that .docx. Returns the merge's text report."""
+    from xltool.documents import publish
+
+    work = Path(tempfile.mkdtemp(dir=Path(out).parent))
+    try:
+        inputs = []
+        for path, name in files:
+            link = work / (make.safe_filename(name) + ".xlsx")
+            os.link(path, link)
+            inputs.append(link)
+        roster = work / "名单.csv"
+        spec = specs.load()
+        label = next(f.label for f in spec.unit.fields if f.key == "unit_name")
+        roster.write_text("\n".join([label, *(n.replace('"', "") for n in names)]), encoding="utf-8")
+        outcome = merging.merge(inputs, Path(out), unit=unit, jobs=1, roster_path=roster)
+        if document is not None:
+            published = publish.publish(Path(out), Path(document))
+            if published.refused is not None:
+                raise UsageError(published.refused)
+        return merging.as_text(outcome)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- the state of every unit
+
+
+@dataclass(frozen=True)
+class UnitState:
+    unit: Unit
+    latest: Upload | None
+    versions: int
+
+    @property
+    def status(self) -> str:
+        if self.latest is None:
+            return "missing"
+        return "ok" if self.latest.status == "ok" else "errors"
+
+    @property
+    def mergeable(self) -> bool:
+        """Given to the merge: passed, or failed on the core's own checks (the merge lists it as not merged)."""
+        if self.latest is None:
+            return False
+        return self.status == "ok" or not any(f["rule"] == UNIT_RULE for f in self.latest.result["findings"])
+
+    def to_json(self) -> dict[str, Any]:
+        u = self.latest
+        return {
+            "unit": self.unit.name,
+            "listed": self.unit.listed,
+            "status": self.status,
+            "errors": u.errors if u else 0,
+            "warnings": u.warnings if u else 0,
+            "versions": self.versions,
+            "uploaded_at": u.uploaded_at.isoformat(timespec="seconds") if u else None,
+            "sha256": u.sha256 if u else None,
+        }
+
+
+STATUS_LABEL = {"missing": "未报送", "errors": "有错误", "ok": "通过"}
+ACTION_LABEL = {
+    "init": "新建收集",
+    "roster": "更新名单",
+    "template": "下载模板",
+    "upload": "上传",
+    "login": "管理登录",
+    "logout": "退出登录",
+    "reissue": "重发链接",
+    "summary": "下载汇总",
+}
+
+
+def states(store: Store) -> list[UnitState]:
+    latest = store.latest()
+    counts: dict[int, int] = {}
+    for upload in latest.values():
+        counts[upload.unit_id] = upload.version
+    return [UnitState(u, latest.get(u.id), counts.get(u.id, 0)) for u in store.units()]
+
+
+def status_json(store: Store) -> str:
+    return json.dumps({"units": [s.to_json() for s in states(store)]}, ensure_ascii=False, indent=2)
+
+
+def files_zip(folder: Path, store: Store, out: Path) -> None:
+    """Every unit's latest upload, named by its unit."""
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for s in states(store):
+            if s.latest is not None:
+                name = f"{make.safe_filename(s.unit.name)}.xlsx"
+                zf.write(blob_path(folder, s.latest.sha256), name)
