@@ -39,7 +39,7 @@ from xltool.workbook.files import CORRUPT, XML_UNSAFE, preflight
 
 Grid = list[list[Any]]
 OPTIONAL_SHEETS = frozenset({INSTRUCTIONS_SHEET, CHECK_SHEET})
-DECIMAL_PLACES = {"wan_yuan": 6, "yuan": 2}
+DECIMAL_PLACES = {"wan_yuan": 6, "yuan": 2, "money": 6}
 NOT_OURS = "不是用 xltool 模板填写的工作簿（没有模板标识，表格结构也对不上）。请使用 xltool template 生成的模板填写。"
 # What a damaged package raises on the way through zipfile, the XML parsers and calamine.
 _BROKEN = (
