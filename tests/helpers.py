@@ -14,7 +14,6 @@ from xltool.form import spec as specs
 from xltool.form.layout import for_spec
 from xltool.workbook import template
 
-
 FORMS = tuple(specs.SPEC_FILES)  # every form version: tests parametrised over the forms use this
 
 

@@ -19,6 +19,7 @@ from xltool.form.spec import (
     Leaf,
     Node,
     Section,
+    Table,
     TableCell,
     ValueType,
     block_cells,
@@ -286,7 +287,7 @@ def _type_notes(spec: FormSpec) -> list[str]:
             out.setdefault(c.type, "收费金额以万元为单位，可以有小数（最多 6 位）")
         elif c.type == "money":
             units = "或".join(f"“{u}”" for u in c.col.node.units)
-            out.setdefault(c.type, f"“{c.col.label}”可以有小数，并在其右侧的下拉列表中选择单位（{units}）")
+            out.setdefault(c.type, f"“{c.col.label}”可有小数，单位在其右侧的下拉列表中选择（{units}）")
     return list(out.values())
 
 
@@ -340,7 +341,7 @@ def _table(section: Section) -> Sheet:
     widest = max(table.blocks, key=lambda b: b.label_columns)
     g = _Grid(_block_widths(widest, width))
     g.add(Cell(0, 0, "title", section.heading, last_row=0, last_col=width - 1))
-    g.add(Cell(1, 0, "note", INPUT_NOTE, last_row=1, last_col=width - 1))
+    g.add(Cell(1, 0, "note", INPUT_NOTE + _unit_note(table), last_row=1, last_col=width - 1))
     row = 2
     header_start = row
     for block in table.blocks:
@@ -407,6 +408,12 @@ def _block(g: _Grid, table_key: str, block: Block, row: int, width: int) -> int:
         if cell.col.node.units:
             _unit_cell(g, cell, r, c + 1, width if c + 1 == last_leaf_col else None, block.label_columns)
     return top + len(row_leaves)
+
+
+def _unit_note(table: Table) -> str:
+    """Where a table has money amounts, the note says where their unit is chosen."""
+    money = [leaf.node for b in table.blocks for leaf in leaves(b.columns) if leaf.node.units]
+    return "".join(f"“{n.label}”的单位在其右侧单元格中选择（{'或'.join(n.units)}）。" for n in money)
 
 
 def _unit_cell(g: _Grid, cell: TableCell, r: int, c: int, width: int | None, label_columns: int) -> None:
