@@ -76,7 +76,9 @@ def test_seed_figures_match_the_published_report(shared_reports: Path) -> None:
 def test_pingtan_2020_sample_has_the_published_figures(shared_reports: Path) -> None:
     """The 2019-form sample carries tables 三 and 四 of the published 2020 report (figures.json),
     and check finds the report's real error: 法律服务机构 counted in （四）1 but not as received."""
-    published = json.loads((shared_reports / "figures.json").read_text(encoding="utf-8"))["004_pingtan-ziranziyuan_2020"]
+    published = json.loads((shared_reports / "figures.json").read_text(encoding="utf-8"))[
+        "004_pingtan-ziranziyuan_2020"
+    ]
     assert published["form"] == "2019"
     path = ROOT / "samples" / "平潭综合实验区自然资源与生态环境局2020年报.xlsx"
     sub = read(path)
