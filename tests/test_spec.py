@@ -78,6 +78,10 @@ def test_2021_form_declares_how_the_2019_form_corresponds() -> None:
     with pytest.raises(DefinitionError) as err:
         specs.parse(text.replace('"t2.license.decisions" = [', '"t2.licence.decisions" = [', 1), "x.toml")
     assert "succeeds.cells: unknown cells ['t2.licence.decisions']" in err.value.message
+    wrong = specs.parse(text.replace('= ["t2.license.decisions"]', '= ["t2.licence.decisions"]', 1), "x.toml")
+    with pytest.raises(DefinitionError) as err:
+        wrong.counterparts(old)
+    assert err.value.message == "表式定义文件有误：succeeds.cells: the 2019 form has no cells ['t2.licence.decisions']"
 
 
 def test_labels_are_the_official_ones() -> None:

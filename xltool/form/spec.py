@@ -186,7 +186,8 @@ class FormSpec(_Strict):
         if len(keys) != len(set(keys)):
             raise ValueError("duplicate cell keys")
         if self.succeeds is not None:
-            unknown = [k for k in self.succeeds.cells if k not in set(keys)]
+            own = set(keys)
+            unknown = [k for k in self.succeeds.cells if k not in own]
             if unknown:
                 raise ValueError(f"succeeds.cells: unknown cells {unknown}")
         if set(self.merge.unit) != {f.key for f in self.unit.fields}:
@@ -261,6 +262,9 @@ class FormSpec(_Strict):
         if link is None or link.form_version != older.form_version:
             return {}
         theirs = {c.key for c in older.cells()}
+        strangers = [k for keys in link.cells.values() for k in keys if k not in theirs]
+        if strangers:  # checked here: the older form is another file
+            raise DefinitionError(f"succeeds.cells: the {older.form_version} form has no cells {strangers}")
         out = {c.key: (c.key,) for c in self.cells() if c.table in link.same and c.key in theirs}
         return out | dict(link.cells)
 
