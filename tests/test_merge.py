@@ -519,6 +519,12 @@ def test_template_per_roster_unit_prefilled_and_locked(tmp_path: Path) -> None:
     )
 
 
+def test_template_per_roster_unit_on_the_form_of_the_year(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["template", "--roster", str(ROSTER), "--year", "2020", "-o", str(tmp_path)])
+    assert (result.exit_code, result.stderr) == (0, "已生成 13 份模板。\n")
+    assert {read(p).spec.form_version for p in tmp_path.iterdir()} == {"2019"}
+
+
 def test_template_roster_needs_a_folder(tmp_path: Path) -> None:
     for args, message in [
         (
