@@ -418,6 +418,27 @@ def test_libreoffice_saved_summary_checks_and_merges_the_same(summary: Path, tmp
     assert numbers(tmp_path / "again.xlsx") == numbers(summary)
 
 
+def test_libreoffice_saved_2019_summary_checks_and_merges_the_same(tmp_path: Path, soffice: str) -> None:
+    base = unit_values(lambda lo, hi: lo, "甲镇人民政府", specs.load("2019"))
+    units = {
+        "a.xlsx": base
+        | {"t2.license.change": -4, "t2.procurement.amount": Decimal("251000.5")}
+        | {"t2.procurement.amount.unit": "元"},
+        "b.xlsx": base
+        | {"unit.unit_name": "乙镇人民政府", "t2.procurement.amount": Decimal("1.234567")}
+        | {"t2.procurement.amount.unit": "万元"},
+    }
+    summary = tmp_path / "汇总.xlsx"
+    merge(write_units(tmp_path / "in", units, specs.load("2019")), summary, jobs=1)
+    saved = libreoffice_resave(soffice, summary, tmp_path / "lo")
+    assert check([saved])[0].findings == check([summary])[0].findings == []
+    assert read(saved).values == read(summary).values
+    again = merge([saved], tmp_path / "again.xlsx", jobs=1)
+    assert again.exit_code == 0 and again.units == 2
+    assert numbers(tmp_path / "again.xlsx") == numbers(summary)
+    assert read(summary).values["t2.license.change"] == -4 + base["t2.license.change"] < 0  # signed sums
+
+
 # ---------------------------------------------------------------- rosters
 
 
