@@ -188,6 +188,55 @@ UNITS: list[tuple[str, str, dict[str, Any], bool, bool]] = [
 ]
 INVALID = "青禾县教育局"
 
+# The year before (2022): 表三 of each unit that submitted then (石桥乡 did, 住建局 did not). Its
+# 结转下年度 matches 2023's 上年结转 except at 东城街道 (1 carried out, 0 carried in) and 自然资源局
+# (the same 2 in total, but 1 自然人 + 1 商业企业 carried out against 2 自然人 carried in).
+PREVIOUS_YEAR = YEAR - 1
+PREVIOUS_SUMMARY = f"青禾县{PREVIOUS_YEAR}年汇总.xlsx"
+PREVIOUS_T3: dict[str, dict[str, int]] = {
+    "青禾县城关镇人民政府": {"new.natural": 2, "disclosed.natural": 2},
+    "青禾县柳河镇人民政府": {},
+    "青禾县白沙镇人民政府": {},
+    "青禾县石桥乡人民政府": {"new.natural": 1, "disclosed.natural": 1},
+    "青禾县桃源乡人民政府": {},
+    "青禾县东城街道办事处": {"new.natural": 2, "disclosed.natural": 1, "carry_out.natural": 1},
+    "青禾县西城街道办事处": {},
+    "青禾县发展和改革局": {
+        "new.natural": 3,
+        "new.business": 1,
+        "disclosed.natural": 3,
+        "disclosed.business": 1,
+    },
+    "青禾县教育局": {"new.natural": 6, "disclosed.natural": 4, "partly.natural": 1, "carry_out.natural": 1},
+    "青禾县公安局": {
+        "new.natural": 7,
+        "new.legal": 1,
+        "disclosed.natural": 4,
+        "not_held.natural": 2,
+        "carry_out.natural": 1,
+        "disclosed.legal": 1,
+    },
+    "青禾县自然资源局": {
+        "new.natural": 12,
+        "new.business": 2,
+        "disclosed.natural": 8,
+        "partly.natural": 1,
+        "not_held.natural": 2,
+        "carry_out.natural": 1,
+        "disclosed.business": 1,
+        "carry_out.business": 1,
+    },
+    "青禾县人力资源和社会保障局": {"new.natural": 2, "disclosed.natural": 2},
+    "青禾县市场监督管理局": {
+        "new.natural": 4,
+        "new.business": 1,
+        "disclosed.natural": 3,
+        "not_held.natural": 1,
+        "disclosed.business": 1,
+    },
+}
+PREVIOUS_FEES = {"青禾县公安局": Decimal("16.5"), "青禾县自然资源局": Decimal("301.2")}
+
 _MANAGEMENT = (
     "严格执行信息发布前保密审查和分级审核制度，全年未发生泄密和不当公开事件。",
     "对本单位制发的文件逐件明确公开属性，及时清理网站上已失效的信息。",
@@ -270,6 +319,46 @@ def submissions() -> dict[str, dict[str, Any]]:
     }
 
 
+def previous_submissions() -> dict[str, dict[str, Any]]:
+    """File name -> values of the year before: 表二 and 表四 about a tenth lower, 表三 as above."""
+    out = {}
+    for i, (name, unit_type, figures, _listed, _submitted) in enumerate(UNITS):
+        if name not in PREVIOUS_T3:
+            continue
+        t3 = {f"t3.{k}": v for k, v in PREVIOUS_T3[name].items()}
+        others = {k: v - v // 10 for k, v in figures.items() if not k.startswith("t3.") and isinstance(v, int)}
+        money = {"t2.fees.amount": PREVIOUS_FEES[name]} if name in PREVIOUS_FEES else {}
+        values = values_of(i, name, unit_type, others | money | t3)
+        values |= {"unit.report_year": PREVIOUS_YEAR, "unit.fill_date": f"{YEAR}年1月{8 + i}日"}
+        out[f"{name}{PREVIOUS_YEAR}年报.xlsx"] = values
+    return out
+
+
+def write_previous(folder: Path) -> list[Path]:
+    """The year before's workbooks, written into ``folder`` (they are merged into the sample summary)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = specs.load()
+    for file, values in previous_submissions().items():
+        template.write(folder / file, spec, values)
+    return sorted(folder.glob("*.xlsx"))
+
+
+def write_previous_summary(target: Path = COUNTY) -> Path:
+    """The county's summary of the year before (what ``merge --previous`` reads), from a scratch folder."""
+    import datetime as dt
+    import tempfile
+
+    from xltool.merge import merge
+
+    out = target / PREVIOUS_SUMMARY
+    with tempfile.TemporaryDirectory() as scratch:
+        files = write_previous(Path(scratch) / f"青禾县{PREVIOUS_YEAR}年报表")
+        when = dt.datetime(YEAR, 1, 20, 9, 30)
+        out.unlink(missing_ok=True)
+        merge(files, out, unit="青禾县人民政府", jobs=1, now=when)
+    return out
+
+
 def write_roster(path: Path) -> Path:
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         out = csv.writer(fh)
@@ -287,6 +376,7 @@ def build(target: Path = COUNTY) -> list[Path]:
         template.write(folder / file, spec, values)
         out.append(folder / file)
     out.append(write_roster(target / ROSTER))
+    out.append(write_previous_summary(target))
     return out
 
 

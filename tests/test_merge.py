@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from xltool.analytics import CARRY_SHEET, CHART_SHEET
 from xltool.checks.check import check
 from xltool.cli import app
 from xltool.form import spec as specs
@@ -42,6 +43,9 @@ SPEC = specs.load()
 COUNTY = ROOT / "samples" / "county"
 WORKBOOKS = COUNTY / county_data.WORKBOOKS
 ROSTER = COUNTY / county_data.ROSTER
+PREVIOUS = COUNTY / county_data.PREVIOUS_SUMMARY  # the county's 2022 summary
+# the same 2022 summary as merge wrote it before summaries kept each unit's carry-over per column
+OLD_PREVIOUS = ROOT / "tests" / "fixtures" / "青禾县2022年汇总（旧版）.xlsx"
 NOW = dt.datetime(2024, 1, 20, 9, 30)
 MERGED = {f: v for f, v in county_data.submissions().items() if v["unit.unit_name"] != county_data.INVALID}
 
@@ -91,10 +95,14 @@ def county(tmp_path: Path) -> Path:
 def test_committed_county_matches_the_generator(tmp_path: Path) -> None:
     fresh = county_data.build(tmp_path)
     committed = sorted(WORKBOOKS.glob("*.xlsx"))
-    assert sorted(p.name for p in fresh if p.suffix == ".xlsx") == [p.name for p in committed]
+    assert sorted(p.name for p in fresh if p.parent.name == county_data.WORKBOOKS) == [p.name for p in committed]
     for path in committed:
         assert read(path).values == read(tmp_path / county_data.WORKBOOKS / path.name).values, path.name
     assert (tmp_path / county_data.ROSTER).read_bytes() == ROSTER.read_bytes()
+    summary = tmp_path / county_data.PREVIOUS_SUMMARY
+    assert read(summary).values == read(PREVIOUS).values
+    sheets = [DETAIL_SHEET, TEXTS_SHEET, CARRY_SHEET, CHART_SHEET]
+    assert sheet_rows(summary, sheets) == sheet_rows(PREVIOUS, sheets)
 
 
 def test_county_merge_on_screen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -805,3 +813,68 @@ def test_ctrl_c_stops_a_parallel_merge_at_once(tmp_path: Path) -> None:
     while any(Path(f"/proc/{w}").exists() for w in workers) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not [w for w in workers if Path(f"/proc/{w}").exists()]
+
+
+def alive(pid: int) -> bool:
+    """A process that still runs (a zombie waiting to be reaped has gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_workers_exit_when_the_merge_is_killed_hard(tmp_path: Path) -> None:
+    """kill -9 of the merging process (no cleanup runs there): its workers notice and exit at once."""
+    folder = tmp_path / "报表"
+    folder.mkdir()
+    source = next(WORKBOOKS.glob("*.xlsx"))
+    for n in range(600):
+        shutil.copy(source, folder / f"{n:04d}.xlsx")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xltool", "merge", str(folder), "-o", str(tmp_path / "汇总.xlsx"), "--jobs", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while len(children(proc.pid)) < 3 and time.monotonic() < deadline:  # resource tracker and two workers
+        time.sleep(0.01)
+    time.sleep(1.0)  # the workers are reading their first chunks
+    workers = children(proc.pid)
+    assert len(workers) >= 3 and proc.poll() is None
+    proc.kill()
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 5
+    while any(alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [w for w in workers if alive(w)]
+    for w in left:  # do not leave them running if the test fails
+        os.kill(w, signal.SIGKILL)
+    assert not left
+    assert not (tmp_path / "汇总.xlsx").exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_the_portable_parent_watch_alone_ends_an_orphan(tmp_path: Path) -> None:
+    """Without prctl (other systems), the watch thread ends a worker whose parent was killed."""
+    worker = (
+        "import os, sys, time; from xltool import workers; workers._die_with_parent = lambda: None; "
+        "workers.start(os.getppid()); print(os.getpid(), flush=True); time.sleep(60)"
+    )
+    parent = (
+        "import subprocess, sys, time; "
+        f"p = subprocess.Popen([sys.executable, '-c', {worker!r}], stdout=sys.stdout); time.sleep(60)"
+    )
+    with subprocess.Popen([sys.executable, "-c", parent], stdout=subprocess.PIPE, text=True) as proc:
+        assert proc.stdout is not None
+        orphan = int(proc.stdout.readline())
+        assert alive(orphan)
+        proc.kill()
+        proc.wait(timeout=10)
+    deadline = time.monotonic() + 5
+    while alive(orphan) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if alive(orphan):
+        os.kill(orphan, signal.SIGKILL)
+        pytest.fail("the orphan outlived its parent")

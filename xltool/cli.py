@@ -36,6 +36,25 @@ _HELP_TEXTS = {
     "RICH_HELP": "查看帮助：[blue]{command_path} {help_option}[/]",
 }
 _USAGE_WORDS = (("Usage: ", "用法："), ("[OPTIONS]", "[选项]"), ("COMMAND [ARGS]...", "命令 [参数]..."))
+# What a value is, by typer's type label, where a parameter names no metavar of its own.
+_VALUE_WORDS = {"path": "路径", "int": "整数", "float": "数字", "str": "文字", "list[str]": "文字", "datetime": "时间"}
+
+
+def _name_values(command: Any, ctx: Any) -> None:
+    """Chinese value names for help and usage lines, instead of typer's ``{inputs}`` and ``<path>``.
+
+    A parameter's own ``metavar`` wins; a flag shows none (it takes no value); anything else gets
+    the Chinese word of its type. An argument's type column would repeat its name, so it shows none.
+    """
+    for param in command.params:
+        if param.metavar is None:
+            if getattr(param, "is_flag", False):
+                param.metavar = ""
+            else:
+                label = param.display_type(ctx).strip("<>")
+                param.metavar = _VALUE_WORDS.get(label.removesuffix("..."), "值")
+        if param.param_type_name == "argument":
+            param.display_type_rich = lambda ctx: None  # the name column shows the metavar already
 
 
 def _chinese_screens() -> None:
@@ -87,8 +106,13 @@ class _Chinese:
     def get_help_option(self, ctx: Any) -> Any:
         option = super().get_help_option(ctx)
         if option is not None:
-            option.help = "显示本帮助并退出。"
+            option.help, option.metavar = "显示本帮助并退出。", ""  # a flag: no value to name
         return option
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        _name_values(self, ctx)
+        pieces: list[str] = super().collect_usage_pieces(ctx)
+        return [re.sub(r"\{(.*?)\}", r"\1", piece) for piece in pieces]  # typer marks required ones {so}
 
     def get_usage(self, ctx: Any) -> str:
         usage: str = super().get_usage(ctx)
@@ -98,6 +122,7 @@ class _Chinese:
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         _chinese_screens()
+        _name_values(self, ctx)
         super().format_help(ctx, formatter)
 
     def make_context(self, *args: Any, **kwargs: Any) -> Any:
@@ -130,6 +155,7 @@ app = typer.Typer(
 )
 
 T = TypeVar("T")
+INPUTS, INPUTS_HELP = "工作簿或文件夹", "工作簿、文件夹或通配符（如 报表/*.xlsx）"
 
 
 @app.callback()
@@ -186,7 +212,7 @@ def template(
 
 @app.command(cls=_Command)
 def check(
-    inputs: Annotated[list[str], typer.Argument(help="工作簿、文件夹或通配符（如 报表/*.xlsx）", show_default=False)],
+    inputs: Annotated[list[str], typer.Argument(help=INPUTS_HELP, metavar=INPUTS, show_default=False)],
     json_out: Annotated[bool, typer.Option("--json", help="以 JSON 输出结果")] = False,
     previous: Annotated[
         Path | None, typer.Option("--previous", help="上年度的工作簿：核对上年结转等跨年度关系")
@@ -225,7 +251,7 @@ def check(
 
 @app.command(cls=_Command)
 def render(
-    workbook: Annotated[Path, typer.Argument(help="填好的工作簿（.xlsx）", show_default=False)],
+    workbook: Annotated[Path, typer.Argument(help="填好的工作簿（.xlsx）", metavar="工作簿", show_default=False)],
     output: Annotated[Path, typer.Option("-o", "--output", help="输出文档：.docx、.html 或 .md", show_default=False)],
     force: Annotated[bool, typer.Option("--force", help="工作簿有错误也照样生成，并覆盖已存在的输出文件")] = False,
 ) -> None:
@@ -241,7 +267,7 @@ def render(
 
 @app.command(cls=_Command)
 def merge(
-    inputs: Annotated[list[str], typer.Argument(help="工作簿、文件夹或通配符（如 报表/*.xlsx）", show_default=False)],
+    inputs: Annotated[list[str], typer.Argument(help=INPUTS_HELP, metavar=INPUTS, show_default=False)],
     output: Annotated[Path, typer.Option("-o", "--output", help="汇总工作簿（.xlsx）", show_default=False)],
     unit: Annotated[str | None, typer.Option("--unit", help="汇总单位名称，如：某某县人民政府")] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="并行进程数（默认为 CPU 核数）")] = None,
@@ -251,6 +277,10 @@ def merge(
     include_invalid: Annotated[
         bool, typer.Option("--include-invalid", help="有错误的工作簿也计入汇总（在单位明细中标注）")
     ] = False,
+    previous: Annotated[
+        Path | None,
+        typer.Option("--previous", help="上年度的汇总工作簿：逐个单位核对上年结转，并与上年比较主要数字"),
+    ] = None,
 ) -> None:
     """把多个单位的工作簿汇总成一个同样格式、可再次汇总的工作簿。退出码：0 全部汇总，1 有文件未汇总或有错误，2 无法运行。"""
     from xltool import merge as merging
@@ -260,12 +290,51 @@ def merge(
         paths = expand(inputs)
         with _progress(len(paths), "读取和校验") as step:
             return merging.merge(
-                paths, output, unit=unit, jobs=jobs, roster_path=roster, include_invalid=include_invalid, progress=step
+                paths,
+                output,
+                unit=unit,
+                jobs=jobs,
+                roster_path=roster,
+                include_invalid=include_invalid,
+                previous=previous,
+                progress=step,
             )
 
     outcome = _guard(run)
     typer.echo(merging.as_text(outcome))
     raise typer.Exit(outcome.exit_code)
+
+
+@app.command("import", cls=_Command)
+def import_(
+    reports: Annotated[
+        list[str],
+        typer.Argument(help="已发布的年度报告：.html、.docx、.pdf、.txt、.md，文件夹或通配符", show_default=False),
+    ],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="一份报告：输出工作簿（.xlsx）；多份：输出文件夹", show_default=False)
+    ],
+    year: Annotated[int | None, typer.Option("--year", help="报告年度（标题中没有写明时）")] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="单位名称（标题中没有写明时）")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="以 JSON 输出结果")] = False,
+    force: Annotated[bool, typer.Option("--force", help="输出文件已存在时覆盖")] = False,
+) -> None:
+    """把已发布的年度报告（网页、Word、PDF、文本）导入为工作簿并校验。退出码：0 全部读到且无错误，1 有错误或缺失，2 无法运行。"""
+    import json
+
+    from xltool.importers import run
+    from xltool.inputs import expand_reports
+
+    paths = _guard(lambda: expand_reports(reports))
+    outcomes = _guard(lambda: run.import_reports(paths, output, year=year, unit=unit, force=force))
+    if json_out:
+        text = json.dumps({"files": [run.to_json(o) for o in outcomes]}, ensure_ascii=False, indent=2)
+        if not _fits(sys.stdout, text):
+            text = json.dumps({"files": [run.to_json(o) for o in outcomes]}, ensure_ascii=True, indent=2)
+        typer.echo(text)
+    else:
+        typer.echo("\n".join(run.text_lines(outcomes)))
+    raise typer.Exit(max((o.exit_code for o in outcomes), default=0))
 
 
 @contextmanager

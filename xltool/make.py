@@ -44,9 +44,9 @@ def templates(
         return _roster_templates(spec, output, roster, year=year, unit=unit, previous=previous, force=force)
     last = None
     if previous is not None:
-        from xltool.previous import last_year
+        from xltool.previous import last_report
 
-        last = last_year(previous, year)
+        last = last_report(previous, year)
         assert last.year is not None
         year = last.year + 1
     spec = choose_form(year, form, warn)

@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from xltool import __version__
+from xltool import __version__, analytics, charts, workers
 from xltool import roster as rosters
 from xltool.checks import check
 from xltool.checks.check import FileResult
@@ -79,6 +79,7 @@ class UnitRow:
     file: str
     status: str
     figures: tuple[Number, ...] | None
+    carry: tuple[Number, ...] | None = None  # per column 上年结转, then 结转下年度 (analytics.Carry)
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,8 @@ def _part(result: FileResult) -> Part:
     if sub.summary_units:
         units, texts = _listed(result.file, sub, figures_of(spec, table), findings)
     else:
-        units = (UnitRow(sub.unit_name, sub.text("unit.unit_type"), "", "", figures_of(spec, table)),)
+        figures, carried = figures_of(spec, table), analytics.carry_of(spec, table)
+        units = (UnitRow(sub.unit_name, sub.text("unit.unit_type"), "", "", figures, carried),)
         texts = _texts(sub)
     return Part(
         result.file,
@@ -219,10 +221,11 @@ def _listed(
     """The units a summary lists in its 单位明细, checked against its own figures."""
     spec = sub.spec
     try:
-        sheets = sheet_rows(Path(file), [DETAIL_SHEET, TEXTS_SHEET])
+        sheets = sheet_rows(Path(file), [DETAIL_SHEET, TEXTS_SHEET, analytics.CARRY_SHEET])
     except InputFileError:
         sheets = {}
     units = _detail_rows(spec, sheets.get(DETAIL_SHEET, []))
+    carried = _carried(spec, units, sheets.get(analytics.CARRY_SHEET))
     texts = tuple(tuple("" if v is None else str(v) for v in row[:4]) for row in sheets.get(TEXTS_SHEET, [])[1:])
     problem = None
     if units is None:
@@ -233,12 +236,36 @@ def _listed(
         )
     elif combine((u.figures or () for u in units), len(total)) != total:
         problem = f"汇总工作簿的“{DETAIL_SHEET}”各单位数字之和与汇总表的数字不一致，汇总表可能被改动过。"
+    elif (
+        carried is not None
+        and combine(carried, len(own := analytics.carry_of(spec, computed(spec, sub.values)))) != own
+    ):
+        problem = f"汇总工作簿的“{analytics.CARRY_SHEET}”各单位数字之和与汇总表的数字不一致，汇总表可能被改动过。"
     if problem is None:
         assert units is not None
+        if carried is not None:
+            units = tuple(replace(u, carry=c) for u, c in zip(units, carried, strict=True))
         return units, texts
     rule = spec.rule("X-FILE")
     findings.insert(0, Finding(rule.id, rule.severity, rule.message.format(reason=problem), DETAIL_SHEET))
     return (UnitRow(sub.unit_name, "", "", "", total),), texts
+
+
+def _carried(
+    spec: FormSpec, units: tuple[UnitRow, ...] | None, rows: list[tuple[Any, ...]] | None
+) -> list[tuple[Number, ...]] | None:
+    """Each listed unit's carried figures from the summary's carry sheet; None where a summary has
+    none (written by an xltool before it kept them) or lacks a unit (then totals are compared)."""
+    if units is None or not rows or tuple(rows[0][2:]) != carry_header(spec)[2:]:
+        return None
+    found = analytics.carry_rows(rows, len(analytics.carry(spec).cells()))
+    out = [found.get((normalise(u.name), u.file)) for u in units]
+    return None if any(c is None for c in out) else out  # type: ignore[return-value]
+
+
+def carry_header(spec: FormSpec) -> tuple[str, ...]:
+    labels = {f.key: f.label for f in spec.unit.fields}
+    return (labels["unit_name"], FILE, *analytics.carry(spec).header(SHORT_NAMES))
 
 
 def _detail_rows(spec: FormSpec, rows: list[tuple[Any, ...]]) -> tuple[UnitRow, ...] | None:
@@ -283,6 +310,7 @@ class Outcome:
     roster: rosters.Roster | None = None
     missing: tuple[str, ...] = ()
     unlisted: tuple[str, ...] = ()
+    comparison: analytics.Comparison | None = None  # with --previous
 
     @property
     def units(self) -> int:
@@ -290,7 +318,8 @@ class Outcome:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.rejected or any(p.errors for p in self.merged) else 0
+        differ = self.comparison is not None and bool(self.comparison.diffs)  # rule CY-1 is an error
+        return 1 if self.rejected or differ or any(p.errors for p in self.merged) else 0
 
 
 def merge(
@@ -301,22 +330,28 @@ def merge(
     jobs: int | None = None,
     roster_path: Path | None = None,
     include_invalid: bool = False,
+    previous: Path | None = None,
     progress: Progress | None = None,
     now: dt.datetime | None = None,
     chunk: int | None = None,
 ) -> Outcome:
-    """Merge ``paths`` into the summary workbook ``output``; see the module docstring."""
+    """Merge ``paths`` into the summary workbook ``output``; see the module docstring.
+
+    ``previous`` is last year's summary: each unit's carry-over is checked against it and the main
+    figures are compared year over year.
+    """
     output = Path(output)
     if output.suffix.lower() != ".xlsx":
         raise UsageError(f"汇总工作簿必须以 .xlsx 结尾：{output}")
     if jobs is not None and jobs < 1:
         raise UsageError("--jobs 必须是正整数。")
     listed = rosters.load(roster_path, specs.load()) if roster_path is not None else None
-    if roster_path is not None:
-        paths = [p for p in paths if not _same_file(p, roster_path)]
+    extras = [f for f in (roster_path, previous) if f is not None]
+    paths = [p for p in paths if not any(_same_file(p, f) for f in extras)]
     if not paths:
         raise UsageError("没有要汇总的工作簿。")
-    for p in [*paths, *([roster_path] if roster_path is not None else [])]:
+    last = _last_year(Path(previous)) if previous is not None else None
+    for p in [*paths, *extras]:
         if _same_file(p, output):
             raise OutputError(
                 f"输出文件 {output} 也是输入之一，不能覆盖输入。请把汇总工作簿保存到输入文件夹以外，或另取一个文件名。"
@@ -341,6 +376,12 @@ def merge(
     if listed is not None:
         missing, unlisted = listed.compare([u.name for u in rows] + [u.name for p in rejected for u in p.units])
         o.roster, o.missing, o.unlisted = listed, tuple(missing), tuple(unlisted)
+    if last is not None:
+        if o.year is not None and last.year != o.year - 1:
+            raise UsageError(
+                f"上年汇总 {last.file} 是 {last.year} 年度的，不是 {o.year} 年度的上一年度（应为 {o.year - 1} 年度）。"
+            )
+        o.comparison = analytics.compare(spec, key_figures(spec), rows, last)
     _write(spec, o, now)
     return o
 
@@ -354,15 +395,73 @@ def _write(spec: FormSpec, o: Outcome, now: dt.datetime | None) -> None:
     values |= {f"unit.{k}": own[k] for k, policy in spec.merge.unit.items() if policy == "summary"}
     texts = sorted((t for p in o.merged for t in p.texts), key=lambda t: normalise(t[0]))  # stable: form order
     sheets = [
-        template.ExtraSheet(NOTES_SHEET, ("项目", "内容"), tuple(_notes(o, now)), (16.0, 100.0)),
+        _notes_sheet(spec, o, values, now),
         _detail(spec, o),
         template.ExtraSheet(
             TEXTS_SHEET, (detail_header(spec)[0], *TEXT_HEADER), tuple(texts), (28.0, 28.0, 30.0, 70.0)
         ),
+        _carry_sheet(spec, o),
     ]
     properties = {"summary_units": str(o.units)}
     locked = [*keys, *(unit_key for _cell, unit_key in spec.chosen_units()), "unit.report_year"]
-    template.write(o.output, spec, values, locked=locked, properties=properties, extra_sheets=sheets)
+    table = computed(spec, values)
+    last = o.comparison.last if o.comparison is not None else None
+    drawn = analytics.charts(spec, key_figures(spec), table, o.rows, last, o.year)
+    template.write(
+        o.output,
+        spec,
+        values,
+        locked=locked,
+        properties=properties,
+        extra_sheets=sheets,
+        finish=lambda wb: charts.write(wb, analytics.CHART_SHEET, drawn),
+    )
+
+
+def _notes_sheet(spec: FormSpec, o: Outcome, values: dict[str, Value], now: dt.datetime | None) -> template.ExtraSheet:
+    rows: list[tuple[Any, ...]] = list(_notes(o, now))
+    if o.comparison is None:
+        return template.ExtraSheet(NOTES_SHEET, ("项目", "内容"), tuple(rows), (16.0, 100.0))
+    at = next(i for i, r in enumerate(rows) if r[0] == "文字部分")  # after the inputs and the roster
+    figures = figures_of(spec, computed(spec, values))
+    rows[at:at] = analytics.notes(spec, key_figures(spec), figures, o.comparison, o.year)
+    return template.ExtraSheet(
+        NOTES_SHEET,
+        ("项目", "内容"),
+        tuple(rows),
+        (18.0, 12.0, 12.0, 10.0, 10.0, 56.0),
+        span=5,
+        number_formats=("", "", "", "", "0.0"),
+    )
+
+
+def _carry_sheet(spec: FormSpec, o: Outcome) -> template.ExtraSheet:
+    """What next year's merge needs of each unit: its 上年结转 and 结转下年度, column by column."""
+    header = carry_header(spec)
+    rows = tuple((u.name or NO_NAME, u.file, *u.carry) for u in o.rows if u.carry is not None)
+    widths = (max((text_width(r[0]) for r in rows), default=10.0) + 2.5, 40.0, *[12.0] * (len(header) - 2))
+    return template.ExtraSheet(analytics.CARRY_SHEET, header, rows, widths, repeat_first_column=True)
+
+
+def _last_year(path: Path) -> analytics.LastYear:
+    """Last year's summary, read and checked as an input is; refused unless it is a sound summary."""
+    part = read_parts([str(path)])[0]
+    if not part.readable:
+        raise UsageError(f"上年汇总 {path} 无法读取：{part.findings[0].message}")
+    if not part.summary_units:
+        raise UsageError(
+            f"{path} 不是汇总工作簿（是{_unit_of(part)}自己的年度报告）。--previous 应为上年度用 xltool merge 生成的汇总工作簿。"
+        )
+    broken = next((f for f in part.findings if f.rule == "X-FILE" and f.sheet == DETAIL_SHEET), None)
+    if broken is not None or part.year is None or part.numbers is None:
+        reason = broken.message if broken is not None else "“报告年度”未填写。"
+        raise UsageError(f"上年汇总 {path} 不能用来比较：{reason}")
+    spec = specs.load(part.version) if part.version else specs.load()
+    table = dict(zip(numeric_keys(spec), part.numbers, strict=True))
+    figures = figures_of(spec, computed(spec, table))  # type: ignore[arg-type]
+    names = tuple(f.name for f in key_figures(spec))
+    columns = analytics.carry(spec).titles()
+    return analytics.LastYear(str(path), part.unit, part.year, names, figures, part.units, columns)
 
 
 def amounts(spec: FormSpec, parts: list[Part]) -> dict[str, Value]:
@@ -423,10 +522,10 @@ def _read(files: list[str], jobs: int | None, chunk: int | None, progress: Progr
     # spawn, as on Windows, on every platform: the same behaviour everywhere
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
-        max_workers=min(jobs, len(chunks)), mp_context=context, initializer=signal.signal, initargs=_NO_CTRL_C
+        max_workers=min(jobs, len(chunks)), mp_context=context, initializer=workers.start, initargs=(os.getpid(),)
     )
     try:
-        ctrl_c = signal.signal(*_NO_CTRL_C)  # workers start with it ignored (POSIX), not only once initialised
+        ctrl_c = signal.signal(*workers.NO_CTRL_C)  # workers start with it ignored (POSIX), not only once initialised
         try:
             futures = {pool.submit(read_parts, c): len(c) for c in chunks}  # spawns the workers
         finally:
@@ -440,10 +539,6 @@ def _read(files: list[str], jobs: int | None, chunk: int | None, progress: Progr
     finally:  # on Ctrl+C too: drop the chunks not started instead of reading them all first
         pool.shutdown(wait=True, cancel_futures=True)
     return out
-
-
-# Ctrl+C reaches every process of the console; only the main one handles it (and cancels the rest).
-_NO_CTRL_C = (signal.SIGINT, signal.SIG_IGN)
 
 
 def _refuse_duplicates(parts: list[Part]) -> None:
@@ -495,10 +590,23 @@ def _reason(p: Part) -> str:
 
 
 def _detail(spec: FormSpec, o: Outcome) -> template.ExtraSheet:
+    """单位明细: the 合计 row, each merged unit, each rejected input; with --previous, 新收 against last year."""
     figures = key_figures(spec)
     total = combine((u.figures or () for u in o.rows), len(figures))
     body: list[tuple[Any, ...]] = [(f"{TOTAL}（{o.units} 个单位）", "", "", "", *total)]
     body += [(u.name or NO_NAME, u.unit_type, u.file, u.status, *(u.figures or ())) for u in o.rows]
+    header, extra = detail_header(spec), []
+    if o.comparison is not None:
+        at = analytics.new_at(spec, figures)
+        header += analytics.detail_header(figures[at].name)
+        then = sum((u.figures[at] for u in o.comparison.last.units if u.figures), start=0)
+        cells = [
+            (then, total[at] - then, ""),
+            *(analytics.detail_cells(o.comparison, u, u.figures[at]) for u in o.rows),
+        ]  # type: ignore[index]
+        body = [(*row, *more) for row, more in zip(body, cells, strict=True)]
+        extra = [max(8.0, text_width(header[-3]) + 2.0), max(8.0, text_width(header[-2]) + 2.0)]
+        extra.append(min(64.0, max(text_width(str(c[2])) for c in cells) + 2.5))
     for p in o.rejected:
         unit_type = p.units[0].unit_type if len(p.units) == 1 else ""
         body.append((_unit_of(p), unit_type, o.shown[p.file], f"{REJECTED}：{_reason(p).split('：')[0]}"))
@@ -508,9 +616,8 @@ def _detail(spec: FormSpec, o: Outcome) -> template.ExtraSheet:
     )
     # a number wider than its column shows as ####: fit the widest (the 合计 row)
     numbers = [max(7.0, len(str(shown(v))) + 2.0) for v in total]
-    return template.ExtraSheet(
-        DETAIL_SHEET, detail_header(spec), tuple(body), (name, max(unit_type, 10.0), file, max(status, 8.0), *numbers)
-    )
+    widths = (name, max(unit_type, 10.0), file, max(status, 8.0), *numbers, *extra)
+    return template.ExtraSheet(DETAIL_SHEET, header, tuple(body), widths, paper="A3", repeat_first_column=True)
 
 
 def _notes(o: Outcome, now: dt.datetime | None) -> list[tuple[str, str]]:
@@ -566,5 +673,7 @@ def as_text(o: Outcome) -> str:
         lines.append(f"名单核对（{o.roster.path}，{len(o.roster.members)} 个单位）：")
         lines.append(f"  未报送 {len(o.missing)} 个" + ("：" + "、".join(o.missing) if o.missing else ""))
         lines.append(f"  不在名单中 {len(o.unlisted)} 个" + ("：" + "、".join(o.unlisted) if o.unlisted else ""))
+    if o.comparison is not None:
+        lines += analytics.screen(o.comparison)
     lines.append(f"共 {o.inputs} 个输入文件 = 已汇总 {len(o.merged)} 个 + 未汇总 {len(o.rejected)} 个。")
     return "\n".join(lines)

@@ -1,4 +1,9 @@
-"""Last year's workbook: what this year's template takes over from it."""
+"""Last year's report: what this year's template takes over from it, and what check compares.
+
+Last year's report may be a workbook or, in the first year a unit uses xltool, the published
+report itself (any format `xltool import` reads): it is imported in memory. It may be on the form
+this year's replaced: cells are matched through the definition (:meth:`FormSpec.counterparts`).
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,21 @@ from xltool.form.spec import FormSpec, leaves
 from xltool.submission import Submission, Value, previous_numbers
 from xltool.workbook.reader import read
 
-# Unit information that normally stays the same from one year to the next.
-KEPT_FIELDS = ("unit_name", "unit_type", "parent_unit", "credit_code")
+
+def last_year(path: Path) -> Submission:
+    """Last year's report as a submission: a workbook read, or a published report imported."""
+    from xltool.importers.parsers import PARSERS
+
+    if Path(path).suffix.lower() not in PARSERS:
+        return read(path)
+    from xltool.importers.run import as_submission
+
+    return as_submission(Path(path))
 
 
-def last_year(path: Path, year: int | None) -> Submission:
-    """Last year's workbook, read; refused when its report year is not the one before ``year``."""
-    last = read(path)
+def last_report(path: Path, year: int | None) -> Submission:
+    """Last year's report; refused when its report year is unknown or not the one before ``year``."""
+    last = last_year(path)
     if last.year is None:
         raise UsageError(f"{path} 的“报告年度”未填写，无法确定它是哪一年的报告。")
     if year is not None and last.year != year - 1:
@@ -23,12 +36,15 @@ def last_year(path: Path, year: int | None) -> Submission:
     return last
 
 
+# Unit information that normally stays the same from one year to the next.
+KEPT_FIELDS = ("unit_name", "unit_type", "parent_unit", "credit_code")
+
+
 def carry_over(spec: FormSpec, last: Submission, path: Path) -> tuple[dict[str, Value], set[str]]:
-    """Values for this year's template from last year's workbook, and the keys to lock.
+    """Values for this year's template from last year's report (see :func:`last_report`), and the keys to lock.
 
     The carried row (rule CY-1: this year's 上年结转 = last year's 结转下年度继续办理) is locked so
-    the two cannot disagree; unit information is pre-filled but stays editable. Last year's
-    workbook may be on the form this one replaced (its cells are matched by the definition).
+    the two cannot disagree; unit information is pre-filled but stays editable.
     """
     rule = next(r for r in spec.rules if r.kind == "carry_over")
     table = rule.table or ""

@@ -6,6 +6,7 @@ Only the standard library is used here; the messages say what the file is and ho
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path
 
 from xltool.errors import InputFileError
@@ -83,21 +84,27 @@ def _inspect_zip(path: Path) -> None:
         if "word/document.xml" in names:
             raise InputFileError(name, BY_SUFFIX[".docx"])
         raise InputFileError(name, "是压缩文件，但不是 Excel 工作簿（.xlsx）。请使用 xltool 模板填写并保存为 .xlsx。")
+    inspect_package(path, infos)
+
+
+def inspect_package(path: Path, infos: list[zipfile.ZipInfo], corrupt: str = CORRUPT) -> None:
+    """Refuse an Office package (.xlsx, .docx) that is a zip bomb or whose XML declares entities;
+    ``corrupt`` is the message for a package that cannot be unpacked."""
     total = sum(i.file_size for i in infos)
     bomb = len(infos) > MAX_ENTRIES or total > MAX_UNPACKED
     bomb = bomb or any(i.file_size > (1 << 20) and i.file_size > MAX_RATIO * max(i.compress_size, 1) for i in infos)
     if bomb:
         raise InputFileError(
-            name,
+            str(path),
             f"文件解压后异常庞大（{total // (1 << 20)} MB，{len(infos)} 个部件），疑似恶意构造的文件，已拒绝读取。",
         )
-    _no_doctype(path, [i for i in infos if i.filename.endswith((".xml", ".rels"))])
+    _no_doctype(path, [i for i in infos if i.filename.endswith((".xml", ".rels"))], corrupt)
 
 
 XML_UNSAFE = "文件包含不安全的 XML 内容（实体或文档类型声明），已拒绝读取。"
 
 
-def _no_doctype(path: Path, parts: list[zipfile.ZipInfo]) -> None:
+def _no_doctype(path: Path, parts: list[zipfile.ZipInfo], corrupt: str) -> None:
     """Workbook XML never declares a DOCTYPE or entities: refuse any part that does (entity attacks).
 
     A declaration must precede the root element, so the first few KB of each part are enough.
@@ -111,5 +118,5 @@ def _no_doctype(path: Path, parts: list[zipfile.ZipInfo]) -> None:
                     head = fh.read(4096)
                 if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
                     raise InputFileError(str(path), XML_UNSAFE)
-    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError):
-        raise InputFileError(str(path), CORRUPT) from None
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, zlib.error):
+        raise InputFileError(str(path), corrupt) from None

@@ -25,19 +25,19 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
-from defusedxml import ElementTree as SafeET
-from defusedxml.common import DefusedXmlException
 from python_calamine import CalamineError, CalamineWorkbook
 
 from xltool.errors import InputFileError, XltoolError
 from xltool.form import spec as specs
 from xltool.form.layout import CHECK_SHEET, INSTRUCTIONS_SHEET, LABEL_ROLES, Cell, Layout, Sheet, a1, for_spec, rowcol
 from xltool.form.spec import NUMERIC_TYPES, FormSpec
+from xltool.safexml import UnsafeXml, fromstring
 from xltool.submission import PROPERTY_PREFIX, Finding, Number, Submission, Value, computed
 from xltool.workbook.atomic import atomic_path
 from xltool.workbook.files import CORRUPT, XML_UNSAFE, preflight
 
 Grid = list[list[Any]]
+IMPORT_PROPERTY = "import_source"  # custom property of a workbook `xltool import` made from a report
 OPTIONAL_SHEETS = frozenset({INSTRUCTIONS_SHEET, CHECK_SHEET})
 DECIMAL_PLACES = {"wan_yuan": 6, "yuan": 2, "money": 6}
 NOT_OURS = "不是用 xltool 模板填写的工作簿（没有模板标识，表格结构也对不上）。请使用 xltool template 生成的模板填写。"
@@ -93,7 +93,7 @@ class _Book:
             self.zip = zipfile.ZipFile(io.BytesIO(data))
             self.calamine = CalamineWorkbook.from_filelike(io.BytesIO(data))
             self.parts = self._sheet_parts()
-        except DefusedXmlException:
+        except UnsafeXml:
             raise InputFileError(str(path), XML_UNSAFE) from None
         except _BROKEN:
             raise InputFileError(str(path), CORRUPT) from None
@@ -107,7 +107,7 @@ class _Book:
         self.calamine.close()
 
     def _xml(self, name: str) -> Element:
-        return SafeET.fromstring(self.zip.read(name))
+        return fromstring(self.zip.read(name))
 
     def _targets(self, rels: str) -> dict[str, tuple[str, str]]:
         """Relationship id -> (type, target path inside the package) of one ``.rels`` part."""
@@ -141,7 +141,7 @@ class _Book:
                     name = prop.get("name", "")
                     if name.startswith(PROPERTY_PREFIX):
                         out[name[len(PROPERTY_PREFIX) :]] = "".join(next(iter(prop), Element("")).itertext())
-        except DefusedXmlException:
+        except UnsafeXml:
             raise InputFileError(str(self.path), XML_UNSAFE) from None
         except _BROKEN:
             raise InputFileError(str(self.path), CORRUPT) from None
@@ -158,7 +158,7 @@ class _Book:
             if not formulas:
                 return grid, {}
             overlay, cached = _scan(self.zip.read(self.parts[name]))
-        except DefusedXmlException:
+        except UnsafeXml:
             raise InputFileError(str(self.path), XML_UNSAFE) from None
         except _BROKEN:
             raise InputFileError(str(self.path), CORRUPT) from None
@@ -390,6 +390,9 @@ class _Reader:
                 self.finding("F-FORMULA", sheet, cell, found, cell.text)
             elif cached is not None and cached != numbers[cell.key]:
                 self.finding("F-CACHE", sheet, cell, cached, numbers[cell.key])
+            return
+        if found is None and IMPORT_PROPERTY in self.sub.properties:  # a total the report printed blank
+            self.finding("C-BLANK", sheet, cell)
             return
         constant = _as_number(found)
         if constant is not None:

@@ -6,7 +6,7 @@ The only module that imports xlsxwriter. Where things go comes from :mod:`xltool
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +27,8 @@ LOCKED_INPUT_FILL = "#DDEBF7"
 TOTAL_FILL = "#E7E6E6"
 FONT = "宋体"
 FIXED_TIME = dt.datetime(2021, 9, 26)  # the form's date: keeps output byte-identical
+PAPER = {"A4": 9, "A3": 8}  # xlsxwriter's paper codes
+Finish = Callable[[Any], None]  # gets the xlsxwriter Workbook after the sheets (merge: the 图表 sheet)
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,10 @@ class ExtraSheet:
     header: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]
     widths: tuple[float, ...] = ()
+    span: int = 1  # the second cell of a two-cell row (and of the header) spreads over this many columns
+    paper: str = "A4"
+    repeat_first_column: bool = False  # printed on every page, like the header row
+    number_formats: tuple[str, ...] = ()  # by column, for numbers ("" or none: as they are)
 
 
 def write(
@@ -47,17 +53,22 @@ def write(
     locked: Iterable[str] = (),
     properties: dict[str, str] | None = None,
     extra_sheets: Sequence[ExtraSheet] = (),
+    finish: Finish | None = None,
+    constants: dict[str, Value] | None = None,
 ) -> None:
     """Write the form's workbook to ``path`` atomically (temporary file, then rename).
 
     ``values`` override the blank template's values by key; ``locked`` input keys are written
-    locked (pre-filled from last year or a roster).
+    locked (pre-filled from last year or a roster). ``finish`` may add sheets of its own (charts)
+    by calling the methods of the xlsxwriter Workbook it is given. ``constants`` are written over
+    total cells in place of their formulas (None leaves the cell blank): an imported report's totals
+    as printed.
     """
     layout = for_spec(spec)
     merged = blank_values(spec)
     merged.update(values or {})
     with atomic_path(Path(path)) as tmp:
-        _write(tmp, layout, merged, frozenset(locked), properties or {}, extra_sheets)
+        _write(tmp, layout, merged, frozenset(locked), properties or {}, extra_sheets, finish, constants or {})
 
 
 def template_properties(spec: FormSpec, values: dict[str, Value]) -> dict[str, str]:
@@ -78,6 +89,8 @@ def _write(
     locked: frozenset[str],
     extra: dict[str, str],
     extra_sheets: Sequence[ExtraSheet],
+    finish: Finish | None,
+    constants: dict[str, Value],
 ) -> None:
     spec = layout.spec
     wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
@@ -89,9 +102,11 @@ def _write(
     numbers = computed(spec, values)
     for sheet in layout.sheets:
         ws = wb.add_worksheet(sheet.name)
-        _sheet(ws, sheet, layout, values, numbers, locked, fmt)
+        _sheet(ws, sheet, layout, values, numbers, locked, fmt, constants)
     for extra_sheet in extra_sheets:
         _extra(wb.add_worksheet(extra_sheet.name), extra_sheet, fmt)
+    if finish is not None:
+        finish(wb)
     wb.worksheets()[1].activate()
     wb.close()
 
@@ -154,6 +169,7 @@ def _sheet(
     numbers: dict[str, Any],
     locked: frozenset[str],
     fmt: _Formats,
+    constants: dict[str, Value],
 ) -> None:
     for col, width in enumerate(sheet.widths):
         ws.set_column(col, col, width)
@@ -163,7 +179,9 @@ def _sheet(
     for cell in sheet.cells:
         is_locked = cell.key in locked
         f = fmt.for_cell(sheet, cell, is_locked)
-        if cell.role == "total":
+        if cell.role == "total" and cell.key in constants:
+            _put(ws, cell, f, value=constants[cell.key])
+        elif cell.role == "total":
             assert cell.key is not None
             _put(ws, cell, f, formula=cell.text, cached=_plain(numbers[cell.key]))
         elif cell.role == "check":
@@ -289,19 +307,41 @@ def _extra(ws: Worksheet, sheet: ExtraSheet, fmt: _Formats) -> None:
     number = fmt.get(border=1, align="right")
     for col, width in enumerate(sheet.widths):
         ws.set_column(col, col, width)
-    for col, text in enumerate(sheet.header):
-        ws.write_string(0, col, text, head)
-    _fit_row(ws, 0, sheet.header, sheet.widths)
-    for r, row in enumerate(sheet.rows, start=1):
+    widths = _spanned(sheet)
+    for r, row in enumerate((sheet.header, *sheet.rows)):
         for c, value in enumerate(row):
-            f = number if isinstance(value, int | Decimal) and not isinstance(value, bool) else body
-            _put(ws, Cell(r, c, "label"), f, value=value)
-        _fit_row(ws, r, row, sheet.widths)
-    ws.freeze_panes(1, 0)
-    ws.set_paper(9)
+            f = head if r == 0 else body
+            if r and isinstance(value, int | Decimal) and not isinstance(value, bool):
+                shape = sheet.number_formats[c] if c < len(sheet.number_formats) else ""
+                f = fmt.get(border=1, align="right", num_format=shape) if shape else number
+            spans = sheet.span > 1 and len(row) == 2 and c == 1
+            cell = Cell(r, c, "label", last_row=r if spans else None, last_col=c + sheet.span - 1 if spans else None)
+            _put(ws, cell, f, value=value)
+        _fit_row(ws, r, row, widths if len(row) == 2 else sheet.widths)
+    ws.freeze_panes(1, 1 if sheet.repeat_first_column else 0)
+    ws.set_paper(PAPER[sheet.paper])
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(0, 0)
+    if sheet.repeat_first_column:
+        ws.repeat_columns(0, 0)
+    ws.set_footer("&C第 &P 页，共 &N 页")
+
+
+def _spanned(sheet: ExtraSheet) -> tuple[float, ...]:
+    """Column widths as a two-cell row sees them: the second cell spans ``sheet.span`` columns."""
+    if sheet.span <= 1 or len(sheet.widths) < 2:
+        return sheet.widths
+    return (sheet.widths[0], sum(sheet.widths[1 : 1 + sheet.span]))
+
+
+def write_table(path: Path, sheet: ExtraSheet) -> None:
+    """A workbook holding one plain table (the summary of a batch, e.g. 导入结果.xlsx), atomically."""
+    with atomic_path(Path(path)) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False})
+        wb.set_properties({"author": "xltool", "created": FIXED_TIME})
+        _extra(wb.add_worksheet(sheet.name), sheet, _Formats(wb))
+        wb.close()
 
 
 def _fit_row(ws: Worksheet, row: int, values: Sequence[Any], widths: Sequence[float]) -> None:

@@ -1,0 +1,248 @@
+"""PDF files with a text layer -> :class:`Document`: the only module that imports pypdfium2 and pdfplumber.
+
+pypdfium2 (PDFium, C++) reads every page's text segments with their positions: a few milliseconds a
+page. Segments on one baseline join into a line; each line is a :class:`Text` with
+``where="第 N 页"``. Page-number lines (``- 3 -``, ``—3—``, ``第3页 共5页``, ``3/5``) are dropped;
+a bare number on a line of its own is kept, because it cannot be told from a figure.
+
+Ruled tables come from pdfplumber (pure Python, about 0.3 s a page), which is run only on pages that
+PDFium finds any vector path on: a page of plain text costs nothing extra. Each table found is a
+:class:`Table` grid built from its cells' boxes, a merged cell's text in every position it covers;
+text lines inside a table's box are not repeated as lines. Lines and tables keep page order (top to
+bottom). A page where pdfplumber fails keeps its text lines, so nothing printed is lost.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import pdfplumber
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from xltool.importers.model import Block, Document, Table, Text
+from xltool.importers.source import MB, fail, read_limited
+
+MAX_BYTES = 100 * MB
+MAX_PAGES = 500  # a report is 5-30 pages
+NO_TEXT = (
+    "PDF 没有文字层（可能是扫描件或图片），无法读取其中的文字和数字。"
+    "请使用原始的 Word 或网页版本，或先用 OCR 软件把它识别成带文字层的 PDF 后再试。"
+)
+EMPTY = "PDF 中没有任何内容（空白页）。"
+ENCRYPTED = "PDF 设置了打开密码（已加密），无法读取。请取消密码后另存一份再试，或使用原始的 Word 或网页版本。"
+CORRUPT = "PDF 文件已损坏，无法打开。请重新下载或向发布单位索取原件。"
+NOT_PDF = "不是 PDF 文件：文件内容不是 PDF 格式，可能是改了扩展名的其他文件。"
+_DASH = "-‐‑‒–—―－─"
+PAGE_MARK = re.compile(
+    rf"^\s*(?:[{_DASH}]+\s*\d+\s*[{_DASH}]+"
+    r"|第\s*\d+\s*页\s*[,，、/／]?\s*(?:共\s*\d+\s*页)?"
+    r"|共\s*\d+\s*页\s*第\s*\d+\s*页"
+    r"|\d+\s*[/／]\s*\d+"
+    r"|page\s*\d+(?:\s*of\s*\d+)?)\s*$",
+    re.IGNORECASE,
+)
+_EDGE = 1.5  # points: cell edges closer than this are one grid line
+
+
+@dataclass(frozen=True)
+class _Segment:
+    left: float
+    top: float  # from the page top, as pdfplumber measures
+    right: float
+    bottom: float
+    text: str
+
+
+def parse(path: Path, *, tables: bool = True) -> Document:
+    """Parse a text PDF. ``tables=False`` skips pdfplumber (text lines only)."""
+    path = Path(path)
+    data = read_limited(path, MAX_BYTES, "PDF")
+    if b"%PDF" not in data[:1024]:
+        raise fail(path, NOT_PDF)
+    pdf = _open(path, data)
+    try:
+        if len(pdf) > MAX_PAGES:
+            raise fail(path, f"PDF 页数过多（{len(pdf)} 页，上限 {MAX_PAGES} 页），不像是一份年度报告，已拒绝读取。")
+        pages = [_page_segments(path, pdf, i) for i in range(len(pdf))]
+        ruled = [i for i in range(len(pdf)) if tables and _has_paths(pdf[i])]
+        title = _title(pdf)
+    except (pdfium.PdfiumError, ValueError, OSError):
+        raise fail(path, CORRUPT) from None
+    finally:
+        pdf.close()
+    if not any(pages):
+        raise fail(path, NO_TEXT if _any_image(path, data) else EMPTY)
+    found = _tables(data, ruled)
+    blocks: list[Block] = []
+    for number, segments in enumerate(pages):
+        blocks += _page_blocks(number, segments, found.get(number, []))
+    return Document(source=path, format="pdf", blocks=tuple(blocks), title=title)
+
+
+def _title(pdf: pdfium.PdfDocument) -> str | None:
+    try:
+        return pdf.get_metadata_value("Title").strip() or None
+    except (pdfium.PdfiumError, ValueError):  # a damaged info dictionary is no reason to refuse the text
+        return None
+
+
+def _open(path: Path, data: bytes) -> pdfium.PdfDocument:
+    try:
+        return pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if getattr(exc, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD:
+            raise fail(path, ENCRYPTED) from None
+        raise fail(path, CORRUPT) from None
+
+
+# ---------------------------------------------------------------- pdfium: text
+
+
+def _page_segments(path: Path, pdf: pdfium.PdfDocument, index: int) -> list[_Segment]:
+    page = pdf[index]
+    try:
+        height = page.get_height()
+        textpage = page.get_textpage()
+        out = []
+        for k in range(textpage.count_rects()):
+            left, bottom, right, top = textpage.get_rect(k)
+            # PDFium ends a segment with a space of its own where the next glyph stands apart; the
+            # gap rule of _lines decides instead (Chinese text has no spaces between characters)
+            text = textpage.get_text_bounded(left, bottom, right, top).replace("\r", "").replace("\n", " ").strip()
+            if text:
+                out.append(_Segment(left, height - top, right, height - bottom, text))
+        textpage.close()
+        return out
+    finally:
+        page.close()
+
+
+def _has_paths(page: pdfium.PdfPage) -> bool:
+    try:
+        return next(iter(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=3)), None) is not None
+    finally:
+        page.close()
+
+
+def _any_image(path: Path, data: bytes) -> bool:
+    pdf = pdfium.PdfDocument(data)
+    try:
+        for i in range(len(pdf)):
+            page = pdf[i]
+            found = next(iter(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3)), None)
+            page.close()
+            if found is not None:
+                return True
+        return False
+    finally:
+        pdf.close()
+
+
+def _lines(segments: list[_Segment]) -> list[tuple[float, str]]:
+    """Segments on one baseline, left to right, as (top, text).
+
+    A gap becomes a space when it is wider than one and a half characters (beside Chinese text, whose printed
+    source has no spaces and where justification stretches gaps) or a quarter of one (Latin, digits).
+    """
+    rows: list[list[_Segment]] = []
+    for seg in sorted(segments, key=lambda s: (s.top, s.left)):
+        row = rows[-1] if rows else None
+        if row and _same_line(row[0], seg):
+            row.append(seg)
+        else:
+            rows.append([seg])
+    out = []
+    for row in rows:
+        row.sort(key=lambda s: s.left)
+        text = row[0].text
+        for prev, seg in itertools.pairwise(row):
+            wide = _wide(text.rstrip()[-1:]) or _wide(seg.text.lstrip()[:1])
+            space = (seg.left - prev.right) > (seg.bottom - seg.top) * (1.5 if wide else 0.25)
+            text += (" " if space and not text.endswith(" ") else "") + seg.text
+        out.append((row[0].top, text.strip()))
+    return out
+
+
+def _wide(ch: str) -> bool:
+    return bool(ch) and unicodedata.east_asian_width(ch) in "WF"
+
+
+def _same_line(a: _Segment, b: _Segment) -> bool:
+    overlap = min(a.bottom, b.bottom) - max(a.top, b.top)
+    return overlap > 0.5 * min(a.bottom - a.top, b.bottom - b.top)
+
+
+Box = tuple[float, float, float, float]  # x0, top, x1, bottom (from the page top)
+
+
+def _page_blocks(number: int, segments: list[_Segment], tables: list[tuple[Box, Table]]) -> list[Block]:
+    where = f"第 {number + 1} 页"
+    outside = [s for s in segments if not any(_inside(s, box) for box, _ in tables)]
+    items: list[tuple[float, Block]] = [(top, Text(t, where)) for top, t in _lines(outside) if not PAGE_MARK.match(t)]
+    items += [(box[1], table) for box, table in tables]
+    items.sort(key=lambda item: item[0])
+    return [block for _, block in items]
+
+
+def _inside(seg: _Segment, box: Box) -> bool:
+    x, y = (seg.left + seg.right) / 2, (seg.top + seg.bottom) / 2
+    return box[0] <= x <= box[2] and box[1] <= y <= box[3]
+
+
+# ---------------------------------------------------------------- pdfplumber: ruled tables
+
+
+def _tables(data: bytes, pages: list[int]) -> dict[int, list[tuple[Box, Table]]]:
+    """Page index -> (box, Table) of every ruled table pdfplumber finds on the given pages."""
+    out: dict[int, list[tuple[Box, Table]]] = {}
+    if not pages:
+        return out
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as doc:
+            for index in pages:
+                try:
+                    found = doc.pages[index].find_tables()
+                    grids = [(t.bbox, _grid(t)) for t in found]
+                except Exception:
+                    continue
+                out[index] = [(box, Table(g, where=f"第 {index + 1} 页")) for box, g in grids if g]
+    except Exception:
+        return {}
+    return out
+
+
+def _grid(table: pdfplumber.table.Table) -> tuple[tuple[str, ...], ...]:
+    """The table's grid from its cells' boxes: each text in every position its box covers."""
+    cells: list[tuple[Box, str]] = []
+    for row, texts in zip(table.rows, table.extract(), strict=True):
+        cells += [(box, text or "") for box, text in zip(row.cells, texts, strict=True) if box is not None]
+    xs = _edges([v for (x0, _, x1, _), _ in cells for v in (x0, x1)])
+    ys = _edges([v for (_, top, _, bottom), _ in cells for v in (top, bottom)])
+    grid = [["" for _ in range(len(xs) - 1)] for _ in range(len(ys) - 1)]
+    for (x0, top, x1, bottom), text in cells:
+        for r in range(_index(ys, top), _index(ys, bottom)):
+            for c in range(_index(xs, x0), _index(xs, x1)):
+                grid[r][c] = text
+    if not any(t for row in grid for t in row):
+        return ()
+    return tuple(tuple(row) for row in grid)
+
+
+def _edges(values: list[float]) -> list[float]:
+    out: list[float] = []
+    for v in sorted(values):
+        if not out or v - out[-1] > _EDGE:
+            out.append(v)
+    return out
+
+
+def _index(edges: list[float], v: float) -> int:
+    return min(range(len(edges)), key=lambda i: abs(edges[i] - v))
