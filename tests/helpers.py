@@ -14,16 +14,20 @@ from xltool.form import spec as specs
 from xltool.form.layout import for_spec
 from xltool.workbook import template
 
+FORMS = tuple(specs.SPEC_FILES)  # every form version: tests parametrised over the forms use this
 
-def make_template(path: Path, **values: Any) -> Path:
-    spec = specs.load()
+
+def make_template(path: Path, form: str = specs.DEFAULT_VERSION, **values: Any) -> Path:
+    spec = specs.load(form)
     template.write(path, spec, {k.replace("__", "."): v for k, v in values.items()})
     return path
 
 
 def fill(src: Path, dst: Path, values: dict[str, Any], raw: dict[tuple[str, str], Any] | None = None) -> Path:
     """Write values into a workbook with openpyxl, addressing inputs by key (and raw cells by sheet/address)."""
-    layout = for_spec(specs.load())
+    from xltool.workbook.reader import read
+
+    layout = for_spec(read(src).spec)
     wb = openpyxl.load_workbook(src)
     for key, value in values.items():
         sheet, cell = layout.locate(key)

@@ -70,6 +70,73 @@ SHUYANG: dict[str, Any] = {
     "t4.cases.review_pending": 1,
 }
 
+# 平潭综合实验区自然资源与生态环境局 2020, on the 2019 form (../shared/reports/004_…_2020.txt and its
+# figures.json entry). Tables 三 and 四 as published, its real error included: the one 法律服务机构
+# applicant is counted in （四）1 but not in 一、本年新收, so 一+二 ≠ 三（七）+四 in that column and in 总计.
+# Table 二's digits run together in the published text; where figures.json lists several readings
+# (t2_ambiguous) the sample takes the first one listed (行政处罚: the reading its note gives), so those
+# cells show the form's shape and the chosen unit rather than certain figures.
+PINGTAN_2020: dict[str, Any] = {
+    "unit.unit_name": "平潭综合实验区自然资源与生态环境局",
+    "unit.report_year": 2020,
+    "unit.unit_type": "县级人民政府部门",
+    "unit.parent_unit": "平潭综合实验区管委会办公室",
+    "unit.filler": "陈某",
+    "unit.phone": "0591-00000000",
+    "unit.fill_date": "2021年1月28日",
+    "s1.active": "本年度重新梳理政府信息公开目录，主动公开征地、土地出让、生态环境和行政处罚等信息。",
+    "s1.on_request": "本年度收到政府信息公开申请 9 件，均在法定期限内答复。",
+    "s1.management": "落实信息发布前审核和保密审查，按目录动态更新公开内容。",
+    "s1.platform": "依托管委会门户网站集中发布政府信息，栏目按规范调整。",
+    "s1.oversight": "把信息公开纳入年度考核，本年度未发生责任追究。",
+    "s5.problems": "公开内容的及时性和解读的针对性还有不足。",
+    "s5.improvements": "细化栏目更新责任，加强业务培训和政策解读。",
+    "s6.fee_notices": 0,
+    "s6.fee_collected": 0,
+    "s6.fee": "本年度未收取信息处理费。",
+    "s6.other": "无。",
+    "t2.normative.made": 9,
+    "t2.normative.published": 9,
+    "t2.normative.public_total": 21,
+    "t2.license.prior_items": 20,
+    "t2.license.change": 18,
+    "t2.penalty.prior_items": 88,
+    "t2.penalty.change": 143,
+    "t2.penalty.decisions": 14,
+    "t2.coercion.prior_items": 7,
+    "t2.coercion.change": 1,
+    "t2.coercion.decisions": 14,
+    "t2.procurement.items": 19,
+    "t2.procurement.amount": Decimal("1690.9913"),
+    "t2.procurement.amount.unit": "万元",
+    "t3.new.natural": 9,
+    "t3.disclosed.natural": 2,
+    "t3.partly.natural": 4,
+    "t3.not_held.natural": 1,
+    "t3.not_held.legal": 1,
+    "t3.otherwise.natural": 2,
+}
+
+# A valid 2019-form unit (our own figures) for the tests that run on both forms: a 本年增/减 that is
+# negative, a purchase amount in 元, and applications that balance.
+TOWN_2020: dict[str, Any] = {
+    **CHEPAIZI,
+    "unit.unit_name": "甲镇人民政府",
+    "unit.report_year": 2020,
+    "unit.parent_unit": "某县人民政府办公室",
+    "unit.fill_date": "2021年1月15日",
+    "s1.on_request": "本年度收到政府信息公开申请 3 件，均已按期答复。",
+    "t2.license.prior_items": 12,
+    "t2.license.change": -2,
+    "t2.license.decisions": 35,
+    "t2.procurement.items": 2,
+    "t2.procurement.amount": Decimal("251000.5"),
+    "t2.procurement.amount.unit": "元",
+    "t3.new.natural": 3,
+    "t3.disclosed.natural": 2,
+    "t3.otherwise.natural": 1,
+}
+
 # Invalid samples: (base values, values written by key, raw cell edits), as a clerk's mistakes look.
 INVALID: dict[str, tuple[dict[str, Any], dict[str, Any], dict[tuple[str, str], Any]]] = {
     "文字和空格": (
@@ -101,7 +168,8 @@ INVALID: dict[str, tuple[dict[str, Any], dict[str, Any], dict[tuple[str, str], A
 
 
 def write_valid(path: Path, values: dict[str, Any]) -> Path:
-    template.write(path, specs.load(), values)
+    """A workbook of the values, on the form their report year needs."""
+    template.write(path, specs.for_year(values["unit.report_year"]), values)
     return path
 
 
@@ -111,6 +179,7 @@ def build(target: Path = SAMPLES) -> list[Path]:
     out = [
         write_valid(target / "车排子镇2023年报.xlsx", CHEPAIZI),
         write_valid(target / "沭阳县发展和改革局2023年报.xlsx", SHUYANG),
+        write_valid(target / "平潭综合实验区自然资源与生态环境局2020年报.xlsx", PINGTAN_2020),
     ]
     for name, (base, values, raw) in INVALID.items():
         clean = write_valid(target / "invalid" / f".{name}.tmp.xlsx", base)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -12,7 +13,7 @@ from typer.testing import CliRunner
 from xltool.cli import app
 from xltool.workbook.files import ENCRYPTED, NOT_XLSX, OLD_FORMAT, OLE_MAGIC
 
-from .sample_data import CHEPAIZI, write_valid
+from .sample_data import CHEPAIZI, TOWN_2020, write_valid
 
 runner = CliRunner()
 
@@ -194,17 +195,23 @@ def test_deleted_table_sheet(tmp_path: Path) -> None:
     )
 
 
-def test_stamp_lost_but_sheets_intact_is_still_read(tmp_path: Path) -> None:
-    """Some programs drop custom document properties; the sheets identify the form then."""
-    path = write_valid(tmp_path / "无标识.xlsx", CHEPAIZI)
+@pytest.mark.parametrize(
+    ("values", "basis"),
+    [(CHEPAIZI, "国办公开办函〔2021〕30号"), (TOWN_2020, "国办公开办函〔2019〕60号")],
+    ids=["2021", "2019"],
+)
+def test_stamp_lost_but_sheets_intact_is_still_read(tmp_path: Path, values: dict[str, Any], basis: str) -> None:
+    """Some programs drop custom document properties; the sheets identify the form then (both
+    forms have the same sheet names: their labels tell them apart)."""
+    path = write_valid(tmp_path / "无标识.xlsx", values)
     wb = openpyxl.load_workbook(path)
     wb.custom_doc_props.props.clear()
     wb.save(path)
     code, out, _ = run_check(str(path))
     assert code == 0
     assert out == (
-        f"✓ {path}（车排子镇人民政府）：通过\n"
-        "  提示 I-STAMP - 文档属性中没有 xltool 模板标识（可能是另存时被其他软件丢掉了），已按工作表结构识别为国办公开办函〔2021〕30号表式。\n"
+        f"✓ {path}（{values['unit.unit_name']}）：通过\n"
+        f"  提示 I-STAMP - 文档属性中没有 xltool 模板标识（可能是另存时被其他软件丢掉了），已按工作表结构识别为{basis}表式。\n"
     )
 
 

@@ -14,21 +14,24 @@ from typer.testing import CliRunner
 
 from xltool.checks.check import check
 from xltool.cli import app
+from xltool.form import spec as specs
 from xltool.submission import Finding
+from xltool.workbook import template
 from xltool.workbook.reader import read
 
 from .helpers import fill, libreoffice_resave
-from .sample_data import CHEPAIZI, SHUYANG, write_valid
+from .sample_data import CHEPAIZI, SHUYANG, TOWN_2020, write_valid
 
 runner = CliRunner()
+BASES = {"2021": SHUYANG, "2019": TOWN_2020}  # a valid unit on each form
 T2 = "二、主动公开政府信息情况"
 T3 = "三、收到和处理政府信息公开申请情况"
 T4 = "四、政府信息公开行政复议、行政诉讼情况"
 
 
-@pytest.fixture()
-def valid(tmp_path: Path) -> Path:
-    return write_valid(tmp_path / "valid.xlsx", SHUYANG)
+@pytest.fixture(params=list(BASES))
+def valid(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    return write_valid(tmp_path / "valid.xlsx", BASES[request.param])
 
 
 def findings_of(path: Path, previous: Path | None = None) -> list[Finding]:
@@ -50,9 +53,17 @@ def test_valid_samples_are_clean(valid: Path) -> None:
     assert findings_of(valid) == []
 
 
-def test_round_trip_values_equal_what_was_filled(tmp_path: Path) -> None:
-    values = dict(SHUYANG) | {"t2.fees.amount": Decimal("190.457379"), "t3.carry_in.legal": 2, "t3.carry_out.legal": 2}
-    path = variant(tmp_path, SHUYANG, values)
+@pytest.mark.parametrize(
+    ("base", "extra"),
+    [
+        (SHUYANG, {"t2.fees.amount": Decimal("190.457379")}),
+        (TOWN_2020, {"t2.procurement.amount": Decimal("19.990001"), "t2.procurement.amount.unit": "万元"}),
+    ],
+    ids=["2021", "2019"],
+)
+def test_round_trip_values_equal_what_was_filled(tmp_path: Path, base: dict[str, Any], extra: dict[str, Any]) -> None:
+    values = dict(base) | extra | {"t3.carry_in.legal": 2, "t3.carry_out.legal": 2}
+    path = variant(tmp_path, base, values)
     sub = read(path)
     for key, value in values.items():
         assert sub.values[key] == value, key
@@ -153,8 +164,9 @@ def test_formula_deleted(tmp_path: Path) -> None:
     )
 
 
-def test_stale_cached_total(tmp_path: Path, valid: Path) -> None:
+def test_stale_cached_total(tmp_path: Path) -> None:
     """A cached value (as Excel/WPS write them) that differs from the recomputed total."""
+    valid = write_valid(tmp_path / "valid.xlsx", SHUYANG)
     out = tmp_path / "stale.xlsx"
     with zipfile.ZipFile(valid) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():
@@ -229,10 +241,35 @@ def test_required_and_recommended_unit_fields(tmp_path: Path) -> None:
     ]
 
 
-def test_year_before_the_form(tmp_path: Path) -> None:
-    found = only(variant(tmp_path, CHEPAIZI, {"unit.report_year": 2020}))
+@pytest.mark.parametrize(
+    ("base", "year", "message"),
+    [
+        (
+            CHEPAIZI,
+            2020,
+            "报告年度为 2020，但本表式（国办公开办函〔2021〕30号）适用于 2021 年及以后的年度报告。"
+            "2020 年度报告应使用国办公开办函〔2019〕60号表式，请换用该表式的模板重新填写。",
+        ),
+        (
+            TOWN_2020,
+            2022,  # real: a 2022 report published on the 2019 form (format notes §5 E1)
+            "报告年度为 2022，但本表式（国办公开办函〔2019〕60号）适用于 2019—2020 年的年度报告。"
+            "2022 年度报告应使用国办公开办函〔2021〕30号表式，请换用该表式的模板重新填写。",
+        ),
+        (
+            TOWN_2020,
+            2018,
+            "报告年度为 2018，但本表式（国办公开办函〔2019〕60号）适用于 2019—2020 年的年度报告。"
+            "2018 年度报告应使用的表式 xltool 不认识（支持国办公开办函〔2019〕60号表式（2019—2020 年的年度报告）、"
+            "国办公开办函〔2021〕30号表式（2021 年及以后的年度报告）），请换用该表式的模板重新填写。",
+        ),
+    ],
+    ids=["2020-on-2021-form", "2022-on-2019-form", "2018"],
+)
+def test_year_and_form_disagree(tmp_path: Path, base: dict[str, Any], year: int, message: str) -> None:
+    found = only(variant(tmp_path, base, {"unit.report_year": year}))
     assert (found.rule, found.cell) == ("M-YEAR", "B4")
-    assert found.message == "报告年度为 2020，但本表式（国办公开办函〔2021〕30号）适用于 2021 年及以后的年度报告。"
+    assert found.message == message
 
 
 def test_year_as_text(tmp_path: Path) -> None:
@@ -277,6 +314,48 @@ def test_zero_tables_but_narrative_mentions_applications(tmp_path: Path) -> None
     assert found.message == "文字部分提到了“收到政府信息公开申请3件”，但第三部分表格全部为 0。请核对表格或文字。"
 
 
+# ---------------------------------------------------------------- the 2019 form
+
+
+def test_2019_signed_change_may_be_negative_and_only_there(tmp_path: Path) -> None:
+    path = variant(tmp_path, TOWN_2020, {"t2.penalty.change": -7, "t2.penalty.prior_items": -1})
+    found = only(path)
+    assert (found.rule, found.sheet, found.cell) == ("C-NEGATIVE", T2, "B13")
+    assert found.message == "行政处罚／上一年项目数量为负数 -1。请填写 0 或正数。"
+    assert read(path).values["t2.penalty.change"] == -7
+    fraction = only(variant(tmp_path, TOWN_2020, {"t2.fees.change": 1.5}, name="f"))
+    assert (fraction.rule, fraction.cell) == ("C-FRACTION", "C17")
+
+
+def test_2019_amount_needs_its_unit(tmp_path: Path) -> None:
+    found = only(variant(tmp_path, TOWN_2020, {"t2.procurement.amount.unit": None}))
+    assert (found.rule, found.severity, found.sheet, found.cell) == ("C-UNIT", "error", T2, "D20")
+    assert (
+        found.message
+        == "政府集中采购／采购总金额为 251000.5，但没有选择金额单位。请在右侧单元格的下拉列表中选择：元、万元。"
+    )
+    zero = variant(tmp_path, TOWN_2020, {"t2.procurement.amount": 0, "t2.procurement.amount.unit": None}, name="z")
+    assert findings_of(zero) == []  # nothing bought: no unit needed
+    wrong = only(variant(tmp_path, TOWN_2020, {"t2.procurement.amount.unit": "千元"}, name="w"))
+    assert (wrong.rule, wrong.cell) == ("C-CHOICE", "D20")
+    assert wrong.message == "政府集中采购／采购总金额的单位填的是“千元”，不在可选范围内。请从下拉列表中选择：元、万元。"
+    typed = only(variant(tmp_path, TOWN_2020, {"t2.procurement.amount": "251000元"}, name="t"))
+    assert (typed.rule, typed.cell) == ("C-TEXT", "C20")  # the unit typed into the cell, as real reports did
+
+
+def test_2019_t3_other_handling_is_one_row(tmp_path: Path) -> None:
+    sub = read(write_valid(tmp_path / "v.xlsx", TOWN_2020))
+    ws = openpyxl.load_workbook(tmp_path / "v.xlsx")[T3]
+    assert (ws["B26"].value, ws["B27"].value, ws["A28"].value) == (
+        "（六）其他处理",
+        "（七）总计",
+        "四、结转下年度继续办理",
+    )
+    assert ws["D27"].value == "=SUM(D8:D26)" and sub.number("t3.total.total") == 3
+    unbalanced = variant(tmp_path, TOWN_2020, {"t3.otherwise.natural": 2}, name="u")
+    assert [(f.rule, f.cell) for f in findings_of(unbalanced)] == [("T3-1", "D28"), ("T3-1", "J28")]
+
+
 # ---------------------------------------------------------------- cross-year
 
 
@@ -317,13 +396,79 @@ def test_template_previous_prefills_and_locks_carry_over(tmp_path: Path) -> None
     assert result.stderr == f"错误：{last} 是 2023 年度的报告，不是 2026 年的上一年度。\n"
 
 
+def test_2019_running_count_of_items(tmp_path: Path) -> None:
+    last = variant(tmp_path, {**TOWN_2020, "unit.report_year": 2019}, {}, name="last")
+    this = variant(tmp_path, TOWN_2020, {"t2.license.prior_items": 12}, name="this")
+    found = findings_of(this, last)
+    assert [(f.rule, f.cell, f.value, f.expected) for f in found] == [
+        ("CY-3", "B9", 12, 10),
+        ("CY-5", None, None, None),
+    ]
+    assert found[0].message == "行政许可：上一年项目数量为 12，按上年度报告的 12 项加上年度的本年增/减应为 10。请核对。"
+
+
+# ---------------------------------------------------------------- crossing from the 2019 form to the 2021 form
+
+
+def test_carry_over_across_the_form_change(tmp_path: Path) -> None:
+    """A 2021 report checked against a 2020 one on the 2019 form: 上年结转 per column against last
+    year's 结转下年度继续办理; table 二's running total and the copy check have no counterpart."""
+    carried = {"t3.carry_out.natural": 1, "t3.carry_out.business": 2, "t3.new.natural": 4, "t3.new.business": 2}
+    last = variant(tmp_path, TOWN_2020, carried, name="last2020")
+    this = variant(tmp_path, {**SHUYANG, "unit.report_year": 2021}, {"t3.carry_in.natural": 1}, name="this2021")
+    found = findings_of(this, last)
+    assert [(f.rule, f.cell, f.value, f.expected) for f in found] == [
+        ("CY-1", "E7", 0, 2),
+        ("CY-1", "J7", 1, 3),
+        ("T3-1", "D30", 27, 26),  # this year's own balance, for carrying 1 in without handling it
+        ("T3-1", "J30", 27, 26),
+    ]
+    assert found[0].message == "商业企业列：上年结转填报为 0，上年度报告“结转下年度继续办理”为 2。两者应相等。"
+
+
+def test_previous_on_a_later_form_is_refused(tmp_path: Path) -> None:
+    last = tmp_path / "last.xlsx"  # a 2019 report on the 2021 form
+    template.write(last, specs.load("2021"), {**SHUYANG, "unit.report_year": 2019})
+    this = write_valid(tmp_path / "this.xlsx", TOWN_2020)
+    result = runner.invoke(app, ["check", str(this), "--previous", str(last)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "错误：--previous 指定的工作簿是国办公开办函〔2021〕30号表式，被检查的工作簿是国办公开办函〔2019〕60号表式，"
+        "两者之间没有对应关系，无法核对跨年度关系。\n"
+    )
+
+
+def test_template_previous_from_a_2019_form_workbook(tmp_path: Path) -> None:
+    last = variant(tmp_path, TOWN_2020, {"t3.carry_out.natural": 1, "t3.new.natural": 4}, name="last")
+    out = tmp_path / "2021.xlsx"
+    result = runner.invoke(app, ["template", "--previous", str(last), "-o", str(out)])
+    assert (result.exit_code, result.stderr) == (0, "已生成 1 份模板。\n")
+    sub = read(out)
+    assert sub.spec.form_version == "2021" and sub.values["unit.report_year"] == 2021
+    assert sub.unit_name == "甲镇人民政府" and sub.values["t3.carry_in.natural"] == 1
+    ws = openpyxl.load_workbook(out)[T3]
+    assert ws["D7"].value == 1 and ws["D7"].protection.locked
+    forced = runner.invoke(app, ["template", "--previous", str(last), "--form", "2019", "-o", str(tmp_path / "f.xlsx")])
+    assert forced.exit_code == 0 and read(tmp_path / "f.xlsx").values["t3.carry_in.natural"] == 1
+
+
 # ---------------------------------------------------------------- engines
 
 
-def test_libreoffice_saved_workbook_checks_the_same(tmp_path: Path, soffice: str) -> None:
-    path = variant(tmp_path, SHUYANG, {"t3.carry_out.natural": 1, "t2.fees.amount": "2万"}, {(T4, "E6"): 5})
+@pytest.mark.parametrize(
+    ("base", "broken", "rules"),
+    [
+        (SHUYANG, {"t3.carry_out.natural": 1, "t2.fees.amount": "2万"}, ["C-TEXT", "T3-1", "T3-1", "T4-1"]),
+        (TOWN_2020, {"t3.carry_out.natural": 1, "t2.license.change": -3}, ["T3-1", "T3-1", "T4-1"]),
+    ],
+    ids=["2021", "2019"],
+)
+def test_libreoffice_saved_workbook_checks_the_same(
+    tmp_path: Path, soffice: str, base: dict[str, Any], broken: dict[str, Any], rules: list[str]
+) -> None:
+    path = variant(tmp_path, base, broken, {(T4, "E6"): 5})
     saved = libreoffice_resave(soffice, path, tmp_path / "lo")
     ours = [f.to_json() for f in findings_of(path)]
     theirs = [f.to_json() for f in findings_of(saved)]
     assert ours == theirs
-    assert [f["rule"] for f in ours] == ["C-TEXT", "T3-1", "T3-1", "T4-1"]
+    assert [f["rule"] for f in ours] == rules

@@ -22,6 +22,7 @@ from xltool.documents.render import number_text, render
 from xltool.errors import InputFileError
 from xltool.form import spec as specs
 from xltool.form.layout import for_spec
+from xltool.form.spec import UNIT_SUFFIX
 from xltool.importers import docx as docx_parser
 from xltool.importers import html as html_parser
 from xltool.importers import pdf as pdf_parser
@@ -434,6 +435,9 @@ def _expected_grids(sample: Path) -> list[tuple[tuple[str, ...], ...]]:
     recomputed), a merged cell's text in every position it covers."""
     submission = read(sample)
     numbers = computed(submission.spec, submission.values)
+    # a money amount and its unit drop-down print as one cell: "1690.9913万元" (render.value_text)
+    units = {cell.key: submission.text(unit_key) for cell, unit_key in submission.spec.chosen_units()}
+    amount_of = {cell.key + UNIT_SUFFIX: cell.key for cell in (c for c, _u in submission.spec.chosen_units())}
     out = []
     for sheet in for_spec(submission.spec).sheets:
         if sheet.kind != "table":
@@ -443,7 +447,8 @@ def _expected_grids(sample: Path) -> list[tuple[tuple[str, ...], ...]]:
         bottom = max(c.last_row if c.last_row is not None else c.row for c in cells)
         grid = [[""] * len(sheet.widths) for _ in range(bottom - top + 1)]
         for c in cells:
-            text = number_text(numbers[c.key]) if c.key is not None else c.text
+            key = amount_of.get(c.key or "", c.key)
+            text = number_text(numbers[key]) + units.get(key, "") if key is not None else c.text
             for r in range(c.row, (c.last_row if c.last_row is not None else c.row) + 1):
                 for col in range(c.col, (c.last_col if c.last_col is not None else c.col) + 1):
                     grid[r - top][col] = text

@@ -36,7 +36,7 @@ from xltool.workbook.reader import read, sheet_rows
 
 from . import county_data
 from .conftest import ROOT
-from .helpers import fill, libreoffice_resave
+from .helpers import FORMS, fill, libreoffice_resave
 
 runner = CliRunner()
 SPEC = specs.load()
@@ -50,29 +50,36 @@ NOW = dt.datetime(2024, 1, 20, 9, 30)
 MERGED = {f: v for f, v in county_data.submissions().items() if v["unit.unit_name"] != county_data.INVALID}
 
 
-def expected_sums(units: list[dict[str, Any]]) -> dict[str, Any]:
-    """Every numeric input summed independently of xltool: plain dict arithmetic on the filled values."""
+def expected_sums(units: list[dict[str, Any]], spec: specs.FormSpec = SPEC) -> dict[str, Any]:
+    """Every numeric input summed independently of xltool: plain dict arithmetic on the filled values
+    (money amounts in their smallest unit, 元: each times the size of the unit its filler chose)."""
+    sizes = {cell.key: (unit_key, cell.col.node.units) for cell, unit_key in spec.chosen_units()}
     out: dict[str, Any] = {}
     for values in units:
-        for key in numeric_keys(SPEC):
-            out[key] = out.get(key, 0) + values.get(key, 0)
+        for key in numeric_keys(spec):
+            size = sizes[key][1][values[sizes[key][0]]] if key in sizes and values.get(key) else 1
+            out[key] = out.get(key, 0) + values.get(key, 0) * size
     return out
 
 
 def numbers(path: Path) -> dict[str, Any]:
+    """A workbook's figures; money amounts in their smallest unit (元), as expected_sums gives them."""
     sub = read(path)
     table = computed(sub.spec, sub.values)
-    return {k: table[k] if k in table else sub.values[k] for k in [*table, *numeric_keys(SPEC)]}
+    out = {k: table[k] if k in table else sub.values[k] for k in [*table, *numeric_keys(sub.spec)]}
+    for cell, unit_key in sub.spec.chosen_units():
+        out[cell.key] *= cell.col.node.units.get(sub.text(unit_key), 1)
+    return out
 
 
 def sha(paths: list[Path]) -> dict[Path, str]:
     return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
 
 
-def write_units(folder: Path, units: dict[str, dict[str, Any]]) -> list[Path]:
+def write_units(folder: Path, units: dict[str, dict[str, Any]], spec: specs.FormSpec = SPEC) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     for name, values in units.items():
-        template.write(folder / name, SPEC, values)
+        template.write(folder / name, spec, values)
     return [folder / name for name in units]
 
 
@@ -419,6 +426,27 @@ def test_libreoffice_saved_summary_checks_and_merges_the_same(summary: Path, tmp
     assert numbers(tmp_path / "again.xlsx") == numbers(summary)
 
 
+def test_libreoffice_saved_2019_summary_checks_and_merges_the_same(tmp_path: Path, soffice: str) -> None:
+    base = unit_values(lambda lo, hi: lo, "甲镇人民政府", specs.load("2019"))
+    units = {
+        "a.xlsx": base
+        | {"t2.license.change": -4, "t2.procurement.amount": Decimal("251000.5")}
+        | {"t2.procurement.amount.unit": "元"},
+        "b.xlsx": base
+        | {"unit.unit_name": "乙镇人民政府", "t2.procurement.amount": Decimal("1.234567")}
+        | {"t2.procurement.amount.unit": "万元"},
+    }
+    summary = tmp_path / "汇总.xlsx"
+    merge(write_units(tmp_path / "in", units, specs.load("2019")), summary, jobs=1)
+    saved = libreoffice_resave(soffice, summary, tmp_path / "lo")
+    assert check([saved])[0].findings == check([summary])[0].findings == []
+    assert read(saved).values == read(summary).values
+    again = merge([saved], tmp_path / "again.xlsx", jobs=1)
+    assert again.exit_code == 0 and again.units == 2
+    assert numbers(tmp_path / "again.xlsx") == numbers(summary)
+    assert read(summary).values["t2.license.change"] == -4 + base["t2.license.change"] < 0  # signed sums
+
+
 # ---------------------------------------------------------------- rosters
 
 
@@ -520,6 +548,12 @@ def test_template_per_roster_unit_prefilled_and_locked(tmp_path: Path) -> None:
     )
 
 
+def test_template_per_roster_unit_on_the_form_of_the_year(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["template", "--roster", str(ROSTER), "--year", "2020", "-o", str(tmp_path)])
+    assert (result.exit_code, result.stderr) == (0, "已生成 13 份模板。\n")
+    assert {read(p).spec.form_version for p in tmp_path.iterdir()} == {"2019"}
+
+
 def test_template_roster_needs_a_folder(tmp_path: Path) -> None:
     for args, message in [
         (
@@ -546,24 +580,37 @@ TYPES = (county_data.TOWN, county_data.STREET, county_data.DEPT)
 Draw = Callable[[int, int], int]
 
 
-def unit_values(draw: Draw, name: str) -> dict[str, Any]:
-    """A valid unit: 表三 balances in every column (一+二=三（七）+四); 万元 with up to 6 places."""
+def unit_values(draw: Draw, name: str, spec: specs.FormSpec = SPEC) -> dict[str, Any]:
+    """A valid unit: 表三 balances in every column (一+二=三（七）+四); 万元 with up to 6 places;
+    on the 2019 form, 本年增/减 of either sign and purchase amounts in 元 or 万元."""
     values: dict[str, Any] = county_data.values_of(0, name, TYPES[draw(0, 2)], {})
+    values["unit.report_year"] = max(min(county_data.YEAR, spec.max_year or county_data.YEAR), spec.min_year)
     values["s1.on_request"] = "依申请公开工作按规定办理。"  # no figure for P-ZERO-TABLES to compare
+    block = spec.table("t3").blocks[0]
+    outcomes = [
+        r.key for r in leaves(block.rows) if not r.node.derived and r.key not in ("new", "carry_in", "carry_out")
+    ]
     for col in T3_COLUMNS:
         handled = 0
         for _ in range(draw(0, 3)):
-            key = f"t3.{T3_OUTCOMES[draw(0, len(T3_OUTCOMES) - 1)]}.{col}"
+            key = f"t3.{outcomes[draw(0, len(outcomes) - 1)]}.{col}"
             values[key] = values.get(key, 0) + 1
             handled += 1
         carry_out = draw(0, 2)
         carry_in = draw(0, handled + carry_out)
         values |= {f"t3.carry_out.{col}": carry_out, f"t3.carry_in.{col}": carry_in}
         values[f"t3.new.{col}"] = handled + carry_out - carry_in
-    for cell in OTHER_INPUTS:
+    for cell in (c for c in spec.inputs() if c.table != "t3"):
         if draw(0, 3) == 0:
-            values[cell.key] = Decimal(draw(0, 10**8)).scaleb(-6) if cell.type == "wan_yuan" else draw(0, 3000)
-    values["t2.rules.issued"] = values["t2.rules.in_force"] = values["t2.rules.repealed"] = 0  # towns make no rules
+            if cell.type in ("wan_yuan", "money"):
+                values[cell.key] = Decimal(draw(0, 10**8)).scaleb(-6)
+            else:
+                values[cell.key] = draw(0, 3000) - (1500 if cell.type == "signed_count" else 0)
+    for cell, unit_key in spec.chosen_units():
+        values[unit_key] = list(cell.col.node.units)[draw(0, len(cell.col.node.units) - 1)]
+    for cell in spec.inputs():
+        if cell.row.key == "rules":
+            values[cell.key] = 0  # towns make no rules
     return values
 
 
@@ -579,14 +626,16 @@ def test_combine_is_associative_with_zero_as_identity() -> None:
     law()
 
 
+@pytest.mark.parametrize("form", FORMS)
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.data())
-def test_merging_is_associative_and_summaries_check_clean(data: st.DataObject) -> None:
+@given(data=st.data())
+def test_merging_is_associative_and_summaries_check_clean(form: str, data: st.DataObject) -> None:
+    spec = specs.load(form)
     draw: Draw = lambda lo, hi: data.draw(st.integers(lo, hi))  # noqa: E731
-    units = {f"u{i}.xlsx": unit_values(draw, f"单位{i}") for i in range(3)}
+    units = {f"u{i}.xlsx": unit_values(draw, f"单位{i}", spec) for i in range(3)}
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
-        a, b, c = write_units(d / "in", units)
+        a, b, c = write_units(d / "in", units, spec)
         assert all(r.ok for r in check([a, b, c]))
         merge([a, b, c], d / "flat.xlsx", jobs=1)
         merge([a, b], d / "ab.xlsx", jobs=1)
@@ -594,7 +643,7 @@ def test_merging_is_associative_and_summaries_check_clean(data: st.DataObject) -
         merge([d / "ab.xlsx", c], d / "ab_c.xlsx", jobs=1)
         merge([a, d / "bc.xlsx"], d / "a_bc.xlsx", jobs=1)
         merge([d / "flat.xlsx"], d / "again.xlsx", jobs=1)  # a summary merged alone is itself
-        want = expected_sums(list(units.values()))
+        want = expected_sums(list(units.values()), spec)
         for name in ("flat", "ab_c", "a_bc", "again"):
             got = numbers(d / f"{name}.xlsx")
             assert {k: got[k] for k in want} == want, name
@@ -639,7 +688,7 @@ def test_a_few_hundred_workbooks_through_the_cli_with_two_processes(tmp_path: Pa
 
 
 def test_different_form_versions_are_refused() -> None:
-    """Only one form version exists yet, so the refusal is tested on the parts workers return."""
+    """The refusal on the parts workers return (and through the CLI in the 2020-summary test)."""
     from dataclasses import replace as with_
 
     from xltool.errors import UsageError
@@ -653,6 +702,54 @@ def test_different_form_versions_are_refused() -> None:
         err.value.message
         == "输入的工作簿表式版本不一致，不能汇总在一起：\n  表式版本 2019：1 个文件\n  表式版本 2021：a.xlsx"
     )
+
+
+SPEC_2019 = specs.load("2019")
+
+
+def test_amounts_in_different_units_are_converted_exactly(tmp_path: Path) -> None:
+    """采购总金额 in 元 from one unit and in 万元 from another: summed exactly in 元."""
+    base = unit_values(lambda lo, hi: lo, "甲镇人民政府", SPEC_2019)
+    units = {
+        "a.xlsx": {**base, "t2.procurement.amount": Decimal("251000.5"), "t2.procurement.amount.unit": "元"},
+        "b.xlsx": {**base, "unit.unit_name": "乙镇人民政府", "t2.procurement.amount": Decimal("1.234567")}
+        | {"t2.procurement.amount.unit": "万元"},
+        "c.xlsx": {**base, "unit.unit_name": "丙镇人民政府", "t2.procurement.amount": 0}
+        | {"t2.procurement.amount.unit": None},  # nothing bought: no unit, no say in the summary's
+    }
+    a, b, c = write_units(tmp_path / "in", units, SPEC_2019)
+    merge([a, b, c], tmp_path / "mixed.xlsx", jobs=1)
+    sub = read(tmp_path / "mixed.xlsx")
+    assert (sub.values["t2.procurement.amount"], sub.text("t2.procurement.amount.unit")) == (
+        Decimal("263346.17"),  # 251000.5 元 + 1.234567 万元 (12345.67 元)
+        "元",
+    )
+    assert check([tmp_path / "mixed.xlsx"])[0].ok
+    merge([b, c], tmp_path / "wan.xlsx", jobs=1)  # one unit throughout: kept, nothing converted
+    sub = read(tmp_path / "wan.xlsx")
+    assert (sub.values["t2.procurement.amount"], sub.text("t2.procurement.amount.unit")) == (
+        Decimal("1.234567"),
+        "万元",
+    )
+    merge([tmp_path / "wan.xlsx", a], tmp_path / "again.xlsx", jobs=1)  # a summary merges the same way
+    assert numbers(tmp_path / "again.xlsx") == numbers(tmp_path / "mixed.xlsx")
+
+
+def test_a_2020_summary_and_2021_reports_are_refused(county: Path, tmp_path: Path) -> None:
+    base = unit_values(lambda lo, hi: lo, "甲镇人民政府", SPEC_2019)
+    old = write_units(
+        tmp_path / "old", {"a.xlsx": base, "b.xlsx": {**base, "unit.unit_name": "乙镇人民政府"}}, SPEC_2019
+    )
+    merge(old, county / "2020年汇总.xlsx", jobs=1, unit="青禾县")
+    result = runner.invoke(app, ["merge", str(county), "-o", str(tmp_path / "out.xlsx"), "--jobs", "1"])
+    assert result.exit_code == 2
+    inputs = len(list(county.glob("*.xlsx"))) - 1 - 1  # less the summary and the invalid workbook (not merged)
+    assert result.stderr == (
+        "错误：输入的工作簿表式版本不一致，不能汇总在一起：\n"
+        f"  表式版本 2021：{inputs} 个文件\n"
+        f"  表式版本 2019：{county / '2020年汇总.xlsx'}\n"
+    )
+    assert not (tmp_path / "out.xlsx").exists()
 
 
 def test_summary_open_in_wps_gets_a_hint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

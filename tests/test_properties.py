@@ -16,12 +16,16 @@ from xltool.checks.check import check
 from xltool.form import spec as specs
 from xltool.form.layout import for_spec
 
-from .helpers import fill
-from .sample_data import CHEPAIZI, write_valid
+from .helpers import FORMS, fill
+from .sample_data import CHEPAIZI, TOWN_2020, write_valid
 
 SPEC = specs.load()
 LAYOUT = for_spec(SPEC)
-NUMERIC_KEYS = [c.key for _, c in LAYOUT.keyed("input") if c.vtype in ("count", "wan_yuan", "yuan") and c.key]
+PLACES = {"count": 0, "signed_count": 0, "wan_yuan": 6, "yuan": 2, "money": 6}
+NUMERIC_KEYS = {
+    form: [c.key for _, c in for_spec(specs.load(form)).keyed("input") if c.vtype in PLACES and c.key] for form in FORMS
+}
+BASES = {"2021": CHEPAIZI, "2019": TOWN_2020}
 CELL_RULES = {"C-BLANK", "C-TEXT", "C-NEGATIVE", "C-FRACTION", "C-DECIMALS"}
 
 junk = st.one_of(
@@ -35,7 +39,8 @@ junk = st.one_of(
 
 
 def _valid(vtype: str | None, value: Any) -> bool:
-    """What a careful clerk may type: a non-negative number with the places the cell allows."""
+    """What a careful clerk may type: a non-negative number with the places the cell allows
+    (本年增/减: an integer of either sign)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return False
     if isinstance(value, float) and not math.isfinite(value):
@@ -44,12 +49,14 @@ def _valid(vtype: str | None, value: Any) -> bool:
         d = Decimal(str(value).strip().replace(",", "")) if isinstance(value, str) else Decimal(repr(value))
     except ArithmeticError:
         return False
-    if isinstance(value, str) and (
-        not value.strip() or not value.strip().replace(",", "").replace(".", "", 1).isdigit()
+    signed = vtype == "signed_count"
+    digits = value.strip().removeprefix("-") if isinstance(value, str) and signed else value
+    if isinstance(digits, str) and (
+        not digits.strip() or not digits.strip().replace(",", "").replace(".", "", 1).isdigit()
     ):
         return False
-    places = {"count": 0, "wan_yuan": 6, "yuan": 2}[vtype or "count"]
-    return d >= 0 and -d.normalize().as_tuple().exponent <= places if d != 0 else True
+    places = PLACES[vtype or "count"]
+    return (d >= 0 or signed) and -d.normalize().as_tuple().exponent <= places if d != 0 else True
 
 
 @pytest.fixture(scope="module")
@@ -57,13 +64,23 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_valid(tmp_path_factory.mktemp("prop") / "base.xlsx", CHEPAIZI)
 
 
+@pytest.fixture(scope="module")
+def bases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("bases")
+    return {form: write_valid(folder / f"{form}.xlsx", values) for form, values in BASES.items()}
+
+
+@pytest.mark.parametrize("form", FORMS)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(key=st.sampled_from(NUMERIC_KEYS), value=junk)
-def test_junk_in_any_numeric_cell(base: Path, tmp_path_factory: pytest.TempPathFactory, key: str, value: Any) -> None:
-    path = fill(base, tmp_path_factory.mktemp("junk") / "j.xlsx", {key: value})
+@given(data=st.data(), value=junk)
+def test_junk_in_any_numeric_cell(
+    bases: dict[str, Path], tmp_path_factory: pytest.TempPathFactory, form: str, data: st.DataObject, value: Any
+) -> None:
+    key = data.draw(st.sampled_from(NUMERIC_KEYS[form]), label="key")
+    path = fill(bases[form], tmp_path_factory.mktemp("junk") / "j.xlsx", {key: value})
     result = check([path])[0]
     assert result.submission is not None
-    sheet, cell = LAYOUT.locate(key)
+    sheet, cell = for_spec(specs.load(form)).locate(key)
     at_cell = [f for f in result.findings if (f.sheet, f.cell) == (sheet.name, cell.address) and f.rule in CELL_RULES]
     if _valid(cell.vtype, value):
         assert at_cell == [], (value, result.findings)

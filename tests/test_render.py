@@ -20,6 +20,8 @@ from xltool.form.spec import FormSpec, Node
 from xltool.submission import Submission, Value, blank_values
 
 from .conftest import golden
+from .helpers import FORMS
+from .sample_data import PINGTAN_2020
 
 SPEC = specs.load()
 
@@ -44,11 +46,16 @@ SAMPLE: dict[str, Value] = {
 }
 
 
-def submission(**overrides: Value) -> Submission:
-    values = blank_values(SPEC)
-    values.update(SAMPLE)
+# the same on each form: the 2019 form's sample has the figures of a real 2020 report (sample_data.py)
+SAMPLES: dict[str, dict[str, Value]] = {"2021": SAMPLE, "2019": PINGTAN_2020}
+
+
+def submission(form: str = "2021", **overrides: Value) -> Submission:
+    spec = specs.load(form)
+    values = blank_values(spec)
+    values.update(SAMPLES[form])
     values.update({k.replace("__", "."): v for k, v in overrides.items()})
-    return Submission(SPEC, "sample.xlsx", values)
+    return Submission(spec, "sample.xlsx", values)
 
 
 def table_labels(spec: FormSpec) -> Iterator[str]:
@@ -135,22 +142,31 @@ def html_grid(rows: list[list[tuple[str, dict[str, str | None], str]]]) -> set[t
     return out
 
 
+@pytest.fixture(scope="module", params=FORMS)
+def form(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def sample_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def sample_files(tmp_path_factory: pytest.TempPathFactory, form: str) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("render")
-    sub = submission()
+    sub = submission(form)
     return {suffix: render(sub, folder / f"report.{suffix}") for suffix in ("html", "md", "docx")}
+
+
+def golden_name(form: str, suffix: str) -> str:
+    return f"render_sample{'' if form == '2021' else '_' + form}.{suffix}"
 
 
 # ---------------------------------------------------------------- the model
 
 
-def test_golden_html(sample_files: dict[str, Path]) -> None:
-    golden("render_sample.html", sample_files["html"].read_text(encoding="utf-8"))
+def test_golden_html(sample_files: dict[str, Path], form: str) -> None:
+    golden(golden_name(form, "html"), sample_files["html"].read_text(encoding="utf-8"))
 
 
-def test_golden_markdown(sample_files: dict[str, Path]) -> None:
-    golden("render_sample.md", sample_files["md"].read_text(encoding="utf-8"))
+def test_golden_markdown(sample_files: dict[str, Path], form: str) -> None:
+    golden(golden_name(form, "md"), sample_files["md"].read_text(encoding="utf-8"))
 
 
 def test_title_opening_and_sections_in_official_order() -> None:
@@ -230,6 +246,28 @@ def test_grids_have_the_official_merges() -> None:
         assert sorted(covered) == [(r, c) for r in range(grid.rows) for c in range(grid.cols)]
 
 
+def test_2019_grids_have_the_2019_layout_and_show_the_chosen_unit() -> None:
+    t2, t3, _t4 = grids(specs.load("2019"), submission("2019"))
+    spans = {g.key: {c.text: (c.rowspan, c.colspan) for c in g.cells if c.role != "value"} for g in (t2, t3)}
+    assert (t2.rows, t2.cols) == (18, 4)
+    assert spans["t2"]["第二十条第（九）项"] == (1, 4)
+    assert spans["t2"]["采购总金额"] == (1, 2)
+    assert [(c.text, c.colspan) for c in t2.cells if c.key and c.key.startswith("t2.procurement")] == [
+        ("19", 1),
+        ("1690.9913万元", 2),  # the amount and the unit its filler chose, as one printed cell
+    ]
+    assert [c.text for c in t2.cells if c.key == "t2.penalty.change"] == ["143"]
+    assert (t3.rows, t3.cols, t3.header_rows) == (26, 10, 3)
+    assert spans["t3"]["三、本年度办理结果"] == (20, 1)
+    assert spans["t3"]["（六）其他处理"] == spans["t3"]["（七）总计"] == (1, 2)
+    assert [c.text for c in t3.cells if c.key == "t3.otherwise.total"] == ["2"]
+    md = rendering.to_markdown(document(submission("2019", t2__procurement__amount__unit="元")))
+    assert "| 政府集中采购 | 19 | 1690.9913元 |" in md
+    for grid in (t2, t3):
+        covered = [p for c in grid.cells for p in positions(c)]
+        assert sorted(covered) == [(r, c) for r in range(grid.rows) for c in range(grid.cols)]
+
+
 def test_totals_are_recomputed_not_taken_from_the_file() -> None:
     sub = submission(
         t3__new__natural=20, t3__new__business=3, t3__new__legal=2, t3__new__total=999, t3__disclosed__legal=2
@@ -244,26 +282,27 @@ def test_totals_are_recomputed_not_taken_from_the_file() -> None:
 # ---------------------------------------------------------------- html
 
 
-def test_html_tables_reproduce_the_grids(sample_files: dict[str, Path]) -> None:
+def test_html_tables_reproduce_the_grids(sample_files: dict[str, Path], form: str) -> None:
     page = parse_html(sample_files["html"].read_text(encoding="utf-8"))
-    expected = grids(SPEC, submission())
+    expected = grids(specs.load(form), submission(form))
     assert len(page.tables) == len(expected) == 3
     for rows, grid in zip(page.tables, expected, strict=True):
         assert html_grid(rows) == {(c.row, c.col, c.rowspan, c.colspan, c.text) for c in grid.cells}
         assert {tag for row in rows for tag, _, _ in row} == {"th", "td"}
 
 
-def test_every_official_label_is_in_the_html_and_the_docx(sample_files: dict[str, Path]) -> None:
+def test_every_official_label_is_in_the_html_and_the_docx(sample_files: dict[str, Path], form: str) -> None:
+    spec = specs.load(form)
     page = parse_html(sample_files["html"].read_text(encoding="utf-8"))
     html_cells = {text for table in page.tables for row in table for _, _, text in row}
     d = docx.Document(str(sample_files["docx"]))
     docx_cells = {cell.text for table in d.tables for row in table.rows for cell in row.cells}
-    labels = list(table_labels(SPEC))
+    labels = list(table_labels(spec))
     assert len(labels) > 60
     assert [x for x in labels if x not in html_cells] == []
     assert [x for x in labels if x not in docx_cells] == []
-    parts = [p.label for s in SPEC.sections for p in s.parts if p.key != "other"]  # the sample leaves 六（二） empty
-    headings = [s.heading for s in SPEC.sections] + parts
+    parts = [p.label for s in spec.sections for p in s.parts if s.key != "s6" or SAMPLES[form].get(f"s6.{p.key}")]
+    headings = [s.heading for s in spec.sections] + parts
     assert [h for h in headings if h not in page.paragraphs] == []
     assert [h for h in headings if h not in [p.text for p in d.paragraphs]] == []
 
@@ -289,9 +328,9 @@ def test_html_escapes_all_text(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- docx
 
 
-def test_docx_tables_match_the_grids_cell_by_cell(sample_files: dict[str, Path]) -> None:
+def test_docx_tables_match_the_grids_cell_by_cell(sample_files: dict[str, Path], form: str) -> None:
     d = docx.Document(str(sample_files["docx"]))
-    expected = grids(SPEC, submission())
+    expected = grids(specs.load(form), submission(form))
     assert len(d.tables) == len(expected)
     for table, grid in zip(d.tables, expected, strict=True):
         assert (len(table.rows), len(table.columns)) == (grid.rows, grid.cols)
@@ -310,7 +349,7 @@ def test_docx_tables_match_the_grids_cell_by_cell(sample_files: dict[str, Path])
         assert header == [r < grid.header_rows for r in range(grid.rows)]
 
 
-def test_docx_pages_and_fonts(sample_files: dict[str, Path]) -> None:
+def test_docx_pages_and_fonts(sample_files: dict[str, Path], form: str) -> None:
     d = docx.Document(str(sample_files["docx"]))
     sizes = [(s.orientation, round(s.page_width.mm), round(s.page_height.mm)) for s in d.sections]  # type: ignore[union-attr]
     portrait, landscape = (WD_ORIENT.PORTRAIT, 210, 297), (WD_ORIENT.LANDSCAPE, 297, 210)
@@ -331,9 +370,15 @@ def test_docx_pages_and_fonts(sample_files: dict[str, Path]) -> None:
     assert d.styles["Normal"].element.rPr.rFonts.get(qn("w:eastAsiaTheme")) is None
     title = d.paragraphs[0]
     assert title.style is not None and title.style.name == "Report Title"
-    assert title.text == "沭阳县发展和改革局\n2023年政府信息公开工作年度报告"
+    assert (
+        title.text
+        == {
+            "2021": "沭阳县发展和改革局\n2023年政府信息公开工作年度报告",
+            "2019": "平潭综合实验区自然资源与生态环境局\n2020年政府信息公开工作年度报告",
+        }[form]
+    )
     assert [p.text for p in d.paragraphs if p.style is not None and p.style.name == "Heading 1"] == [
-        s.heading for s in SPEC.sections
+        s.heading for s in specs.load(form).sections
     ]
     # the landscape section holds tables 三 and 四 with their headings
     body = d.element.body
@@ -405,8 +450,8 @@ def test_written_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert [p.name for p in tmp_path.iterdir()] == ["x.md"]
 
 
-def test_html_text_is_unescaped_text_of_the_model(sample_files: dict[str, Path]) -> None:
+def test_html_text_is_unescaped_text_of_the_model(sample_files: dict[str, Path], form: str) -> None:
     text = sample_files["html"].read_text(encoding="utf-8")
-    doc = document(submission())
+    doc = document(submission(form))
     assert f"<title>{html.escape(doc.title)}</title>" in text
     assert text.count("<table ") == 3

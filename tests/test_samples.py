@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from xltool.checks.check import check
 from xltool.cli import app
 from xltool.workbook.reader import read
 
@@ -20,7 +21,7 @@ from .conftest import ROOT, UPDATE_GOLDEN
 
 runner = CliRunner()
 SAMPLES = sorted([*(ROOT / "samples").glob("*.xlsx"), *(ROOT / "samples" / "invalid").glob("*.xlsx")])
-EXIT = {"车排子镇2023年报.xlsx": 0, "沭阳县发展和改革局2023年报.xlsx": 0}
+EXIT = {"车排子镇2023年报.xlsx": 0, "沭阳县发展和改革局2023年报.xlsx": 0}  # the 2019-form sample keeps its real error
 
 
 def test_there_are_valid_and_invalid_samples() -> None:
@@ -70,6 +71,36 @@ def test_seed_figures_match_the_published_report(shared_reports: Path) -> None:
         numbers[f"t2.normative.{c}"] for c in ("issued", "repealed", "in_force")
     ]
     assert checked == 3
+
+
+def test_pingtan_2020_sample_has_the_published_figures(shared_reports: Path) -> None:
+    """The 2019-form sample carries tables 三 and 四 of the published 2020 report (figures.json),
+    and check finds the report's real error: 法律服务机构 counted in （四）1 but not as received."""
+    published = json.loads((shared_reports / "figures.json").read_text(encoding="utf-8"))[
+        "004_pingtan-ziranziyuan_2020"
+    ]
+    assert published["form"] == "2019"
+    path = ROOT / "samples" / "平潭综合实验区自然资源与生态环境局2020年报.xlsx"
+    sub = read(path)
+    assert sub.spec.form_version == "2019"
+    from xltool.form.spec import leaves
+    from xltool.submission import computed
+
+    numbers = computed(sub.spec, sub.values)
+    block = sub.spec.table("t3").blocks[0]
+    rows = [r for r in leaves(block.rows) if not r.node.derived]
+    codes = list(dict.fromkeys(k.split("|")[0] for k in published["t3"]))
+    assert len(rows) == len(codes) == 22  # 23 value rows less （七）总计, which is computed
+    for code, row in zip(codes, rows, strict=True):
+        for col in (c for c in leaves(block.columns) if not c.node.derived):
+            assert numbers[f"t3.{row.key}.{col.key}"] == published["t3"][f"{code}|{col.label}"], (code, col.label)
+    for group, figures in published["t4"].items():
+        key = {"行政复议": "review", "未经复议直接起诉": "direct", "复议后起诉": "after_review"}[group]
+        got = [numbers[f"t4.cases.{key}_{c}"] for c in ("upheld", "corrected", "other", "pending")]
+        assert got == figures, group
+    errors = [(f.rule, f.cell) for f in check([path])[0].findings]
+    assert errors == [("T3-1", "H28"), ("T3-1", "J28")]
+    assert [e["column"] for e in published["errors"] if e["rule"].startswith("一 + 二")] == ["法律服务机构", "总计"]
 
 
 def test_seed_chepaizi_is_all_zero(shared_reports: Path) -> None:

@@ -188,13 +188,22 @@ def template(
             "--roster", help="单位名单（.csv 或 .xlsx，含“单位名称”列）：每个单位一份预填并锁定单位信息的模板"
         ),
     ] = None,
+    form: Annotated[
+        str | None,
+        typer.Option("--form", help="表式版本：2019 或 2021（默认按报告年度：2019—2020 年用 2019 年表式）"),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="输出文件已存在时覆盖")] = False,
 ) -> None:
     """生成带锁定保护的填报模板（.xlsx）。"""
     from xltool import make
 
+    def warn(message: str) -> None:
+        typer.echo(message, err=True)
+
     written = _guard(
-        lambda: make.templates(output, year=year, unit=unit, previous=previous, roster=roster, force=force)
+        lambda: make.templates(
+            output, year=year, unit=unit, previous=previous, roster=roster, form=form, force=force, warn=warn
+        )
     )
     for path in written:
         typer.echo(str(path))

@@ -23,10 +23,8 @@ class DefinitionError(XltoolError):
 class VersionError(XltoolError):
     """No form version is known for a requested version or report year."""
 
-    def __init__(self, what: str) -> None:
-        super().__init__(
-            f"没有适用于“{what}”的表式。xltool 支持国办公开办函〔2021〕30号表式（2021 年及以后的年度报告）。"
-        )
+    def __init__(self, what: str, supported: str = "") -> None:
+        super().__init__(f"没有适用于“{what}”的表式。" + (f"xltool 支持{supported}。" if supported else ""))
 
 
 class UsageError(XltoolError):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
-from xltool.errors import UsageError
+from xltool.errors import UsageError, XltoolError
 from xltool.form import spec as specs
 from xltool.form.spec import FormSpec
 from xltool.submission import Value
@@ -31,22 +32,34 @@ def templates(
     unit: str | None = None,
     previous: Path | None = None,
     roster: Path | None = None,
+    form: str | None = None,
     force: bool = False,
+    warn: Callable[[str], None] = lambda _message: None,
 ) -> list[Path]:
-    """Write the template(s) and return their paths."""
-    spec = _spec_for(year)
+    """Write the template(s) and return their paths. The form follows the report year (this
+    year's, or the one after ``previous``'s); ``form`` overrides it, with a warning to ``warn``
+    when the year needs another form."""
     if roster is not None:
+        spec = choose_form(year, form, warn)
         return _roster_templates(spec, output, roster, year=year, unit=unit, previous=previous, force=force)
+    last = None
+    if previous is not None:
+        from xltool.previous import last_report
+
+        last = last_report(previous, year)
+        assert last.year is not None
+        year = last.year + 1
+    spec = choose_form(year, form, warn)
     values: dict[str, Value] = {}
     locked: set[str] = set()
     if year is not None:
         values["unit.report_year"] = year
     if unit:
         values["unit.unit_name"] = unit.strip()
-    if previous is not None:
+    if previous is not None and last is not None:
         from xltool.previous import carry_over
 
-        carried, carried_locked = carry_over(spec, previous, year)
+        carried, carried_locked = carry_over(spec, last, previous)
         values = carried | values
         locked |= carried_locked
         year = int(str(values["unit.report_year"]))
@@ -68,29 +81,48 @@ def unit_template(path: Path, year: int, fields: dict[str, Value], previous: Pat
     The roster's unit fields and the year are pre-filled and locked; what ``previous`` carries over
     is locked as ``xltool template --previous`` locks it. Used by the portal for each unit's download.
     """
-    spec = _spec_for(year)
+    spec = choose_form(year, None, lambda _message: None)
     values: dict[str, Value] = {**fields, "unit.report_year": year}
     locked = set(values)
     if previous is not None:
-        from xltool.previous import carry_over
+        from xltool.previous import carry_over, last_report
 
-        carried, carried_locked = carry_over(spec, previous, year)
+        carried, carried_locked = carry_over(spec, last_report(previous, year), previous)
         values = carried | values
         locked |= carried_locked
     template.write(path, spec, values, locked=locked)
     return path
 
 
-def _spec_for(year: int | None) -> FormSpec:
-    spec = specs.load()
+def choose_form(year: int | None, form: str | None, warn: Callable[[str], None]) -> FormSpec:
+    """The form of a report year (the current one without a year), or the one ``form`` names."""
+    if year is not None and (year < 1990 or year > 2100):
+        raise UsageError(f"报告年度 {year} 不是有效的年份，请填写四位年份，如 2024。")
+    if form is not None and form not in specs.SPEC_FILES:
+        raise UsageError(f"没有“{form}”表式。--form 可选：{forms_list()}。")
+    if form is None:
+        if year is None:
+            return specs.load()
+        try:
+            return specs.for_year(year)
+        except XltoolError:
+            raise UsageError(f"报告年度 {year} 没有适用的表式。xltool 支持{specs.supported()}。") from None
+    spec = specs.load(form)
     if year is not None and not spec.accepts_year(year):
-        if year < 1990 or year > 2100:
-            raise UsageError(f"报告年度 {year} 不是有效的年份，请填写四位年份，如 2024。")
-        raise UsageError(
-            f"报告年度 {year} 不适用本表式：{spec.basis}表式适用于 {spec.min_year} 年及以后的年度报告；"
-            f"{year} 年度报告应使用 2019 年表式（国办公开办函〔2019〕60号），xltool 暂不支持。"
+        try:
+            needed = f"应使用{specs.for_year(year).basis}表式"
+        except XltoolError:
+            needed = "没有适用的表式"
+        warn(
+            f"注意：{spec.basis}表式适用于 {spec.years}的年度报告，{year} 年度报告{needed}。"
+            f"已按 --form {form} 生成{spec.basis}表式的模板，用它填报的 {year} 年度报告校验时会报错。"
         )
     return spec
+
+
+def forms_list() -> str:
+    """The --form choices: 2019（国办公开办函〔2019〕60号，2019—2020 年）、2021（…）"""
+    return "、".join(f"{v}（{s.basis}，{s.years}）" for v, s in ((v, specs.load(v)) for v in specs.SPEC_FILES))
 
 
 def _roster_templates(

@@ -95,6 +95,7 @@ class Part(Counted):
     units: tuple[UnitRow, ...]  # the unit itself, or the units a summary lists
     texts: tuple[tuple[str, ...], ...]  # rows of 各单位文字: unit, section, part, text
     findings: tuple[Finding, ...]
+    chosen: tuple[str, ...] = ()  # the unit chosen for each money cell (spec.chosen_units order)
 
     @property
     def readable(self) -> bool:
@@ -193,6 +194,7 @@ def _part(result: FileResult) -> Part:
         units,
         texts,
         tuple(findings),
+        tuple(sub.text(unit_key) for _cell, unit_key in spec.chosen_units()),
     )
 
 
@@ -363,7 +365,8 @@ def merge(
     if not merged:
         raise UsageError(f"没有可以汇总的工作簿：{len(paths)} 个输入都未通过校验。\n" + _rejections(rejected))
     year_label = next(f.label for f in specs.load().unit.fields if f.key == "report_year")
-    year, version = _common(merged, "year", year_label), _common(merged, "version", "表式版本")
+    version = _common(merged, "version", "表式版本")  # first: a form's years differ from another's anyway
+    year = _common(merged, "year", year_label)
     spec = specs.load(str(version)) if version else specs.load()
     rows = sorted((_row(p, u, shown) for p in merged for u in p.units), key=lambda u: (normalise(u.name), u.file))
     name = (unit or "").strip() or f"汇总（{len(rows)} 个单位）"
@@ -387,6 +390,7 @@ def _write(spec: FormSpec, o: Outcome, now: dt.datetime | None) -> None:
     """The summary: the form with the summed figures (locked), then 汇总说明, 单位明细, 各单位文字."""
     keys = numeric_keys(spec)
     values: dict[str, Value] = dict(zip(keys, combine((p.numbers or () for p in o.merged), len(keys)), strict=True))
+    values |= amounts(spec, o.merged)
     own = {"unit_name": o.unit, "report_year": o.year}  # the policy's "summary" unit fields
     values |= {f"unit.{k}": own[k] for k, policy in spec.merge.unit.items() if policy == "summary"}
     texts = sorted((t for p in o.merged for t in p.texts), key=lambda t: normalise(t[0]))  # stable: form order
@@ -399,7 +403,7 @@ def _write(spec: FormSpec, o: Outcome, now: dt.datetime | None) -> None:
         _carry_sheet(spec, o),
     ]
     properties = {"summary_units": str(o.units)}
-    locked = [*keys, "unit.report_year"]
+    locked = [*keys, *(unit_key for _cell, unit_key in spec.chosen_units()), "unit.report_year"]
     table = computed(spec, values)
     last = o.comparison.last if o.comparison is not None else None
     drawn = analytics.charts(spec, key_figures(spec), table, o.rows, last, o.year)
@@ -458,6 +462,27 @@ def _last_year(path: Path) -> analytics.LastYear:
     names = tuple(f.name for f in key_figures(spec))
     columns = analytics.carry(spec).titles()
     return analytics.LastYear(str(path), part.unit, part.year, names, figures, part.units, columns)
+
+
+def amounts(spec: FormSpec, parts: list[Part]) -> dict[str, Value]:
+    """Money cells whose unit each filler chose: the unit all amounts share, or, when they differ,
+    the sum converted exactly to the smallest unit (万元 x 10000 = 元). Amounts of 0 have no say."""
+    keys = numeric_keys(spec)
+    out: dict[str, Value] = {}
+    for n, (cell, unit_key) in enumerate(spec.chosen_units()):
+        at, sizes = keys.index(cell.key), cell.col.node.units
+        entries = [(p, p.numbers[at], p.chosen[n]) for p in parts if p.numbers is not None and p.numbers[at]]
+        units = {unit for _p, _v, unit in entries}
+        out[unit_key] = next(iter(units), None)
+        if len(units) < 2:
+            continue
+        for p, _v, unit in entries:
+            if unit not in sizes:
+                raise UsageError(f"{p.file}：{cell.col.label}没有选择单位，无法与其他单位的金额换算后汇总。")
+        total = sum((Decimal(v) * sizes[unit] for _p, v, unit in entries), start=Decimal(0))
+        out[cell.key] = int(total) if total == total.to_integral_value() else total
+        out[unit_key] = next(iter(sizes))
+    return out
 
 
 def _same_file(a: Path, b: Path) -> bool:

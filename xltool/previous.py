@@ -1,7 +1,8 @@
 """Last year's report: what this year's template takes over from it, and what check compares.
 
 Last year's report may be a workbook or, in the first year a unit uses xltool, the published
-report itself (any format `xltool import` reads): it is imported in memory.
+report itself (any format `xltool import` reads): it is imported in memory. It may be on the form
+this year's replaced: cells are matched through the definition (:meth:`FormSpec.counterparts`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from xltool.errors import UsageError
 from xltool.form.spec import FormSpec, leaves
-from xltool.submission import Submission, Value, computed, unknown
+from xltool.submission import Submission, Value, previous_numbers
 from xltool.workbook.reader import read
 
 
@@ -25,24 +26,30 @@ def last_year(path: Path) -> Submission:
     return as_submission(Path(path))
 
 
-# Unit information that normally stays the same from one year to the next.
-KEPT_FIELDS = ("unit_name", "unit_type", "parent_unit", "credit_code")
-
-
-def carry_over(spec: FormSpec, path: Path, year: int | None) -> tuple[dict[str, Value], set[str]]:
-    """Values for this year's template from last year's workbook, and the keys to lock.
-
-    The carried row (rule CY-1: this year's 上年结转 = last year's 结转下年度继续办理) is locked so
-    the two cannot disagree; unit information is pre-filled but stays editable.
-    """
+def last_report(path: Path, year: int | None) -> Submission:
+    """Last year's report; refused when its report year is unknown or not the one before ``year``."""
     last = last_year(path)
     if last.year is None:
         raise UsageError(f"{path} 的“报告年度”未填写，无法确定它是哪一年的报告。")
     if year is not None and last.year != year - 1:
         raise UsageError(f"{path} 是 {last.year} 年度的报告，不是 {year} 年的上一年度。")
+    return last
+
+
+# Unit information that normally stays the same from one year to the next.
+KEPT_FIELDS = ("unit_name", "unit_type", "parent_unit", "credit_code")
+
+
+def carry_over(spec: FormSpec, last: Submission, path: Path) -> tuple[dict[str, Value], set[str]]:
+    """Values for this year's template from last year's report (see :func:`last_report`), and the keys to lock.
+
+    The carried row (rule CY-1: this year's 上年结转 = last year's 结转下年度继续办理) is locked so
+    the two cannot disagree; unit information is pre-filled but stays editable.
+    """
     rule = next(r for r in spec.rules if r.kind == "carry_over")
     table = rule.table or ""
-    numbers, missing = computed(last.spec, last.values), unknown(last.spec, last.values)
+    numbers, missing = previous_numbers(spec, last)
+    assert last.year is not None
     values: dict[str, Value] = {"unit.report_year": last.year + 1}
     locked: set[str] = set()
     for block in spec.table(table).blocks:
@@ -50,6 +57,9 @@ def carry_over(spec: FormSpec, path: Path, year: int | None) -> tuple[dict[str, 
             if col.node.derived:
                 continue
             source = f"{table}.{rule.params['last']}.{col.key}"
+            if source not in numbers:
+                label = next(r.label for r in leaves(block.rows) if r.key == rule.params["this"])
+                raise UsageError(f"{path} 是{last.spec.basis}表式，其中没有与本表式“{label}”对应的数字，无法预填。")
             if source in missing:
                 label = next(r.label for r in leaves(block.rows) if r.key == rule.params["last"])
                 raise UsageError(f"{path} 的“{label}”有单元格未正确填写，请先用 xltool check 检查并改正。")

@@ -149,6 +149,18 @@ def unknown(spec: FormSpec, values: dict[str, Value]) -> set[str]:
     return {key for key in cells if get(key)}
 
 
+def previous_numbers(spec: FormSpec, last: Submission) -> tuple[dict[str, Number], set[str]]:
+    """Last year's figures under this form's table keys, and the keys among them not known.
+
+    Last year's workbook may be on the form this one replaced: each key takes the sum of its
+    counterparts there (:meth:`FormSpec.counterparts`); a key without counterpart is absent.
+    """
+    links = spec.counterparts(last.spec)
+    numbers, missing = computed(last.spec, last.values), unknown(last.spec, last.values)
+    out: dict[str, Number] = {k: sum((numbers[s] for s in src), start=0) for k, src in links.items()}
+    return out, {k for k, src in links.items() if any(s in missing for s in src)}
+
+
 def check_result(check: Check, numbers: dict[str, Number], values: dict[str, Value]) -> str:
     """What a live check formula shows for these values."""
     if check.kind == "numbers":

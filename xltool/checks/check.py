@@ -127,6 +127,11 @@ def _same_family(sub: Submission, last: Submission) -> None:
         raise UsageError(
             f"--previous 指定的工作簿报告年度为 {last.year}，而被检查的工作簿为 {sub.year}，不是上一年度。"
         )
+    if not sub.spec.counterparts(last.spec):
+        raise UsageError(
+            f"--previous 指定的工作簿是{last.spec.basis}表式，被检查的工作簿是{sub.spec.basis}表式，"
+            "两者之间没有对应关系，无法核对跨年度关系。"
+        )
 
 
 @dataclass

@@ -12,9 +12,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from xltool.checks import narrative as narrative_rules
+from xltool.errors import XltoolError
+from xltool.form import spec as specs
 from xltool.form.layout import Layout, col_title, for_spec, row_title
 from xltool.form.spec import FormSpec, Rule, leaves
-from xltool.submission import Finding, Number, Submission, computed, shown, unknown
+from xltool.submission import Finding, Number, Submission, computed, previous_numbers, shown, unknown
 
 RuleFn = Callable[["_Ctx", Rule], Iterator[Finding]]
 
@@ -27,7 +29,8 @@ class _Ctx:
         self.numbers = computed(sub.spec, sub.values)
         self.unknown = unknown(sub.spec, sub.values)  # unreadable: their cells have findings already
         self.previous = previous
-        self.prev_numbers = computed(previous.spec, previous.values) if previous else {}
+        # last year's figures under this form's keys; a key with no counterpart on its form is absent
+        self.prev_numbers, self.prev_unknown = previous_numbers(sub.spec, previous) if previous else ({}, set())
 
     def finding(self, rule: Rule, key: str | None, value: Any = None, expected: Any = None, **kw: Any) -> Finding:
         sheet = cell = None
@@ -102,7 +105,11 @@ def required(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
 def year(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
     y = ctx.sub.values.get("unit.report_year")
     if isinstance(y, int) and not ctx.spec.accepts_year(y):
-        yield ctx.finding(rule, "unit.report_year", y, basis=ctx.spec.basis, min_year=ctx.spec.min_year)
+        try:
+            needed = f"{specs.for_year(y).basis}表式"
+        except XltoolError:
+            needed = f"的表式 xltool 不认识（支持{specs.supported()}）"
+        yield ctx.finding(rule, "unit.report_year", y, basis=ctx.spec.basis, years=ctx.spec.years, needed=needed)
 
 
 def narrative(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
@@ -165,33 +172,57 @@ def carry_over(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
     t = rule.table
     for _block, _rows, cols in _block_leaves(ctx.spec, t or ""):
         for col in cols:
-            key = f"{t}.{rule.params['this']}.{col.key}"
-            expected = ctx.prev_numbers[f"{t}.{rule.params['last']}.{col.key}"]
-            if ctx.numbers[key] != expected and key not in ctx.unknown:
+            key, last = f"{t}.{rule.params['this']}.{col.key}", f"{t}.{rule.params['last']}.{col.key}"
+            if last not in ctx.prev_numbers or last in ctx.prev_unknown or key in ctx.unknown:
+                continue  # no counterpart on last year's form, or not readable there
+            expected = ctx.prev_numbers[last]
+            if ctx.numbers[key] != expected:
                 yield ctx.finding(rule, key, ctx.numbers[key], expected, column=col_title(col))
 
 
 def running_total(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
-    """stock(N) = stock(N-1) + plus(N) - minus(N), for each row that has the three columns."""
+    """stock(N) = stock(N-1) + plus - minus, for each row that has the columns (minus optional).
+
+    The flows are this year's, or last year's with ``flows = "last"`` (2019 form: 上一年项目数量(N) =
+    上一年项目数量(N-1) + 本年增/减(N-1)). Rows whose figures have no counterpart last year are skipped.
+    """
     t, p = rule.table, rule.params
+    names = [n for n in ("stock", "plus", "minus") if n in p]
+    flows, flows_unknown = (
+        (ctx.prev_numbers, ctx.prev_unknown) if p.get("flows") == "last" else (ctx.numbers, ctx.unknown)
+    )
     for _block, rows, cols in _block_leaves(ctx.spec, t or ""):
-        if not {p["stock"], p["plus"], p["minus"]} <= {c.key for c in cols}:
+        if not {p[n] for n in names} <= {c.key for c in cols}:
             continue
         for row in rows:
-            stock, plus, minus = (f"{t}.{row.key}.{p[name]}" for name in ("stock", "plus", "minus"))
-            if {stock, plus, minus} & ctx.unknown:
+            stock, *moves = (f"{t}.{row.key}.{p[name]}" for name in names)
+            plus, minus = moves[0], (moves[1] if len(moves) > 1 else None)
+            moved = [plus, *([minus] if minus else [])]
+            if stock in ctx.unknown or stock not in ctx.prev_numbers or stock in ctx.prev_unknown:
+                continue
+            if any(k not in flows or k in flows_unknown for k in moved):
                 continue
             last: Number = ctx.prev_numbers[stock]
-            expected = last + ctx.numbers[plus] - ctx.numbers[minus]
+            expected = last + flows[plus] - (flows[minus] if minus else 0)
             if ctx.numbers[stock] != expected:
                 yield ctx.finding(rule, stock, ctx.numbers[stock], expected, row=row_title(row), previous=last)
 
 
 def same_as_last(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
     keys = [c.key for c in ctx.spec.inputs()]
+    if any(k not in ctx.prev_numbers for k in keys):
+        return  # last year's form lacks some of these figures: identical tables are impossible to tell
     now = [ctx.numbers[k] for k in keys]
     if any(now) and now == [ctx.prev_numbers[k] for k in keys]:
         yield ctx.finding(rule, None)
+
+
+def unit_chosen(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
+    """A money amount other than 0 needs its unit chosen (the form does not print one)."""
+    for cell, unit_key in ctx.spec.chosen_units():
+        if cell.key not in ctx.unknown and ctx.numbers[cell.key] and not ctx.sub.text(unit_key):
+            where = ctx.layout.locate(cell.key)[1].what
+            yield ctx.finding(rule, unit_key, ctx.numbers[cell.key], "、".join(cell.col.node.units), where=where)
 
 
 KINDS: dict[str, RuleFn] = {
@@ -207,6 +238,7 @@ KINDS: dict[str, RuleFn] = {
     "running_total": running_total,
     "same_as_last": same_as_last,
     **narrative_rules.KINDS,
+    "unit_chosen": unit_chosen,
 }
 
 

@@ -19,7 +19,7 @@ from xltool.form.layout import for_spec
 from xltool.form.spec import NUMERIC_TYPES, FormSpec, ValueType
 from xltool.submission import Finding, Submission, shown
 
-PLACES: dict[str, int] = {"wan_yuan": 6, "yuan": 2}
+PLACES: dict[str, int] = {"wan_yuan": 6, "yuan": 2, "money": 6}  # money: in 元 or 万元, as chosen
 CHECK_ORDER = ("C-NEGATIVE", "C-FRACTION", "C-DECIMALS")  # a cell gets the first check it fails
 
 

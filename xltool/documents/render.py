@@ -18,7 +18,7 @@ from typing import Literal
 
 from xltool.errors import OutputError, UsageError
 from xltool.form.layout import for_spec
-from xltool.form.spec import Block, FormSpec, Part, Section, Table, block_cells, leaves
+from xltool.form.spec import UNIT_SUFFIX, Block, FormSpec, Part, Section, Table, block_cells, leaves
 from xltool.submission import Number, Submission, computed, shown
 from xltool.workbook.atomic import atomic_path
 
@@ -128,8 +128,9 @@ def document(submission: Submission) -> Document:
     spec = submission.spec
     unit, year = _identity(submission)
     numbers = computed(spec, submission.values)
+    units = {cell.key: submission.text(unit_key) for cell, unit_key in spec.chosen_units()}
     chapters = tuple(
-        _table_chapter(spec, section, numbers) if section.table else _narrative_chapter(submission, section)
+        _table_chapter(spec, section, numbers, units) if section.table else _narrative_chapter(submission, section)
         for section in spec.sections
     )
     closing = [Paragraph(unit, "right")]
@@ -188,23 +189,35 @@ def _figures(submission: Submission, section: Section, part: Part) -> list[str]:
     return [f"{f.label}：{number_text(submission.number(f'{section.key}.{f.key}'))}。" for f in part.fields]
 
 
-def _table_chapter(spec: FormSpec, section: Section, numbers: dict[str, Number]) -> Chapter:
+def _table_chapter(spec: FormSpec, section: Section, numbers: dict[str, Number], units: dict[str, str]) -> Chapter:
     table = section.table
     assert table is not None
-    view = TableView(_grid(spec, table, numbers), tuple(_flat(table, b, numbers) for b in table.blocks))
+    view = TableView(_grid(spec, table, numbers, units), tuple(_flat(table, b, numbers, units) for b in table.blocks))
     return Chapter(section.heading, (view,), landscape=table.landscape)
 
 
-def _grid(spec: FormSpec, table: Table, numbers: dict[str, Number]) -> Grid:
-    """The template's grid of this table without its title and note rows, values filled in."""
+def value_text(key: str, numbers: dict[str, Number], units: dict[str, str]) -> str:
+    """A table value as printed: a money amount followed by the unit its filler chose (251000元)."""
+    return number_text(numbers[key]) + units.get(key, "")
+
+
+def _grid(spec: FormSpec, table: Table, numbers: dict[str, Number], units: dict[str, str]) -> Grid:
+    """The template's grid of this table without its title and note rows, values filled in.
+
+    A money amount and the drop-down of its unit are one printed cell ("1690.9913万元").
+    """
     sheet = next(s for s in for_spec(spec).sheets if s.table == table.key)
-    cells = [c for c in sheet.cells if c.role in _GRID_ROLES]
+    unit_cells = {k + UNIT_SUFFIX: k for k in units}
+    spans = {
+        unit_cells[c.key]: c.last_col if c.last_col is not None else c.col for c in sheet.cells if c.key in unit_cells
+    }
+    cells = [c for c in sheet.cells if c.role in _GRID_ROLES and c.key not in unit_cells]
     top = min(c.row for c in cells)
     out: list[GridCell] = []
     for c in sorted(cells, key=lambda c: (c.row, c.col)):
         last_row = c.row if c.last_row is None else c.last_row
-        last_col = c.col if c.last_col is None else c.last_col
-        text = number_text(numbers[c.key]) if c.key is not None else c.text
+        last_col = spans.get(c.key or "", c.col if c.last_col is None else c.last_col)
+        text = value_text(c.key, numbers, units) if c.key is not None else c.text
         role = _GRID_ROLES[c.role]
         out.append(GridCell(c.row - top, c.col, role, text, last_row - c.row + 1, last_col - c.col + 1, c.key))
     rows = max(c.row + c.rowspan for c in out)
@@ -212,11 +225,11 @@ def _grid(spec: FormSpec, table: Table, numbers: dict[str, Number]) -> Grid:
     return Grid(table.key, rows, len(sheet.widths), sheet.widths, tuple(out), header_rows)
 
 
-def _flat(table: Table, block: Block, numbers: dict[str, Number]) -> Flat:
+def _flat(table: Table, block: Block, numbers: dict[str, Number], units: dict[str, str]) -> Flat:
     cols = leaves(block.columns)
     values: dict[str, list[str]] = {}
     for cell in block_cells(table.key, block):
-        values.setdefault(cell.row.key, []).append(number_text(numbers[cell.key]))
+        values.setdefault(cell.row.key, []).append(value_text(cell.key, numbers, units))
     rows = tuple(
         (PATH_SEP.join([*(n.label for n in r.path), r.label]), tuple(values[r.key])) for r in leaves(block.rows)
     )

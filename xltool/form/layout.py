@@ -12,7 +12,19 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from xltool.form.spec import Block, FormSpec, Leaf, Node, Section, TableCell, ValueType, block_cells, leaves
+from xltool.form.spec import (
+    UNIT_SUFFIX,
+    Block,
+    FormSpec,
+    Leaf,
+    Node,
+    Section,
+    Table,
+    TableCell,
+    ValueType,
+    block_cells,
+    leaves,
+)
 
 Role = Literal["title", "note", "caption", "header", "corner", "label", "input", "total", "check", "legend"]
 LABEL_ROLES: frozenset[str] = frozenset({"title", "caption", "header", "corner", "label"})
@@ -180,7 +192,12 @@ def depth(nodes: tuple[Node, ...]) -> int:
 
 
 def leaf_count(node: Node) -> int:
-    return sum(leaf_count(c) for c in node.children) if node.children else 1
+    """Sheet columns under a header: one per leaf, two for a money leaf (value, then its unit)."""
+    return sum(leaf_count(c) for c in node.children) if node.children else 1 + bool(node.units)
+
+
+def block_width(block: Block) -> int:
+    return block.label_columns + sum(leaf_count(n) for n in block.columns)
 
 
 class _Grid:
@@ -233,12 +250,12 @@ def _instructions(spec: FormSpec) -> Sheet:
     g = _Grid([88.0])
     lines: list[tuple[str, str]] = [
         ("title", f"{spec.title}填报模板"),
-        ("note", f"表式依据：{spec.basis}（适用于 {spec.min_year} 年及以后的年度报告）。"),
+        ("note", f"表式依据：{spec.basis}（适用于 {spec.years}的年度报告）。"),
         ("caption", "一、怎样填写"),
         ("note", "1. 先在“单位信息”表填写单位名称、单位类型、填报人等信息。"),
         ("note", "2. 按工作表顺序填写第一至第六部分：第一、五、六部分为文字，第二、三、四部分为表格。"),
         ("note", "3. 表格中无数据的单元格填 0，不要留空；只填阿拉伯数字，不要填“无”“/”或带“件”“元”等单位。"),
-        ("note", "4. 件数只能是 0 或正整数；收费金额以万元为单位，可以有小数（最多 6 位）。"),
+        ("note", "4. " + "；".join(_type_notes(spec)) + "。"),
         ("note", "5. 合计（总计）由公式自动计算，不能修改。填完后查看“校验”表，全部为 ✓ 再报送。"),
         ("note", "6. 请直接保存为 .xlsx 格式报送，不要另存为 .xls、.et 或 .ods，不要改动工作表名称和表格结构。"),
         ("caption", "二、颜色说明"),
@@ -256,6 +273,22 @@ def _instructions(spec: FormSpec) -> Sheet:
         base, _, style = role.partition(":")
         g.add(Cell(row, 0, base, text, style=style))  # type: ignore[arg-type]
     return Sheet(INSTRUCTIONS_SHEET, "instructions", tuple(g.cells), tuple(g.widths), tuple(g.heights.items()))
+
+
+def _type_notes(spec: FormSpec) -> list[str]:
+    """What the table cells accept, one phrase per value type in the order the tables use them."""
+    out: dict[str, str] = {}
+    for c in spec.inputs():
+        if c.type == "count":
+            out.setdefault(c.type, "件数只能是 0 或正整数")
+        elif c.type == "signed_count":
+            out.setdefault(c.type, f"“{c.col.label}”填整数，减少时填负数")
+        elif c.type == "wan_yuan":
+            out.setdefault(c.type, "收费金额以万元为单位，可以有小数（最多 6 位）")
+        elif c.type == "money":
+            units = "或".join(f"“{u}”" for u in c.col.node.units)
+            out.setdefault(c.type, f"“{c.col.label}”可有小数，单位在其右侧的下拉列表中选择（{units}）")
+    return list(out.values())
 
 
 _SEVERITY = {"error": "错误", "warning": "提醒", "info": "提示"}
@@ -304,11 +337,11 @@ def _block_widths(block: Block, width: int) -> list[float]:
 def _table(section: Section) -> Sheet:
     table = section.table
     assert table is not None
-    width = max(b.label_columns + len(leaves(b.columns)) for b in table.blocks)
+    width = max(block_width(b) for b in table.blocks)
     widest = max(table.blocks, key=lambda b: b.label_columns)
     g = _Grid(_block_widths(widest, width))
     g.add(Cell(0, 0, "title", section.heading, last_row=0, last_col=width - 1))
-    g.add(Cell(1, 0, "note", INPUT_NOTE, last_row=1, last_col=width - 1))
+    g.add(Cell(1, 0, "note", INPUT_NOTE + _unit_note(table), last_row=1, last_col=width - 1))
     row = 2
     header_start = row
     for block in table.blocks:
@@ -334,13 +367,16 @@ def _block(g: _Grid, table_key: str, block: Block, row: int, width: int) -> int:
     h = depth(block.columns)
     if lc:
         g.add(_merged(row, 0, row + h - 1, lc - 1, "corner", block.corner))
-    last_leaf_col = lc + len(leaves(block.columns)) - 1
+    last_leaf_col = block_width(block) - 1
     _headers(g, block.columns, row, lc, h, width, last_leaf_col)
     top = row + h
     row_leaves = leaves(block.rows)
     _row_labels(g, block.rows, top, 0, lc)
     positions = {leaf.key: top + i for i, leaf in enumerate(row_leaves)}
-    col_positions = {leaf.key: lc + i for i, leaf in enumerate(leaves(block.columns))}
+    col_positions: dict[str, int] = {}
+    at = lc
+    for leaf in leaves(block.columns):
+        col_positions[leaf.key], at = at, at + leaf_count(leaf.node)
 
     def addr(row_key: str, col_key: str) -> str:
         return a1(positions[row_key], col_positions[col_key])
@@ -369,7 +405,35 @@ def _block(g: _Grid, table_key: str, block: Block, row: int, width: int) -> int:
                 what=cell_title(cell, block.label_columns),
             )
         )
+        if cell.col.node.units:
+            _unit_cell(g, cell, r, c + 1, width if c + 1 == last_leaf_col else None, block.label_columns)
     return top + len(row_leaves)
+
+
+def _unit_note(table: Table) -> str:
+    """Where a table has money amounts, the note says where their unit is chosen."""
+    money = [leaf.node for b in table.blocks for leaf in leaves(b.columns) if leaf.node.units]
+    return "".join(f"“{n.label}”的单位在其右侧单元格中选择（{'或'.join(n.units)}）。" for n in money)
+
+
+def _unit_cell(g: _Grid, cell: TableCell, r: int, c: int, width: int | None, label_columns: int) -> None:
+    """The drop-down beside a money cell, where the filler chooses its unit (元 or 万元)."""
+    units = tuple(cell.col.node.units)
+    last = width - 1 if width is not None and c < width - 1 else None
+    g.add(
+        Cell(
+            r,
+            c,
+            "input",
+            key=cell.key + UNIT_SUFFIX,
+            vtype="choice",
+            last_row=r if last else None,
+            last_col=last,
+            prompt=f"选择{cell.col.label}的单位：{'或'.join(units)}",
+            choices=units,
+            what=cell_title(cell, label_columns) + "的单位",
+        )
+    )
 
 
 def _prompt(vtype: ValueType) -> str:
@@ -377,6 +441,7 @@ def _prompt(vtype: ValueType) -> str:
         "count": "填 0 或正整数（件数）",
         "signed_count": "填整数，减少填负数",
         "wan_yuan": "单位：万元，可有小数（最多 6 位）",
+        "money": "填金额数字，可有小数，并在右侧选择单位",
         "yuan": "单位：元，可有两位小数",
     }.get(vtype, "")
 
@@ -394,7 +459,7 @@ def _headers(g: _Grid, nodes: tuple[Node, ...], row: int, col: int, h: int, widt
             g.add(_merged(row, col, row, col + n - 1, "header", node.label))
             _headers(g, node.children, row + 1, col, h - 1, width, last_leaf)
         else:
-            end_col = width - 1 if col == last_leaf else col
+            end_col = width - 1 if col + n - 1 == last_leaf else col + n - 1
             g.add(_merged(row, col, row + h - 1, end_col, "header", node.label))
         col += n
     return col

@@ -19,8 +19,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from xltool.errors import DefinitionError, VersionError
 
-ValueType = Literal["count", "signed_count", "wan_yuan", "yuan", "text", "year", "choice"]
-NUMERIC_TYPES: frozenset[str] = frozenset({"count", "signed_count", "wan_yuan", "yuan"})
+ValueType = Literal["count", "signed_count", "wan_yuan", "yuan", "money", "text", "year", "choice"]
+NUMERIC_TYPES: frozenset[str] = frozenset({"count", "signed_count", "wan_yuan", "yuan", "money"})
+UNIT_SUFFIX = ".unit"  # key of the unit chosen for a "money" cell: the cell's key + this
 Severity = Literal["error", "warning", "info"]
 
 
@@ -47,6 +48,9 @@ class Node(_Strict):
     type: ValueType = "count"
     derived: Literal["sum"] | None = None
     children: tuple[Node, ...] = ()
+    # "money" columns whose unit the form does not print: the units a filler chooses from (in a
+    # drop-down beside the value), each with its size in the first (smallest) one: {元 = 1, 万元 = 10000}
+    units: dict[str, int] = {}
 
     @model_validator(mode="after")
     def _leaf_has_key(self) -> Node:
@@ -54,6 +58,8 @@ class Node(_Strict):
             raise ValueError(f"leaf {self.label!r} needs a key")
         if self.children and self.derived:
             raise ValueError(f"group {self.label!r} cannot be derived")
+        if (self.type == "money") != bool(self.units) or (self.units and next(iter(self.units.values())) != 1):
+            raise ValueError(f"{self.label!r}: a money column lists its units, the first of size 1, and only it")
         return self
 
 
@@ -118,6 +124,7 @@ class Rule(_Strict):
         "narrative_figure",
         "narrative_year",
         "narrative_claim",
+        "unit_chosen",
     ]
     severity: Severity
     title: str
@@ -211,6 +218,19 @@ class Narrative(_Strict):
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
+class Succession(_Strict):
+    """How the cells of the form this one replaced correspond to this form's (cross-year rules and
+    ``template --previous`` when last year's report is on the older form).
+
+    In the ``same`` tables a cell key both forms have means the same thing; ``cells`` gives more
+    counterparts (this form's key: the older form's keys, summed). Every other cell has none.
+    """
+
+    form_version: str
+    same: tuple[str, ...] = ()
+    cells: dict[str, tuple[str, ...]] = {}
+
+
 class UnitInfo(_Strict):
     sheet: str
     title: str
@@ -231,6 +251,7 @@ class FormSpec(_Strict):
     basis: str
     min_year: int
     max_year: int | None = None
+    succeeds: Succession | None = None
     fee_implausible_wan: dict[str, Decimal]
     unit: UnitInfo
     sections: tuple[Section, ...]
@@ -250,6 +271,11 @@ class FormSpec(_Strict):
         keys = [c.key for c in self.cells()]
         if len(keys) != len(set(keys)):
             raise ValueError("duplicate cell keys")
+        if self.succeeds is not None:
+            own = set(keys)
+            unknown = [k for k in self.succeeds.cells if k not in own]
+            if unknown:
+                raise ValueError(f"succeeds.cells: unknown cells {unknown}")
         if set(self.merge.unit) != {f.key for f in self.unit.fields}:
             raise ValueError("merge.unit must name every unit field exactly once")
         used = {c.type for c in self.inputs()} | {f.type for _s, _p, f in self.fields()} | {"text"}
@@ -328,6 +354,35 @@ class FormSpec(_Strict):
     def accepts_year(self, year: int) -> bool:
         return year >= self.min_year and (self.max_year is None or year <= self.max_year)
 
+    @property
+    def years(self) -> str:
+        """The report years of this form, as messages say it: "2021 年及以后" / "2019—2020 年"."""
+        if self.max_year is None:
+            return f"{self.min_year} 年及以后"
+        return f"{self.min_year}—{self.max_year} 年" if self.max_year > self.min_year else f"{self.min_year} 年"
+
+    def chosen_units(self) -> list[tuple[TableCell, str]]:
+        """The money cells and the keys of their unit cells."""
+        return [(c, c.key + UNIT_SUFFIX) for c in self.inputs() if c.col.node.units]
+
+    def counterparts(self, older: FormSpec) -> dict[str, tuple[str, ...]]:
+        """This form's table keys -> the keys of ``older``'s cells they correspond to (summed).
+
+        The same form: every cell is itself. The form this one succeeds: as its ``succeeds``
+        declares. Any other pair of forms has no declared correspondence: empty.
+        """
+        if older.form_version == self.form_version:
+            return {c.key: (c.key,) for c in self.cells()}
+        link = self.succeeds
+        if link is None or link.form_version != older.form_version:
+            return {}
+        theirs = {c.key for c in older.cells()}
+        strangers = [k for keys in link.cells.values() for k in keys if k not in theirs]
+        if strangers:  # checked here: the older form is another file
+            raise DefinitionError(f"succeeds.cells: the {older.form_version} form has no cells {strangers}")
+        out = {c.key: (c.key,) for c in self.cells() if c.table in link.same and c.key in theirs}
+        return out | dict(link.cells)
+
 
 @dataclass(frozen=True)
 class Leaf:
@@ -405,16 +460,17 @@ def block_cells(table_key: str, block: Block) -> Iterator[TableCell]:
             yield TableCell(table_key, block.key, row, col)
 
 
-SPEC_FILES = {"2021": "gov_disclosure_2021.toml"}
+SPEC_FILES = {"2019": "gov_disclosure_2019.toml", "2021": "gov_disclosure_2021.toml"}
+DEFAULT_VERSION = "2021"  # the current form: what a command uses when no year or file says otherwise
 
 
 @cache
-def load(version: str = "2021") -> FormSpec:
+def load(version: str = DEFAULT_VERSION) -> FormSpec:
     """Load the definition of one form version."""
     try:
         name = SPEC_FILES[version]
     except KeyError:
-        raise VersionError(version) from None
+        raise VersionError(version, supported()) from None
     text = resources.files("xltool.specs").joinpath(name).read_text(encoding="utf-8")
     return parse(text, name)
 
@@ -434,4 +490,9 @@ def for_year(year: int) -> FormSpec:
         spec = load(version)
         if spec.accepts_year(year):
             return spec
-    raise VersionError(str(year))
+    raise VersionError(str(year), supported())
+
+
+def supported() -> str:
+    """The known forms, as messages list them: 国办公开办函〔2019〕60号表式（2019—2020 年的年度报告）、…"""
+    return "、".join(f"{s.basis}表式（{s.years}的年度报告）" for s in map(load, SPEC_FILES))

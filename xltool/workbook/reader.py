@@ -39,7 +39,7 @@ from xltool.workbook.files import CORRUPT, XML_UNSAFE, preflight
 Grid = list[list[Any]]
 IMPORT_PROPERTY = "import_source"  # custom property of a workbook `xltool import` made from a report
 OPTIONAL_SHEETS = frozenset({INSTRUCTIONS_SHEET, CHECK_SHEET})
-DECIMAL_PLACES = {"wan_yuan": 6, "yuan": 2}
+DECIMAL_PLACES = {"wan_yuan": 6, "yuan": 2, "money": 6}
 NOT_OURS = "不是用 xltool 模板填写的工作簿（没有模板标识，表格结构也对不上）。请使用 xltool template 生成的模板填写。"
 # What a damaged package raises on the way through zipfile, the XML parsers and calamine.
 _BROKEN = (
@@ -67,7 +67,7 @@ def read(path: Path) -> Submission:
     preflight(path)
     with _Book(path) as book:
         props = book.properties()
-        spec = _identify(path, book.sheetnames, props)
+        spec = _identify(path, book, props)
         layout = for_spec(spec)
         _require_sheets(path, book.sheetnames, layout)
         grids: dict[str, Grid] = {}
@@ -253,8 +253,8 @@ def _translate(formula: str, origin: str, address: str) -> str:
         return formula
 
 
-def _identify(path: Path, sheetnames: list[str], props: dict[str, str]) -> FormSpec:
-    """Which form version made this workbook: the identity stamp, else the sheet names."""
+def _identify(path: Path, book: _Book, props: dict[str, str]) -> FormSpec:
+    """Which form version made this workbook: the identity stamp, else the sheets and their labels."""
     version = props.get("form_version")
     if version is not None:
         template_id = props.get("template_id", "")
@@ -268,13 +268,29 @@ def _identify(path: Path, sheetnames: list[str], props: dict[str, str]) -> FormS
                 f"模板的表式版本为“{version}”，这个版本的 xltool 不认识（可能是更新版本的模板）。"
                 "请升级 xltool，或使用当前版本的模板重新填写。",
             ) from None
-    # No stamp (a program dropped the custom properties): accept if the form's sheets are there.
+    # No stamp (a program dropped the custom properties): the forms whose sheets are there, and of
+    # those (forms share sheet names) the one whose labels stand where its definition puts them.
+    candidates = []
     for version in specs.SPEC_FILES:
         spec = specs.load(version)
         wanted = {s.name for s in for_spec(spec).sheets} - OPTIONAL_SHEETS
-        if len(wanted & set(sheetnames)) >= len(wanted) - 1:
-            return spec
-    raise InputFileError(str(path), NOT_OURS)
+        if len(wanted & set(book.sheetnames)) >= len(wanted) - 1:
+            candidates.append(spec)
+    if not candidates:
+        raise InputFileError(str(path), NOT_OURS)
+    if len(candidates) == 1:
+        return candidates[0]
+    grids: dict[str, Grid] = {}
+
+    def labels_in_place(spec: FormSpec) -> int:
+        found = 0
+        for sheet in for_spec(spec).sheets:
+            if sheet.kind == "table" and sheet.name in book.sheetnames:
+                grid = grids.setdefault(sheet.name, book.sheet(sheet.name, formulas=False)[0])
+                found += sum(normalise(_at(grid, c)) == normalise(c.text) for c in sheet.cells if c.role in LABEL_ROLES)
+        return found
+
+    return max(candidates, key=lambda spec: (labels_in_place(spec), spec.form_version == specs.DEFAULT_VERSION))
 
 
 def _require_sheets(path: Path, sheetnames: list[str], layout: Layout) -> None:

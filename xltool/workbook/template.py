@@ -269,13 +269,13 @@ def _validate(ws: Worksheet, cell: Cell, spec: FormSpec) -> None:
             "maximum": 10**9,
             "error_message": "这里只能填整数。",
         }
-    elif cell.vtype in ("wan_yuan", "yuan"):
-        unit = "万元" if cell.vtype == "wan_yuan" else "元"
+    elif cell.vtype in ("wan_yuan", "yuan", "money"):
+        unit = {"wan_yuan": "（单位：万元）", "yuan": "（单位：元）"}.get(cell.vtype, "（单位在右侧选择）")
         rule = {
             "validate": "decimal",
             "criteria": ">=",
             "value": 0,
-            "error_message": f"这里只能填 0 或正数（单位：{unit}），不要带单位或文字。",
+            "error_message": f"这里只能填 0 或正数{unit}，不要带单位或文字。",
         }
     elif cell.vtype == "year":
         top = spec.max_year or 2099
@@ -284,7 +284,7 @@ def _validate(ws: Worksheet, cell: Cell, spec: FormSpec) -> None:
             "criteria": "between",
             "minimum": spec.min_year,
             "maximum": top,
-            "error_message": f"报告年度为四位数字，本表式适用于 {spec.min_year} 年及以后。",
+            "error_message": f"报告年度为四位数字，本表式适用于 {spec.years}。",
         }
     elif cell.vtype == "choice":
         rule = {"validate": "list", "source": list(cell.choices), "error_message": "请从下拉列表中选择。"}
