@@ -259,6 +259,38 @@ def merge(
     raise typer.Exit(outcome.exit_code)
 
 
+@app.command("import", cls=_Command)
+def import_(
+    reports: Annotated[
+        list[str],
+        typer.Argument(help="已发布的年度报告：.html、.docx、.pdf、.txt、.md，文件夹或通配符", show_default=False),
+    ],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="一份报告：输出工作簿（.xlsx）；多份：输出文件夹", show_default=False)
+    ],
+    year: Annotated[int | None, typer.Option("--year", help="报告年度（标题中没有写明时）")] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="单位名称（标题中没有写明时）")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="以 JSON 输出结果")] = False,
+    force: Annotated[bool, typer.Option("--force", help="输出文件已存在时覆盖")] = False,
+) -> None:
+    """把已发布的年度报告（网页、Word、PDF、文本）导入为工作簿并校验。退出码：0 全部读到且无错误，1 有错误或缺失，2 无法运行。"""
+    import json
+
+    from xltool.importers import run
+    from xltool.inputs import expand_reports
+
+    paths = _guard(lambda: expand_reports(reports))
+    outcomes = _guard(lambda: run.import_reports(paths, output, year=year, unit=unit, force=force))
+    if json_out:
+        text = json.dumps({"files": [run.to_json(o) for o in outcomes]}, ensure_ascii=False, indent=2)
+        if not _fits(sys.stdout, text):
+            text = json.dumps({"files": [run.to_json(o) for o in outcomes]}, ensure_ascii=True, indent=2)
+        typer.echo(text)
+    else:
+        typer.echo("\n".join(run.text_lines(outcomes)))
+    raise typer.Exit(max((o.exit_code for o in outcomes), default=0))
+
+
 @contextmanager
 def _progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
     """A progress bar on stderr when it is a terminal (nothing in pipes, logs and tests)."""

@@ -12,7 +12,18 @@ from xltool.errors import UsageError
 COLLECTED = frozenset({".xlsx", ".xlsm", ".xls", ".et", ".ett", ".ods", ".csv"})
 
 
-def expand(args: list[str]) -> list[Path]:
+# Published reports `xltool import` reads (folders are searched for these).
+REPORTS = frozenset({".html", ".htm", ".docx", ".pdf", ".txt", ".md"})
+
+
+def expand_reports(args: list[str]) -> list[Path]:
+    """Report files named, found in folders, or matched by patterns (see :func:`expand`)."""
+    return expand(args, REPORTS, "文件夹 {path} 中没有找到可导入的报告（.html、.docx、.pdf、.txt、.md）。")
+
+
+def expand(
+    args: list[str], collected: frozenset[str] = COLLECTED, empty: str = "文件夹 {path} 中没有找到 .xlsx 工作簿。"
+) -> list[Path]:
     """Files named, found in folders (recursively), or matched by patterns; in a stable order."""
     out: list[Path] = []
     for arg in args:
@@ -21,10 +32,10 @@ def expand(args: list[str]) -> list[Path]:
             found = sorted(
                 p
                 for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in COLLECTED and not _ignored(p.relative_to(path))
+                if p.is_file() and p.suffix.lower() in collected and not _ignored(p.relative_to(path))
             )
             if not found:
-                raise UsageError(f"文件夹 {path} 中没有找到 .xlsx 工作簿。")
+                raise UsageError(empty.format(path=path))
             out.extend(found)
         elif not path.exists() and any(ch in arg for ch in "*?["):
             matches = sorted(

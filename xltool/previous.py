@@ -1,4 +1,8 @@
-"""Last year's workbook: what this year's template takes over from it."""
+"""Last year's report: what this year's template takes over from it, and what check compares.
+
+Last year's report may be a workbook or, in the first year a unit uses xltool, the published
+report itself (any format `xltool import` reads): it is imported in memory.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,20 @@ from pathlib import Path
 
 from xltool.errors import UsageError
 from xltool.form.spec import FormSpec, leaves
-from xltool.submission import Value, computed, unknown
+from xltool.submission import Submission, Value, computed, unknown
 from xltool.workbook.reader import read
+
+
+def last_year(path: Path) -> Submission:
+    """Last year's report as a submission: a workbook read, or a published report imported."""
+    from xltool.importers.parsers import PARSERS
+
+    if Path(path).suffix.lower() not in PARSERS:
+        return read(path)
+    from xltool.importers.run import as_submission
+
+    return as_submission(Path(path))
+
 
 # Unit information that normally stays the same from one year to the next.
 KEPT_FIELDS = ("unit_name", "unit_type", "parent_unit", "credit_code")
@@ -19,7 +35,7 @@ def carry_over(spec: FormSpec, path: Path, year: int | None) -> tuple[dict[str, 
     The carried row (rule CY-1: this year's 上年结转 = last year's 结转下年度继续办理) is locked so
     the two cannot disagree; unit information is pre-filled but stays editable.
     """
-    last = read(path)
+    last = last_year(path)
     if last.year is None:
         raise UsageError(f"{path} 的“报告年度”未填写，无法确定它是哪一年的报告。")
     if year is not None and last.year != year - 1:

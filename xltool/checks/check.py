@@ -13,6 +13,7 @@ from xltool.checks import rules, schemas
 from xltool.errors import InputFileError, UsageError
 from xltool.form import spec as specs
 from xltool.form.layout import SEVERITY_LABEL, for_spec, rowcol
+from xltool.previous import last_year
 from xltool.submission import Counted, Finding, Submission
 from xltool.workbook.reader import annotate as write_annotated
 from xltool.workbook.reader import read
@@ -102,7 +103,7 @@ def batches(paths: list[Path], previous: Path | None = None) -> Iterator[list[Fi
     prints each batch and lets it go checks any number of files in flat memory."""
     if previous is not None and len(paths) != 1:
         raise UsageError("--previous 只能和一个工作簿一起使用。")
-    last = read(previous) if previous is not None else None
+    last = last_year(previous) if previous is not None else None
     for start in range(0, len(paths), BATCH):
         results = read_all(paths[start : start + BATCH])
         if last is not None and results[0].submission is not None:

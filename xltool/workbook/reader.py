@@ -37,6 +37,7 @@ from xltool.workbook.atomic import atomic_path
 from xltool.workbook.files import CORRUPT, XML_UNSAFE, preflight
 
 Grid = list[list[Any]]
+IMPORT_PROPERTY = "import_source"  # custom property of a workbook `xltool import` made from a report
 OPTIONAL_SHEETS = frozenset({INSTRUCTIONS_SHEET, CHECK_SHEET})
 DECIMAL_PLACES = {"wan_yuan": 6, "yuan": 2}
 NOT_OURS = "不是用 xltool 模板填写的工作簿（没有模板标识，表格结构也对不上）。请使用 xltool template 生成的模板填写。"
@@ -373,6 +374,9 @@ class _Reader:
                 self.finding("F-FORMULA", sheet, cell, found, cell.text)
             elif cached is not None and cached != numbers[cell.key]:
                 self.finding("F-CACHE", sheet, cell, cached, numbers[cell.key])
+            return
+        if found is None and IMPORT_PROPERTY in self.sub.properties:  # a total the report printed blank
+            self.finding("C-BLANK", sheet, cell)
             return
         constant = _as_number(found)
         if constant is not None:

@@ -47,17 +47,19 @@ def write(
     locked: Iterable[str] = (),
     properties: dict[str, str] | None = None,
     extra_sheets: Sequence[ExtraSheet] = (),
+    constants: dict[str, Value] | None = None,
 ) -> None:
     """Write the form's workbook to ``path`` atomically (temporary file, then rename).
 
     ``values`` override the blank template's values by key; ``locked`` input keys are written
-    locked (pre-filled from last year or a roster).
+    locked (pre-filled from last year or a roster). ``constants`` are written over total cells in
+    place of their formulas (None leaves the cell blank): an imported report's totals as printed.
     """
     layout = for_spec(spec)
     merged = blank_values(spec)
     merged.update(values or {})
     with atomic_path(Path(path)) as tmp:
-        _write(tmp, layout, merged, frozenset(locked), properties or {}, extra_sheets)
+        _write(tmp, layout, merged, frozenset(locked), properties or {}, extra_sheets, constants or {})
 
 
 def template_properties(spec: FormSpec, values: dict[str, Value]) -> dict[str, str]:
@@ -78,6 +80,7 @@ def _write(
     locked: frozenset[str],
     extra: dict[str, str],
     extra_sheets: Sequence[ExtraSheet],
+    constants: dict[str, Value],
 ) -> None:
     spec = layout.spec
     wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
@@ -89,7 +92,7 @@ def _write(
     numbers = computed(spec, values)
     for sheet in layout.sheets:
         ws = wb.add_worksheet(sheet.name)
-        _sheet(ws, sheet, layout, values, numbers, locked, fmt)
+        _sheet(ws, sheet, layout, values, numbers, locked, fmt, constants)
     for extra_sheet in extra_sheets:
         _extra(wb.add_worksheet(extra_sheet.name), extra_sheet, fmt)
     wb.worksheets()[1].activate()
@@ -154,6 +157,7 @@ def _sheet(
     numbers: dict[str, Any],
     locked: frozenset[str],
     fmt: _Formats,
+    constants: dict[str, Value],
 ) -> None:
     for col, width in enumerate(sheet.widths):
         ws.set_column(col, col, width)
@@ -163,7 +167,9 @@ def _sheet(
     for cell in sheet.cells:
         is_locked = cell.key in locked
         f = fmt.for_cell(sheet, cell, is_locked)
-        if cell.role == "total":
+        if cell.role == "total" and cell.key in constants:
+            _put(ws, cell, f, value=constants[cell.key])
+        elif cell.role == "total":
             assert cell.key is not None
             _put(ws, cell, f, formula=cell.text, cached=_plain(numbers[cell.key]))
         elif cell.role == "check":
@@ -302,6 +308,15 @@ def _extra(ws: Worksheet, sheet: ExtraSheet, fmt: _Formats) -> None:
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(0, 0)
+
+
+def write_table(path: Path, sheet: ExtraSheet) -> None:
+    """A workbook holding one plain table (the summary of a batch, e.g. 导入结果.xlsx), atomically."""
+    with atomic_path(Path(path)) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False})
+        wb.set_properties({"author": "xltool", "created": FIXED_TIME})
+        _extra(wb.add_worksheet(sheet.name), sheet, _Formats(wb))
+        wb.close()
 
 
 def _fit_row(ws: Worksheet, row: int, values: Sequence[Any], widths: Sequence[float]) -> None:

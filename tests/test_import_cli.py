@@ -1,0 +1,187 @@
+"""`xltool import` on the command line: outputs, exit codes, exact messages, --json, --previous."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+from typer.testing import CliRunner
+
+from xltool.cli import app
+from xltool.workbook.reader import read
+
+from .test_import_layouts import TITLE, render, sample_cells
+
+runner = CliRunner()
+
+
+def report(tmp_path: Path, name: str = "报告.txt", **changes: object) -> Path:
+    values = sample_cells() | {k.replace("__", "."): v for k, v in changes.items()}
+    path = tmp_path / name
+    path.write_text(render(values, "pipes"), encoding="utf-8")
+    return path
+
+
+def test_one_report_to_a_workbook(tmp_path: Path) -> None:
+    src, out = report(tmp_path), tmp_path / "导入.xlsx"
+    result = runner.invoke(app, ["import", str(src), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"✓ {src}（某某县某某局）：校验无错误，10 个提醒；读到 200/200 个单元格 → {out}"
+    sub = read(out)
+    assert sub.values["unit.unit_name"] == "某某县某某局" and sub.year == 2023
+    assert sub.values["t3.new.natural"] == sample_cells()["t3.new.natural"]
+    assert sub.properties["import_source"] == "报告.txt"
+    again = runner.invoke(app, ["check", str(out)])  # the workbook checks as import said
+    assert again.stdout.splitlines()[1:] == lines[1:]
+
+
+def test_disagreeing_total_is_kept_as_printed(tmp_path: Path) -> None:
+    src, out = report(tmp_path, t3__new__total=27), tmp_path / "o.xlsx"
+    result = runner.invoke(app, ["import", str(src), "-o", str(out)])
+    assert result.exit_code == 1
+    assert (
+        "  错误 T3-2 三、收到和处理政府信息公开申请情况!J6 一、本年新收政府信息公开申请数量：总计填报为 27，"
+        "按各类申请人相加应为 26。请恢复总计公式或改正数字。" in result.stdout.splitlines()
+    )
+    assert read(out).reported["t3.new.total"] == 27
+
+
+def test_unit_and_year_options_win(tmp_path: Path) -> None:
+    out = tmp_path / "o.xlsx"
+    result = runner.invoke(
+        app, ["import", str(report(tmp_path)), "-o", str(out), "--unit", "另一单位", "--year", "2024"]
+    )
+    assert result.exit_code == 0
+    assert (read(out).unit_name, read(out).year) == ("另一单位", 2024)
+
+
+def test_several_reports_to_a_folder(tmp_path: Path) -> None:
+    a = report(tmp_path, "a.txt")
+    b = report(tmp_path, "b.txt", t3__new__total=99)
+    bad = tmp_path / "c.txt"
+    bad.write_text("会议纪要\n今天开会。\n", encoding="utf-8")
+    out = tmp_path / "结果"
+    result = runner.invoke(app, ["import", str(a), str(b), str(bad), "-o", str(out)])
+    assert result.exit_code == 1
+    assert sorted(p.name for p in out.iterdir()) == [
+        "导入结果.xlsx",
+        "某某县某某局2023年报.xlsx",
+        "某某县某某局2023年报（2）.xlsx",
+    ]
+    assert result.stdout.splitlines()[-1] == "共 3 份报告：1 份完整读入且无错误，2 份有错误、缺失或无法导入。"
+    rows = list(openpyxl.load_workbook(out / "导入结果.xlsx")["导入结果"].iter_rows(values_only=True))
+    assert rows[0] == (
+        "来源文件",
+        "单位名称",
+        "报告年度",
+        "表式",
+        "读到的单元格",
+        "表式的单元格",
+        "结论",
+        "错误数",
+        "提醒数",
+        "未能读到的内容",
+    )
+    assert rows[1][:6] == (str(a), "某某县某某局", 2023, "国办公开办函〔2021〕30号", 200, 200)
+    assert rows[2][6:9] == ("有 1 个错误，10 个提醒", 1, 10)
+    assert (
+        rows[3][6]
+        == "不是可导入的年度报告：没有找到政府信息公开工作年度报告的表格（第二、三、四部分），这可能不是年度报告。"
+    )
+
+
+def test_not_a_report_exits_1_and_says_so(tmp_path: Path) -> None:
+    src = tmp_path / "通知.txt"
+    src.write_text("关于做好冬季防火工作的通知\n", encoding="utf-8")
+    result = runner.invoke(app, ["import", str(src), "-o", str(tmp_path / "o.xlsx")])
+    assert result.exit_code == 1
+    assert result.stdout == (
+        f"✗ {src}：不是可导入的年度报告\n"
+        "  没有找到政府信息公开工作年度报告的表格（第二、三、四部分），这可能不是年度报告。\n"
+    )
+    assert not (tmp_path / "o.xlsx").exists()
+
+
+def test_unreadable_formats_exit_2(tmp_path: Path) -> None:
+    doc = tmp_path / "报告.doc"
+    doc.write_bytes(b"\xd0\xcf\x11\xe0")
+    result = runner.invoke(app, ["import", str(doc), "-o", str(tmp_path / "o.xlsx")])
+    assert result.exit_code == 2
+    assert result.stdout == (
+        f"✗ {doc}：无法导入\n"
+        "  不能导入 .doc 文件（可导入 .docx、.htm、.html、.md、.pdf、.txt；.doc 请先用 Word 或 WPS 另存为 .docx）。\n"
+    )
+    binary = tmp_path / "x.txt"
+    binary.write_bytes(b"\x00\x01\x02")
+    result = runner.invoke(app, ["import", str(binary), "-o", str(tmp_path / "o.xlsx")])
+    assert result.exit_code == 2
+    assert "不是文本文件（含有二进制内容）。请导入网页、Word、PDF 或纯文本文件。" in result.stdout
+
+
+def test_existing_output_and_inputs_are_kept(tmp_path: Path) -> None:
+    src, out = report(tmp_path), tmp_path / "o.xlsx"
+    out.write_bytes(b"keep")
+    result = runner.invoke(app, ["import", str(src), "-o", str(out)])
+    assert result.exit_code == 2
+    assert result.stderr == f"错误：{out} 已存在。为免覆盖，请换一个输出位置，或加 --force 覆盖。\n"
+    assert out.read_bytes() == b"keep"
+    assert runner.invoke(app, ["import", str(src), "-o", str(out), "--force"]).exit_code == 0
+    many = runner.invoke(app, ["import", str(src), str(src.with_name("x.txt")), "-o", str(tmp_path / "a.xlsx")])
+    assert many.exit_code == 2
+    assert many.stderr == "错误：导入多份报告时，-o 应为一个文件夹（每份报告一个工作簿，另附导入结果.xlsx）。\n"
+
+
+def test_json(tmp_path: Path) -> None:
+    src = report(tmp_path, t2__license__decisions="—")
+    out = tmp_path / "o.xlsx"
+    src.write_text(src.read_text(encoding="utf-8").replace("行政许可 | 0 |", "行政许可 | — |"), encoding="utf-8")
+    result = runner.invoke(app, ["import", str(src), "-o", str(out), "--json"])
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    item = data["files"][0]
+    assert (item["file"], item["workbook"], item["ok"]) == (str(src), str(out), False)
+    imp = item["import"]
+    assert (imp["cells_found"], imp["cells_expected"], imp["form"], imp["year"]) == (199, 200, "2021", 2023)
+    assert imp["missing"] == [
+        {
+            "sheet": "二、主动公开政府信息情况",
+            "cell": "B9",
+            "label": "行政许可／本年处理决定数量",
+            "reason": "原文为“—”，不能确定是 0 还是未填写",
+        }
+    ]
+    source = next(s for s in imp["sources"] if s["cell"] == "J6" and s["sheet"].startswith("三"))
+    assert source == {
+        "sheet": "三、收到和处理政府信息公开申请情况",
+        "cell": "J6",
+        "text": "一、本年新收政府信息公开申请数量 | 26 | 0 | 0 | 0 | 0 | 0 | 26 |",
+        "where": "第 21 行",
+    }
+    assert [f["rule"] for f in item["findings"] if f["severity"] == "error"] == ["C-BLANK"]
+
+
+def test_template_and_check_take_a_published_report_as_last_year(tmp_path: Path) -> None:
+    last = report(tmp_path, "上年.txt", t3__carry_out__natural=3, t3__carry_out__total=3)
+    out = tmp_path / "本年.xlsx"
+    result = runner.invoke(app, ["template", "--previous", str(last), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    sub = read(out)
+    assert (sub.year, sub.unit_name, sub.values["t3.carry_in.natural"]) == (2024, "某某县某某局", 3)
+    checked = runner.invoke(app, ["check", str(out), "--previous", str(last)])
+    assert "错误 CY-1 三、收到和处理政府信息公开申请情况!D7" not in checked.stdout
+    wrong = tmp_path / "错年.txt"
+    wrong.write_text(
+        last.read_text(encoding="utf-8").replace(TITLE, "某某县某某局2021年政府信息公开工作年度报告"), "utf-8"
+    )
+    refused = runner.invoke(app, ["check", str(out), "--previous", str(wrong)])
+    assert refused.exit_code == 2
+    assert refused.stderr == "错误：--previous 指定的工作簿报告年度为 2021，而被检查的工作簿为 2024，不是上一年度。\n"
+    notes = tmp_path / "通知.txt"
+    notes.write_text("通知\n", encoding="utf-8")
+    bad = runner.invoke(app, ["template", "--previous", str(notes), "-o", str(tmp_path / "x.xlsx")])
+    assert bad.exit_code == 2
+    assert bad.stderr == (
+        f"错误：{notes} 不能作为上年度报告使用：没有找到政府信息公开工作年度报告的表格（第二、三、四部分），这可能不是年度报告。\n"
+    )

@@ -1,0 +1,394 @@
+"""``xltool import``: published reports -> our workbooks holding what they state, then checked.
+
+One report: parse it (:mod:`parsers`), place its figures (:mod:`place`), read unit, year and
+narratives (:mod:`meta`), write the template with those values (published totals that disagree
+with their items, or were printed blank, written over the formula), and check the workbook
+exactly as ``xltool check`` does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from xltool.checks import check as checking
+from xltool.errors import InputFileError, UsageError, VersionError
+from xltool.form import spec as specs
+from xltool.form.layout import for_spec
+from xltool.form.spec import NUMERIC_TYPES, FormSpec
+from xltool.importers import meta, parsers
+from xltool.importers.model import Document
+from xltool.importers.place import Placement, header_match, place
+from xltool.importers.stream import Stream, build
+from xltool.make import safe_filename
+from xltool.submission import Submission, Value, parts_of
+from xltool.workbook import template
+from xltool.workbook.reader import IMPORT_PROPERTY
+
+SUMMARY_NAME = "导入结果.xlsx"
+MIN_HEADERS = 0.5  # share of the form's table-二 column labels a report of that form prints
+_NO_FEE = re.compile(r"(?:未|没有|无|不)(?:发生|产生)?[^。；;，,]{0,6}?(?:收取|收费|处理费)")
+
+
+@dataclass
+class Reading:
+    """What one report gave: its form, unit, year, the placed figures and the values to write."""
+
+    source: Path
+    spec: FormSpec | None = None
+    unit: str | None = None
+    year: int | None = None
+    placement: Placement | None = None
+    values: dict[str, Value] = field(default_factory=dict)
+    constants: dict[str, Value] = field(default_factory=dict)
+    problem: str | None = None  # read, but not (all of) a report: exit 1
+    refused: str | None = None  # cannot be imported at all: exit 2
+
+
+@dataclass
+class Outcome:
+    reading: Reading
+    workbook: Path | None = None
+    result: checking.FileResult | None = None
+
+    @property
+    def missing(self) -> dict[str, str]:
+        return self.reading.placement.missing if self.reading.placement else {}
+
+    @property
+    def exit_code(self) -> int:
+        if self.reading.refused:
+            return 2
+        if self.reading.problem or self.missing or self.result is None or not self.result.ok:
+            return 1
+        return 0
+
+
+def read_report(path: Path, *, year: int | None = None, unit: str | None = None) -> Reading:
+    """Parse and place one report (nothing written)."""
+    reading = Reading(Path(path))
+    try:
+        doc = parsers.parse(path)
+    except InputFileError as exc:
+        reading.refused = exc.reason
+        return reading
+    stream = build(doc)
+    title = meta.title(doc, stream)
+    reading.year = year if year is not None else title.year
+    reading.unit = unit.strip() if unit else title.unit
+    try:
+        candidates = [specs.for_year(reading.year)] if reading.year is not None else _all_specs()
+    except VersionError:
+        reading.refused = _unsupported(reading.year)
+        return reading
+    placed = [(spec, place(stream, spec), header_match(stream, spec)) for spec in candidates]
+    spec, placement, match = max(placed, key=lambda sp: (sp[1].problem is None, sp[2] >= MIN_HEADERS, sp[1].found))
+    if placement.problem is None and match < MIN_HEADERS and placement.found:
+        reading.refused = _other_form(reading.year)
+        return reading
+    reading.spec, reading.placement = spec, placement
+    if placement.problem:
+        reading.problem = placement.problem
+        return reading
+    if placement.cut_after:
+        reading.problem = f"原文不完整：在{placement.cut_after}之后中断，后面的内容缺失。"
+    _values(reading, doc, stream)
+    return reading
+
+
+def _all_specs() -> list[FormSpec]:
+    return [specs.load(v) for v in specs.SPEC_FILES]
+
+
+def _other_form(year: int | None) -> str:
+    known = "、".join(f"{s.basis}（{s.min_year} 年起）" for s in _all_specs())
+    when = f"（{year} 年度）" if year is not None else ""
+    return (
+        f"这份报告{when}第二部分表格的栏目与 xltool 认识的表式（{known}）都对不上，"
+        "可能是 2019 年版表式（国办公开办函〔2019〕60号）的报告，xltool 目前还不能导入。"
+    )
+
+
+def _unsupported(year: int | None) -> str:
+    known = _all_specs()
+    first = min(s.min_year for s in known)
+    if year is not None and year < first:
+        return (
+            f"这是 {year} 年度的报告，使用的是 2019 年版表式（国办公开办函〔2019〕60号），"
+            f"xltool 目前只能导入 {first} 年及以后年度的报告（{known[0].basis}表式）。"
+        )
+    return f"没有适用于 {year} 年度的表式，无法导入。"
+
+
+def _values(reading: Reading, doc: Document, stream: Stream) -> None:
+    assert reading.spec is not None and reading.placement is not None
+    spec, placement = reading.spec, reading.placement
+    values: dict[str, Value] = {c.key: placement.values.get(c.key) for c in spec.inputs()}
+    if reading.unit:
+        values["unit.unit_name"] = reading.unit
+    if reading.year is not None:
+        values["unit.report_year"] = reading.year
+    texts = meta.narratives(
+        stream, spec, placement.anchors, placement.ends, wrapped=doc.format == "pdf", unit=reading.unit
+    )
+    values.update(texts)
+    for section, part, f in spec.fields():
+        key = f"{section.key}.{f.key}"
+        stated = texts.get(f"{section.key}.{part.key}", "")
+        values[key] = 0 if f.type in NUMERIC_TYPES and _NO_FEE.search(stated) else None
+    reading.values = values
+    reading.constants = _totals(spec, placement, values)
+
+
+def _totals(spec: FormSpec, placement: Placement, values: dict[str, Value]) -> dict[str, Value]:
+    """Published totals written over their formulas: those printed blank, and those that disagree
+    with their items (all read). A total that agrees keeps its formula; so does one with unread items."""
+    cells = {c.key: c for c in spec.cells()}
+    out: dict[str, Value] = {}
+    for key, printed in placement.printed.items():
+        parts = _leaf_parts(cells, key)
+        if printed is None:
+            out[key] = None
+            continue
+        known = [v for p in parts if isinstance(v := values.get(p), int | Decimal)]
+        if len(known) == len(parts) and sum(known, start=0) != printed:
+            out[key] = printed
+    return out
+
+
+def _leaf_parts(cells: dict, key: str) -> list[str]:
+    parts = parts_of(cells[key])
+    out: list[str] = []
+    for p in parts:
+        out.extend(_leaf_parts(cells, p) if parts_of(cells[p]) else [p])
+    return out
+
+
+def as_submission(path: Path) -> Submission:
+    """A published report imported in memory (for --previous): its figures as a submission.
+
+    Raises UsageError when the report cannot be imported or is not (all of) a report.
+    """
+    reading = read_report(path)
+    problem = reading.refused or reading.problem
+    if problem or reading.spec is None:
+        raise UsageError(f"{path} 不能作为上年度报告使用：{problem or '无法导入'}")
+    values = dict(reading.values)
+    reported = {k: v for k, v in reading.constants.items() if isinstance(v, int | Decimal)}
+    return Submission(reading.spec, str(path), values, reported=reported)
+
+
+# ---------------------------------------------------------------- writing and checking
+
+
+def import_reports(
+    paths: list[Path], output: Path, *, year: int | None = None, unit: str | None = None, force: bool = False
+) -> list[Outcome]:
+    """Import every report: one workbook (``output`` a .xlsx) or a folder of them and a summary."""
+    if not paths:
+        raise UsageError("没有要导入的报告。")
+    single = len(paths) == 1 and output.suffix.lower() == ".xlsx"
+    if len(paths) > 1 and output.suffix.lower() == ".xlsx":
+        raise UsageError("导入多份报告时，-o 应为一个文件夹（每份报告一个工作簿，另附导入结果.xlsx）。")
+    if not single and output.exists() and not output.is_dir():
+        raise UsageError(f"{output} 已存在且不是文件夹。")
+    inputs = {p.resolve() for p in paths}
+    readings = [read_report(p, year=year, unit=unit) for p in paths]
+    targets = [output] if single else _names(output, readings)
+    for target in [*targets, *([] if single else [output / SUMMARY_NAME])]:
+        if target.resolve() in inputs:
+            raise UsageError(f"输出文件 {target} 就是输入文件之一，导入不会覆盖输入，请换一个输出位置。")
+        if target.exists() and not force:
+            raise UsageError(f"{target} 已存在。为免覆盖，请换一个输出位置，或加 --force 覆盖。")
+    parent = output.parent if single else output
+    if single and not parent.is_dir():
+        raise UsageError(f"无法写入 {output}：文件夹 {parent} 不存在。")
+    if not single:
+        if not output.parent.is_dir():
+            raise UsageError(f"无法写入 {output}：上级文件夹 {output.parent} 不存在。")
+        output.mkdir(exist_ok=True)
+    outcomes = [_write_and_check(r, t) for r, t in zip(readings, targets, strict=True)]
+    if not single:
+        write_summary(output / SUMMARY_NAME, outcomes)
+    return outcomes
+
+
+def _names(folder: Path, readings: list[Reading]) -> list[Path]:
+    out: list[Path] = []
+    used: set[str] = set()
+    for r in readings:
+        stem = safe_filename(f"{r.unit or r.source.stem}{r.year or ''}年报")
+        name, n = f"{stem}.xlsx", 1
+        while name in used:
+            n += 1
+            name = f"{stem}（{n}）.xlsx"
+        used.add(name)
+        out.append(folder / name)
+    return out
+
+
+def _write_and_check(reading: Reading, target: Path) -> Outcome:
+    if reading.refused or reading.spec is None or (reading.problem and reading.placement and reading.placement.problem):
+        return Outcome(reading)
+    props = {IMPORT_PROPERTY: reading.source.name}
+    template.write(target, reading.spec, reading.values, properties=props, constants=reading.constants)
+    result = checking.check([target])[0]
+    return Outcome(reading, target, result)
+
+
+# ---------------------------------------------------------------- what the user sees
+
+
+def cells_expected(spec: FormSpec) -> int:
+    return len(spec.cells())
+
+
+def where(spec: FormSpec, key: str) -> tuple[str, str, str]:
+    sheet, cell = for_spec(spec).locate(key)
+    return sheet.name, cell.address, cell.what
+
+
+def verdict(o: Outcome) -> str:
+    r = o.reading
+    if r.refused:
+        return "无法导入"
+    if r.placement is None or r.spec is None:
+        return "无法导入"
+    if r.placement.problem:
+        return "不是可导入的年度报告"
+    parts = []
+    if r.problem:
+        parts.append("原文不完整")
+    if o.result is not None:
+        parts.append(f"有 {o.result.errors} 个错误" if o.result.errors else "校验无错误")
+        if o.result.warnings:
+            parts.append(f"{o.result.warnings} 个提醒")
+    if o.missing:
+        parts.append(f"{len(o.missing)} 个单元格未能从原文读到")
+    return "，".join(parts)
+
+
+def text_lines(outcomes: list[Outcome]) -> list[str]:
+    lines: list[str] = []
+    for o in outcomes:
+        r = o.reading
+        unit = f"（{r.unit}）" if r.unit else ""
+        mark = "✓" if o.exit_code == 0 else "✗"
+        head = f"{mark} {r.source}{unit}：{verdict(o)}"
+        if r.spec is not None and r.placement is not None and not r.placement.problem:
+            found = cells_expected(r.spec) - len(o.missing)
+            head += f"；读到 {found}/{cells_expected(r.spec)} 个单元格"
+        if o.workbook is not None:
+            head += f" → {o.workbook}"
+        lines.append(head)
+        for message in (r.refused, r.problem):
+            if message:
+                lines.append(f"  {message}")
+        if o.result is not None:
+            lines.extend(_findings(o))
+        if r.spec is not None and r.placement is not None and not r.placement.problem:
+            lines.extend(_missing_lines(r.spec, o.missing))
+    failed = sum(o.exit_code != 0 for o in outcomes)
+    if len(outcomes) > 1:
+        lines.append(
+            f"共 {len(outcomes)} 份报告：{len(outcomes) - failed} 份完整读入且无错误，{failed} 份有错误、缺失或无法导入。"
+        )
+    return lines
+
+
+def _findings(o: Outcome) -> list[str]:
+    """The check's lines, less the blank-cell errors of cells already listed as not read."""
+    assert o.result is not None and o.reading.spec is not None
+    unread = {where(o.reading.spec, k)[:2] for k in o.missing}
+    shown = [f for f in o.result.findings if not (f.rule == "C-BLANK" and (f.sheet, f.cell) in unread)]
+    kept = checking.FileResult(o.result.file, o.result.submission, shown)
+    return list(checking.text_lines([kept]))[1:]
+
+
+def _missing_lines(spec: FormSpec, missing: dict[str, str]) -> list[str]:
+    """One line per row and reason: ``表!D16:J16 7.属于行政执法案卷：原因``."""
+    groups: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
+    for key, reason in missing.items():
+        sheet, cell, what = where(spec, key)
+        row = what.split("／")[0] if "／" in what else what.split("·")[0]
+        groups.setdefault((sheet, row, reason), []).append((cell, what))
+    lines = []
+    for (sheet, row, reason), cells in groups.items():
+        span = cells[0][0] if len(cells) == 1 else f"{cells[0][0]}:{cells[-1][0]}"
+        label = cells[0][1] if len(cells) == 1 else f"{row}（{len(cells)} 个单元格）"
+        lines.append(f"  未能从原文读到 {sheet}!{span} {label}：{reason}")
+    return lines
+
+
+def to_json(o: Outcome) -> dict:
+    r = o.reading
+    base = o.result.to_json() if o.result is not None else {"ok": False, "errors": 0, "warnings": 0, "findings": []}
+    base["file"] = str(r.source)
+    base["workbook"] = None if o.workbook is None else str(o.workbook)
+    base["ok"] = o.exit_code == 0
+    problem = r.refused or r.problem
+    missing, sources = [], []
+    if r.spec is not None and r.placement is not None:
+        for key, reason in r.placement.missing.items():
+            sheet, cell, what = where(r.spec, key)
+            missing.append({"sheet": sheet, "cell": cell, "label": what, "reason": reason})
+        for key, (text, at) in r.placement.sources.items():
+            sheet, cell, _what = where(r.spec, key)
+            sources.append({"sheet": sheet, "cell": cell, "text": text, "where": at})
+    base["import"] = {
+        "unit": r.unit,
+        "year": r.year,
+        "form": r.spec.form_version if r.spec else None,
+        "problem": problem,
+        "cells_found": (cells_expected(r.spec) - len(missing))
+        if r.spec and r.placement and not r.placement.problem
+        else 0,
+        "cells_expected": cells_expected(r.spec) if r.spec else 0,
+        "missing": missing,
+        "sources": sources,
+    }
+    return base
+
+
+SUMMARY_HEADER = (
+    "来源文件",
+    "单位名称",
+    "报告年度",
+    "表式",
+    "读到的单元格",
+    "表式的单元格",
+    "结论",
+    "错误数",
+    "提醒数",
+    "未能读到的内容",
+)
+
+
+def write_summary(path: Path, outcomes: list[Outcome]) -> None:
+    rows = []
+    for o in outcomes:
+        r = o.reading
+        expected = cells_expected(r.spec) if r.spec else 0
+        found = expected - len(o.missing) if r.spec and r.placement and not r.placement.problem else 0
+        missing = "；".join(f"{where(r.spec, k)[2]}" for k in list(o.missing)[:20]) if r.spec else ""
+        if len(o.missing) > 20:
+            missing += f" 等 {len(o.missing)} 个单元格"
+        note = r.refused or r.problem or ""
+        rows.append(
+            (
+                str(r.source),
+                r.unit or "",
+                r.year if r.year is not None else "",
+                r.spec.basis if r.spec else "",
+                found,
+                expected,
+                verdict(o) + (f"：{note}" if note else ""),
+                o.result.errors if o.result else 0,
+                o.result.warnings if o.result else 0,
+                missing,
+            )
+        )
+    sheet = template.ExtraSheet("导入结果", SUMMARY_HEADER, tuple(rows), (40, 30, 10, 22, 12, 12, 50, 8, 8, 80))
+    template.write_table(path, sheet)
