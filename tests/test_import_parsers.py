@@ -701,3 +701,18 @@ def test_portal_page_tables_and_figures(
 def test_portal_page_last_narrative(portal: tuple[Submission, Path, Path]) -> None:
     source, _, out = portal
     assert _narratives(read(out))["s6.other"] == _narratives(source)["s6.other"]
+
+
+def test_cli_scanned_pdf_exits_2_with_the_message(tmp_path: Path) -> None:
+    image = _stream(
+        b"\x00\xff\xff\x00",
+        b"/Type /XObject /Subtype /Image /Width 2 /Height 2 /ColorSpace /DeviceGray /BitsPerComponent 8",
+    )
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject << /Im1 4 0 R >> >> /Contents 5 0 R >>"
+    scanned = tmp_path / "扫描件.pdf"
+    scanned.write_bytes(_pdf([CATALOG, PAGES, page, image, _stream(b"q 400 0 0 600 100 100 cm /Im1 Do Q")]))
+    out = tmp_path / "导入.xlsx"
+    result = CliRunner().invoke(app, ["import", str(scanned), "-o", str(out)])
+    assert result.exit_code == 2
+    assert result.stdout.splitlines() == [f"✗ {scanned}：无法导入", f"  {pdf_parser.NO_TEXT}"]
+    assert not out.exists()
