@@ -185,3 +185,23 @@ def test_template_and_check_take_a_published_report_as_last_year(tmp_path: Path)
     assert bad.stderr == (
         f"错误：{notes} 不能作为上年度报告使用：没有找到政府信息公开工作年度报告的表格（第二、三、四部分），这可能不是年度报告。\n"
     )
+
+
+def test_oversized_input_is_refused(tmp_path: Path) -> None:
+    big = tmp_path / "大.html"
+    with big.open("wb") as f:
+        f.truncate(60 * 1024 * 1024)  # sparse: no 60 MB written
+    result = runner.invoke(app, ["import", str(big), "-o", str(tmp_path / "o.xlsx")])
+    assert result.exit_code == 2
+    assert "  文件有 60 MB，超过了 50 MB 的上限，不像是一份年度报告。" in result.stdout.splitlines()
+
+
+def test_format_without_its_parser(tmp_path: Path, monkeypatch: object) -> None:
+    from xltool.importers import parsers
+
+    monkeypatch.setitem(parsers.PARSERS, ".pdf", "xltool.importers.no_such_parser")  # type: ignore[attr-defined]
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(b"%PDF-1.4")
+    result = runner.invoke(app, ["import", str(pdf), "-o", str(tmp_path / "o.xlsx")])
+    assert result.exit_code == 2
+    assert "  这个版本的 xltool 还不能读取PDF（.pdf）文件。" in result.stdout.splitlines()

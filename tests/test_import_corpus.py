@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from xltool.form import spec as specs
+from xltool.form.spec import leaves
 from xltool.importers import run
 
 ROWS = {"new": "new", "carry_in": "carry_in", "r1": "disclosed", "r2": "partly", "carry_out": "carry_out"}
@@ -132,6 +134,10 @@ def test_jiaotongjianshe_imports_clean(shared_reports: Path, tmp_path: Path) -> 
     assert outcome.exit_code == 0 and outcome.result is not None and outcome.result.errors == 0
 
 
+TWO_FORMS = "2019" in specs.SPEC_FILES  # the 2019 definition arrives with the form-versions work
+
+
+@pytest.mark.skipif(TWO_FORMS, reason="the 2019 form is defined: such reports import (next test)")
 def test_2019_form_reports_are_refused(shared_reports: Path) -> None:
     by_year = run.read_report(shared_reports / "004_pingtan-ziranziyuan_2020.txt")
     assert by_year.refused == (
@@ -143,6 +149,27 @@ def test_2019_form_reports_are_refused(shared_reports: Path) -> None:
         "这份报告第二部分表格的栏目与 xltool 认识的表式（国办公开办函〔2021〕30号（2021 年起））都对不上，"
         "可能是 2019 年版表式（国办公开办函〔2019〕60号）的报告，xltool 目前还不能导入。"
     )
+
+
+@pytest.mark.skipif(not TWO_FORMS, reason="the 2019 form is not defined yet: such reports are refused")
+def test_2019_form_reports_import_into_the_2019_form(shared_reports: Path, figures: dict[str, Any]) -> None:
+    """No importer change: the placer reads the 2019 definition's labels (checked against the
+    forms2019 branch's definition before the merge)."""
+    reading = run.read_report(shared_reports / "004_pingtan-ziranziyuan_2020.txt")
+    assert reading.spec is not None and reading.spec.form_version == "2019" and reading.problem is None
+    table = reading.spec.table("t3")
+    single = next(leaf.key for b in table.blocks for leaf in leaves(b.rows) if "其他处理" in leaf.label)
+    fig = figures["004_pingtan-ziranziyuan_2020"]
+    rows = ROWS | {"r6": single}
+    cells = got(reading)
+    for rc, v in fig["t3"].items():
+        r, c = rc.split("|")
+        assert cells[f"t3.{rows[r]}.{COLS[c]}"] == v, rc
+    for r, v in fig["totals"]["总计"].items():
+        assert cells[f"t3.{rows[r]}.total"] == v, r
+    assert reading.placement.missing["t2.license.prior_items"].startswith("数字连在一起（“20180”）")
+    cut = run.read_report(shared_reports / "019_weishan_liangchengzhen_2020_old2019fmt.txt")
+    assert cut.spec is not None and cut.spec.form_version == "2019" and cut.problem is not None
 
 
 def zeros_except(n: int, **nonzero: Any) -> dict[str, Any]:

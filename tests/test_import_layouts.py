@@ -284,3 +284,8 @@ def test_narrative_parts(tmp_path: Path) -> None:
     assert reading.values["s5.improvements"] == "加强培训。"
     assert reading.values["s1.active"] == "本年度工作平稳推进。"  # no part headings: all in the first part
     assert reading.values["s6.fee_notices"] == 0 and reading.values["s6.fee_collected"] == 0
+
+
+def test_a_page_quoting_table_words_is_not_a_report(tmp_path: Path) -> None:
+    reading = place_text(tmp_path, "执法动态\n本月办理行政处罚 5 件，行政许可 12 件。\n")
+    assert reading.problem == "没有找到政府信息公开工作年度报告的表格（第二、三、四部分），这可能不是年度报告。"

@@ -70,7 +70,7 @@ def test_missing_folder_and_empty_files(tmp_path: Path, suffix: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("suffix", "what", "limit"), [("html", "网页", 20), ("docx", "Word 文档", 50), ("pdf", "PDF", 100)]
+    ("suffix", "what", "limit"), [("html", "网页", 20), ("docx", "Word 文档", 50), ("pdf", "PDF", 50)]
 )
 def test_size_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str, what: str, limit: int) -> None:
     parser = PARSERS[suffix]

@@ -37,7 +37,7 @@ import pypdfium2.raw as pdfium_c
 from xltool.importers.model import Block, Document, Table, Text
 from xltool.importers.source import MB, fail, read_limited
 
-MAX_BYTES = 100 * MB
+MAX_BYTES = 50 * MB  # as the import dispatcher (parsers.MAX_BYTES)
 MAX_PAGES = 500  # a report is 5-30 pages
 NO_TEXT = (
     "PDF 没有文字层（可能是扫描件或图片），无法读取其中的文字和数字。"

@@ -72,7 +72,7 @@ def place(stream: Stream, spec: FormSpec) -> Placement:
             if block.label_columns == 0:
                 end = max(end, _read_unlabelled(stream, spec, section, block, lo, hi, spaced, out))
         out.ends[section.key] = end
-    if out.found == 0:
+    if out.found == 0 or not _any_table_heading(stream, spec):
         out.problem = "没有找到政府信息公开工作年度报告的表格（第二、三、四部分），这可能不是年度报告。"
         return out
     _cut_off(spec, out)
@@ -100,6 +100,11 @@ def _anchors(stream: Stream, spec: FormSpec) -> dict[str, Hit | None]:
         if hit is not None:
             cursor = hit.end
     return out
+
+
+def _any_table_heading(stream: Stream, spec: FormSpec) -> bool:
+    """A report prints at least one of its tables' section headings (二、主动公开政府信息情况 …)."""
+    return any(heading(stream, s.heading, 0, len(stream.raw)) for s in spec.sections if s.table is not None)
 
 
 def _fallback_labels(section: Section) -> list[str]:

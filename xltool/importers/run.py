@@ -143,10 +143,11 @@ def _values(reading: Reading, doc: Document, stream: Stream) -> None:
 
 
 def _totals(spec: FormSpec, placement: Placement, values: dict[str, Value]) -> dict[str, Value]:
-    """Published totals written over their formulas: those printed blank, and those that disagree
-    with their items (all read). A total that agrees keeps its formula; so does one with unread items."""
+    """Published totals written over their formulas: those printed blank or not read (left blank), and
+    those that disagree with their items (all read). A total that agrees keeps its formula; so does
+    one whose items were not all read."""
     cells = {c.key: c for c in spec.cells()}
-    out: dict[str, Value] = {}
+    out: dict[str, Value] = {k: None for k in placement.missing if cells[k].derived}  # unread: blank, not a 0
     for key, printed in placement.printed.items():
         parts = _leaf_parts(cells, key)
         if printed is None:
