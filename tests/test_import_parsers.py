@@ -7,6 +7,7 @@ back every label and figure of the workbook where the layout places them.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import zipfile
@@ -14,10 +15,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from tests.conftest import ROOT
 from tests.helpers import libreoffice_pdf
 from tests.sample_data import CHEPAIZI
+from xltool.cli import app
 from xltool.documents.render import number_text, render
 from xltool.errors import InputFileError
 from xltool.form import spec as specs
@@ -27,7 +30,7 @@ from xltool.importers import docx as docx_parser
 from xltool.importers import html as html_parser
 from xltool.importers import pdf as pdf_parser
 from xltool.importers.model import Document, Table, Text
-from xltool.submission import computed
+from xltool.submission import Submission, computed
 from xltool.workbook import template
 from xltool.workbook.files import preflight
 from xltool.workbook.reader import read
@@ -68,7 +71,7 @@ def test_missing_folder_and_empty_files(tmp_path: Path, suffix: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("suffix", "what", "limit"), [("html", "网页", 20), ("docx", "Word 文档", 50), ("pdf", "PDF", 100)]
+    ("suffix", "what", "limit"), [("html", "网页", 20), ("docx", "Word 文档", 50), ("pdf", "PDF", 50)]
 )
 def test_size_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str, what: str, limit: int) -> None:
     parser = PARSERS[suffix]
@@ -486,6 +489,14 @@ def rendered(workbooks: dict[str, Path], tmp_path_factory: pytest.TempPathFactor
 NAMES = [*(p.stem for p in SAMPLES), "每格不同"]
 
 
+@pytest.fixture(scope="module")
+def rendered_pdfs(
+    rendered: dict[str, dict[str, Path]], soffice: str, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("pdf")
+    return {name: libreoffice_pdf(soffice, files["docx"], folder) for name, files in rendered.items()}
+
+
 def test_distinct_figures_are_all_different(workbooks: dict[str, Path]) -> None:
     inputs = _figures(workbooks["每格不同"])
     assert len(inputs) == len(set(inputs)) > 100
@@ -528,13 +539,14 @@ def _squash(text: str) -> str:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_rendered_pdf_tables_hold_every_row(
-    workbooks: dict[str, Path], rendered: dict[str, dict[str, Path]], name: str, soffice: str, tmp_path: Path
+    workbooks: dict[str, Path], rendered_pdfs: dict[str, Path], name: str
 ) -> None:
     """LibreOffice's PDF of our .docx: every row of every table (labels and figures, in layout
     order) is a row of a Table; page footers (— n —) are not text; the narratives are there."""
     sample = workbooks[name]
-    pdf = libreoffice_pdf(soffice, rendered[name]["docx"], tmp_path)
+    pdf = rendered_pdfs[name]
     doc = pdf_parser.parse(pdf)
+    assert doc == pdf_parser.parse(pdf, tables="pdfplumber")  # PDFium's strokes find pdfplumber's tables
     rows = {tuple(_squash(t) for t in row) for t in _tables(doc) for row in t.rows}
     for grid in _expected_grids(sample):
         for row in grid:
@@ -549,11 +561,9 @@ def test_rendered_pdf_tables_hold_every_row(
     assert narrative and narrative.replace("、", "") in _squash("".join(texts)).replace("、", "")
 
 
-def test_pdf_without_tables_keeps_the_rows_as_lines(
-    rendered: dict[str, dict[str, Path]], soffice: str, tmp_path: Path
-) -> None:
-    pdf = libreoffice_pdf(soffice, rendered[SAMPLES[0].stem]["docx"], tmp_path)
-    doc = pdf_parser.parse(pdf, tables=False)
+def test_pdf_without_tables_keeps_the_rows_as_lines(rendered_pdfs: dict[str, Path]) -> None:
+    pdf = rendered_pdfs[SAMPLES[0].stem]
+    doc = pdf_parser.parse(pdf, tables="none")
     assert not _tables(doc)
     assert "规章 0 0 0" in _texts(doc) or any(re.fullmatch(r"规章( \d+){3}", t) for t in _texts(doc))
 
@@ -587,3 +597,127 @@ def test_damaged_deflate_stream(tmp_path: Path) -> None:
         info.value.reason
         == "文件已损坏，无法打开。请在 WPS 或 Excel 中打开并重新保存；打不开的，请向填报单位重新索取。"
     )
+
+
+# ---------------------------------------------------------------- end to end: xltool import of our documents
+
+
+def _narratives(submission: Submission) -> dict[str, str]:
+    return {
+        f"{s.key}.{p.key}": submission.text(f"{s.key}.{p.key}").strip()
+        for s in submission.spec.sections
+        for p in s.parts
+        if not p.fields
+    }
+
+
+@pytest.mark.parametrize("fmt", ["html", "docx", "pdf"])
+@pytest.mark.parametrize("name", NAMES)
+def test_import_gives_back_the_workbook(
+    workbooks: dict[str, Path],
+    rendered: dict[str, dict[str, Path]],
+    rendered_pdfs: dict[str, Path],
+    name: str,
+    fmt: str,
+    tmp_path: Path,
+) -> None:
+    """`xltool import` of each rendered document: every cell read, the same figures and narratives."""
+    source = read(workbooks[name])
+    report = rendered_pdfs[name] if fmt == "pdf" else rendered[name][fmt]
+    out = tmp_path / "导入.xlsx"
+    proc = CliRunner().invoke(app, ["import", str(report), "-o", str(out), "--json"])
+    result = json.loads(proc.stdout)["files"][0]
+    assert (result["import"]["cells_found"], result["import"]["missing"]) == (result["import"]["cells_expected"], [])
+    imported = read(out)
+    assert (imported.unit_name, imported.year) == (source.unit_name, source.year)
+    spec = source.spec
+    assert computed(spec, imported.values) == computed(spec, source.values)
+    expected = _narratives(source)
+    if fmt == "pdf":  # LibreOffice drops a 、 or ， that falls at the end of a printed line
+        assert {k: _squash(v).replace("、", "") for k, v in _narratives(imported).items()} == {
+            k: _squash(v).replace("、", "") for k, v in expected.items()
+        }
+    else:
+        assert _narratives(imported) == expected
+    # the samples obey every rule; the every-cell-different workbook breaks the 勾稽 rules on purpose
+    assert proc.exit_code == (1 if name == "每格不同" else 0), proc.stdout
+
+
+def _article(page: Path) -> str:
+    text = page.read_text(encoding="utf-8")
+    return text[text.index("<article>") : text.index("</article>") + len("</article>")]
+
+
+PORTAL = """<!DOCTYPE html><html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">
+<title>{title}_政府信息公开_某某县人民政府门户网站</title>
+<script src="/js/jquery.min.js"></script><script>var _hmt = []; document.write("统计代码");</script>
+<style>.top {{ background: #c00; }} td {{ font-size: 14px; }}</style></head><body>
+<div class="top"><a href="/">首页</a> | <a href="/xxgk/">政府信息公开</a> | 无障碍 | 长者模式</div>
+<table width="1000" align="center"><tr>
+<td width="200" valign="top"><ul><li><a href="#">信息公开指南</a></li><li><a href="#">信息公开年报</a></li></ul></td>
+<td valign="top"><div class="position">当前位置：首页 &gt; 政府信息公开 &gt; 年度报告</div>
+<div class="info">发布时间：2024-01-20 浏览次数：<span id="hits"></span></div>
+{article}
+<div class="share">分享到：<a href="#">微信</a> <a href="#">微博</a></div></td></tr></table>
+<div class="foot">主办：某某县人民政府办公室 <a href="#">网站地图</a><br>备案号：X ICP 备 00000000 号</div>
+</body></html>"""
+
+
+def test_article_only_parses_like_the_page(rendered: dict[str, dict[str, Path]], tmp_path: Path) -> None:
+    page = rendered["每格不同"]["html"]
+    fragment = tmp_path / "仅正文.html"
+    fragment.write_text(_article(page), encoding="utf-8")
+    alone = html_parser.parse(fragment)
+    assert alone.title is None and alone.blocks == html_parser.parse(page).blocks
+
+
+@pytest.fixture(scope="module")
+def portal(
+    workbooks: dict[str, Path], rendered: dict[str, dict[str, Path]], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Submission, Path, Path]:
+    """A GB2312 portal page wrapping the rendered article in a layout table with menus and scripts, imported."""
+    page = rendered["每格不同"]["html"]
+    folder = tmp_path_factory.mktemp("portal")
+    path = folder / "门户.html"
+    title = html_parser.parse(page).title
+    path.write_bytes(PORTAL.format(title=title, article=_article(page)).encode("gb18030"))
+    out = folder / "门户.xlsx"
+    result = CliRunner().invoke(app, ["import", str(path), "-o", str(out)])
+    assert result.exit_code == 1, result.stdout  # this workbook breaks the 勾稽 rules on purpose
+    return read(workbooks["每格不同"]), path, out
+
+
+def test_portal_page_tables_and_figures(
+    rendered: dict[str, dict[str, Path]], portal: tuple[Submission, Path, Path]
+) -> None:
+    source, page, out = portal
+    assert _tables(html_parser.parse(page)) == _tables(html_parser.parse(rendered["每格不同"]["html"]))
+    assert computed(source.spec, read(out).values) == computed(source.spec, source.values)
+    narratives = _narratives(read(out))
+    assert {k: v for k, v in narratives.items() if k != "s6.other"} == {
+        k: v for k, v in _narratives(source).items() if k != "s6.other"
+    }
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="placer (import-placer): the page's footer after the closing signature is read into 六（二）",
+)
+def test_portal_page_last_narrative(portal: tuple[Submission, Path, Path]) -> None:
+    source, _, out = portal
+    assert _narratives(read(out))["s6.other"] == _narratives(source)["s6.other"]
+
+
+def test_cli_scanned_pdf_exits_2_with_the_message(tmp_path: Path) -> None:
+    image = _stream(
+        b"\x00\xff\xff\x00",
+        b"/Type /XObject /Subtype /Image /Width 2 /Height 2 /ColorSpace /DeviceGray /BitsPerComponent 8",
+    )
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject << /Im1 4 0 R >> >> /Contents 5 0 R >>"
+    scanned = tmp_path / "扫描件.pdf"
+    scanned.write_bytes(_pdf([CATALOG, PAGES, page, image, _stream(b"q 400 0 0 600 100 100 cm /Im1 Do Q")]))
+    out = tmp_path / "导入.xlsx"
+    result = CliRunner().invoke(app, ["import", str(scanned), "-o", str(out)])
+    assert result.exit_code == 2
+    assert result.stdout.splitlines() == [f"✗ {scanned}：无法导入", f"  {pdf_parser.NO_TEXT}"]
+    assert not out.exists()

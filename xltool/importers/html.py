@@ -18,7 +18,6 @@ import re
 from pathlib import Path
 
 from lxml import etree
-from lxml import html as lxml_html
 
 from xltool.importers.model import Block, Document, Table, Text
 from xltool.importers.source import MB, fail, read_limited
@@ -107,10 +106,12 @@ def parse(path: Path) -> Document:
     data = read_limited(path, MAX_BYTES, "网页")
     text = decode(path, data)
     try:
-        parser = lxml_html.HTMLParser(encoding="utf-8", no_network=True, remove_comments=True, remove_pis=True)
-        root = lxml_html.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=parser)
+        parser = etree.HTMLParser(encoding="utf-8", no_network=True, remove_comments=True, remove_pis=True)
+        root = etree.fromstring(text.encode("utf-8", "surrogatepass"), parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         raise fail(path, NOTHING) from None
+    if root is None:
+        raise fail(path, NOTHING)
     walker = _Walker(path)
     try:
         walker.flow(root)
@@ -120,7 +121,7 @@ def parse(path: Path) -> Document:
     if not walker.blocks:
         raise fail(path, NOTHING)
     titles = root.xpath("//head/title")
-    title = _collapse(titles[0].text_content()) if titles else ""
+    title = _collapse("".join(titles[0].itertext())) if titles else ""
     return Document(source=path, format="html", blocks=tuple(walker.blocks), title=title or None)
 
 
@@ -171,7 +172,10 @@ def _tag(el: etree._Element) -> str:
 
 
 def _hidden(el: etree._Element) -> bool:
-    return el.get("hidden") is not None or bool(_HIDDEN.search(el.get("style", "")))
+    style = el.get("style")
+    if style and ("none" in style or "hidden" in style) and _HIDDEN.search(style):
+        return True
+    return el.get("hidden") is not None
 
 
 class _Walker:
@@ -217,7 +221,7 @@ class _Walker:
         cells = [_cells(tr) for tr in rows]
         for caption in el.findall("caption"):
             self.flow(caption)
-        if any(c.xpath(".//table") for row in cells for c in row):  # a layout table: read its content
+        if el.find(".//table") is not None:  # a layout table (tables in its cells): read its content
             for row in cells:
                 for c in row:
                     self.flow(c)
@@ -238,7 +242,10 @@ def _cells(tr: etree._Element) -> list[etree._Element]:
 
 
 def _span(el: etree._Element, name: str) -> int:
-    m = re.match(r"\s*(\d+)", el.get(name, ""))
+    given = el.get(name)
+    if given is None:
+        return 1
+    m = re.match(r"\s*(\d+)", given)
     value = int(m.group(1)) if m else 1
     return min(value, MAX_SPAN) if value > 0 else (0 if name == "rowspan" else 1)
 
@@ -266,6 +273,8 @@ def _grid(path: Path, texts: list[list[str]], cells: list[list[etree._Element]])
 
 def _cell_text(cell: etree._Element) -> str:
     """A cell's text: ``<br>`` and block elements break lines, other whitespace collapses."""
+    if len(cell) == 0:
+        return _collapse(cell.text or "")
     parts: list[str] = []
 
     def walk(el: etree._Element) -> None:

@@ -5,15 +5,20 @@ page. Segments on one baseline join into a line; each line is a :class:`Text` wi
 ``where="第 N 页"``. Page-number lines (``- 3 -``, ``—3—``, ``第3页 共5页``, ``3/5``) are dropped;
 a bare number on a line of its own is kept, because it cannot be told from a figure.
 
-Ruled tables come from pdfplumber (pure Python, about 0.3 s a page), which is run only on pages that
-PDFium finds any vector path on: a page of plain text costs nothing extra. Each table found is a
-:class:`Table` grid built from its cells' boxes, a merged cell's text in every position it covers;
-text lines inside a table's box are not repeated as lines. Lines and tables keep page order (top to
-bottom). A page where pdfplumber fails keeps its text lines, so nothing printed is lost.
+Ruled tables: PDFium also gives the page's vector paths; their horizontal and vertical strokes go
+through pdfplumber's own table finder (snap and join the edges, intersections, cells, tables: pure
+functions of the edges), and the cells take the text segments whose centres they hold. That is the
+pdfplumber result without pdfminer's page parsing, which costs ~0.25 s a table page against ~10 ms
+(benchmarks/import_bench.py); ``tables="pdfplumber"`` runs pdfplumber whole, and the tests check
+that both give the same grids on our documents. Each table is a :class:`Table` grid built from its
+cells' boxes, a merged cell's text in every position it covers; text lines inside a table's box
+are not repeated as lines. Lines and tables keep page order (top to bottom).
 """
 
 from __future__ import annotations
 
+import bisect
+import ctypes
 import io
 import itertools
 import logging
@@ -21,15 +26,18 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
 
 import pdfplumber
+import pdfplumber.table as plumber_table
+import pdfplumber.utils as plumber_utils
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from xltool.importers.model import Block, Document, Table, Text
 from xltool.importers.source import MB, fail, read_limited
 
-MAX_BYTES = 100 * MB
+MAX_BYTES = 50 * MB  # as the import dispatcher (parsers.MAX_BYTES)
 MAX_PAGES = 500  # a report is 5-30 pages
 NO_TEXT = (
     "PDF 没有文字层（可能是扫描件或图片），无法读取其中的文字和数字。"
@@ -60,26 +68,39 @@ class _Segment:
     text: str
 
 
-def parse(path: Path, *, tables: bool = True) -> Document:
-    """Parse a text PDF. ``tables=False`` skips pdfplumber (text lines only)."""
+Engine = Literal["pdfium", "pdfplumber", "none"]
+
+
+def parse(path: Path, *, tables: Engine = "pdfium") -> Document:
+    """Parse a text PDF; ``tables`` chooses how ruled tables are found ("none": text lines only)."""
     path = Path(path)
     data = read_limited(path, MAX_BYTES, "PDF")
     if b"%PDF" not in data[:1024]:
         raise fail(path, NOT_PDF)
     pdf = _open(path, data)
+    found: dict[int, list[tuple[Box, Table]]] = {}
     try:
         if len(pdf) > MAX_PAGES:
             raise fail(path, f"PDF 页数过多（{len(pdf)} 页，上限 {MAX_PAGES} 页），不像是一份年度报告，已拒绝读取。")
-        pages = [_page_segments(path, pdf, i) for i in range(len(pdf))]
-        ruled = [i for i in range(len(pdf)) if tables and _has_paths(pdf[i])]
+        pages = []
+        for i in range(len(pdf)):
+            page = pdf[i]
+            try:
+                pages.append(_page_segments(page))
+                if tables == "pdfium":
+                    found[i] = _ruled_tables(page, pages[-1], f"第 {i + 1} 页")
+            finally:
+                page.close()
+        ruled = [i for i in range(len(pdf)) if tables == "pdfplumber" and _has_paths(pdf[i])]
         title = _title(pdf)
     except (pdfium.PdfiumError, ValueError, OSError):
         raise fail(path, CORRUPT) from None
     finally:
         pdf.close()
     if not any(pages):
-        raise fail(path, NO_TEXT if _any_image(path, data) else EMPTY)
-    found = _tables(data, ruled)
+        raise fail(path, NO_TEXT if _any_image(data) else EMPTY)
+    if tables == "pdfplumber":
+        found = _plumber_tables(data, ruled)
     blocks: list[Block] = []
     for number, segments in enumerate(pages):
         blocks += _page_blocks(number, segments, found.get(number, []))
@@ -105,11 +126,10 @@ def _open(path: Path, data: bytes) -> pdfium.PdfDocument:
 # ---------------------------------------------------------------- pdfium: text
 
 
-def _page_segments(path: Path, pdf: pdfium.PdfDocument, index: int) -> list[_Segment]:
-    page = pdf[index]
+def _page_segments(page: pdfium.PdfPage) -> list[_Segment]:
+    height = page.get_height()
+    textpage = page.get_textpage()
     try:
-        height = page.get_height()
-        textpage = page.get_textpage()
         out = []
         for k in range(textpage.count_rects()):
             left, bottom, right, top = textpage.get_rect(k)
@@ -118,10 +138,9 @@ def _page_segments(path: Path, pdf: pdfium.PdfDocument, index: int) -> list[_Seg
             text = textpage.get_text_bounded(left, bottom, right, top).replace("\r", "").replace("\n", " ").strip()
             if text:
                 out.append(_Segment(left, height - top, right, height - bottom, text))
-        textpage.close()
         return out
     finally:
-        page.close()
+        textpage.close()
 
 
 def _has_paths(page: pdfium.PdfPage) -> bool:
@@ -131,7 +150,7 @@ def _has_paths(page: pdfium.PdfPage) -> bool:
         page.close()
 
 
-def _any_image(path: Path, data: bytes) -> bool:
+def _any_image(data: bytes) -> bool:
     pdf = pdfium.PdfDocument(data)
     try:
         for i in range(len(pdf)):
@@ -199,8 +218,10 @@ def _inside(seg: _Segment, box: Box) -> bool:
 # ---------------------------------------------------------------- pdfplumber: ruled tables
 
 
-def _tables(data: bytes, pages: list[int]) -> dict[int, list[tuple[Box, Table]]]:
-    """Page index -> (box, Table) of every ruled table pdfplumber finds on the given pages."""
+def _plumber_tables(data: bytes, pages: list[int]) -> dict[int, list[tuple[Box, Table]]]:
+    """Page index -> (box, Table) of every ruled table pdfplumber finds on the given pages.
+
+    A page pdfplumber cannot read keeps its text lines, so nothing printed is lost."""
     out: dict[int, list[tuple[Box, Table]]] = {}
     if not pages:
         return out
@@ -210,7 +231,7 @@ def _tables(data: bytes, pages: list[int]) -> dict[int, list[tuple[Box, Table]]]
             for index in pages:
                 try:
                     found = doc.pages[index].find_tables()
-                    grids = [(t.bbox, _grid(t)) for t in found]
+                    grids = [(t.bbox, _plumber_grid(t)) for t in found]
                 except Exception:
                     continue
                 out[index] = [(box, Table(g, where=f"第 {index + 1} 页")) for box, g in grids if g]
@@ -219,13 +240,17 @@ def _tables(data: bytes, pages: list[int]) -> dict[int, list[tuple[Box, Table]]]
     return out
 
 
-def _grid(table: pdfplumber.table.Table) -> tuple[tuple[str, ...], ...]:
-    """The table's grid from its cells' boxes: each text in every position its box covers."""
+def _plumber_grid(table: plumber_table.Table) -> tuple[tuple[str, ...], ...]:
     cells: list[tuple[Box, str]] = []
     for row, texts in zip(table.rows, table.extract(), strict=True):
         cells += [(box, text or "") for box, text in zip(row.cells, texts, strict=True) if box is not None]
-    xs = _edges([v for (x0, _, x1, _), _ in cells for v in (x0, x1)])
-    ys = _edges([v for (_, top, _, bottom), _ in cells for v in (top, bottom)])
+    return _grid(cells)
+
+
+def _grid(cells: list[tuple[Box, str]]) -> tuple[tuple[str, ...], ...]:
+    """The table's grid from its cells' boxes: each text in every position its box covers."""
+    xs = _lines_at([v for (x0, _, x1, _), _ in cells for v in (x0, x1)])
+    ys = _lines_at([v for (_, top, _, bottom), _ in cells for v in (top, bottom)])
     grid = [["" for _ in range(len(xs) - 1)] for _ in range(len(ys) - 1)]
     for (x0, top, x1, bottom), text in cells:
         for r in range(_index(ys, top), _index(ys, bottom)):
@@ -236,7 +261,7 @@ def _grid(table: pdfplumber.table.Table) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(row) for row in grid)
 
 
-def _edges(values: list[float]) -> list[float]:
+def _lines_at(values: list[float]) -> list[float]:
     out: list[float] = []
     for v in sorted(values):
         if not out or v - out[-1] > _EDGE:
@@ -245,4 +270,101 @@ def _edges(values: list[float]) -> list[float]:
 
 
 def _index(edges: list[float], v: float) -> int:
-    return min(range(len(edges)), key=lambda i: abs(edges[i] - v))
+    """The grid line nearest to ``v``."""
+    i = bisect.bisect_left(edges, v)
+    if i == len(edges) or (i > 0 and v - edges[i - 1] < edges[i] - v):
+        return i - 1
+    return i
+
+
+# ---------------------------------------------------------------- pdfium: ruled tables
+
+_TOLERANCE = 3  # points: pdfplumber's defaults for snapping, joining and intersecting edges
+
+
+def _ruled_tables(page: pdfium.PdfPage, segments: list[_Segment], where: str) -> list[tuple[Box, Table]]:
+    """The page's ruled tables: PDFium's strokes through pdfplumber's table finder."""
+    edges = _strokes(page)
+    if not edges:
+        return []
+    edges = plumber_table.merge_edges(edges, _TOLERANCE, _TOLERANCE, _TOLERANCE, _TOLERANCE)
+    edges = plumber_utils.filter_edges(edges, min_length=_TOLERANCE)
+    crossings = plumber_table.edges_to_intersections(edges, _TOLERANCE, _TOLERANCE)
+    out = []
+    for boxes in plumber_table.cells_to_tables(plumber_table.intersections_to_cells(crossings)):
+        held = _held(boxes, segments)
+        grid = _grid([(box, "\n".join(t for _, t in _lines(held[i]))) for i, box in enumerate(boxes)])
+        if grid:
+            bbox = (
+                min(b[0] for b in boxes),
+                min(b[1] for b in boxes),
+                max(b[2] for b in boxes),
+                max(b[3] for b in boxes),
+            )
+            out.append((bbox, Table(grid, where)))
+    return out
+
+
+def _held(boxes: list[Box], segments: list[_Segment]) -> list[list[_Segment]]:
+    """The segments whose centre each cell box holds (one bisection per segment)."""
+    xs = _lines_at([v for x0, _, x1, _ in boxes for v in (x0, x1)])
+    ys = _lines_at([v for _, top, _, bottom in boxes for v in (top, bottom)])
+    slot: dict[tuple[int, int], int] = {}
+    for i, (x0, top, x1, bottom) in enumerate(boxes):
+        for r in range(_index(ys, top), _index(ys, bottom)):
+            for c in range(_index(xs, x0), _index(xs, x1)):
+                slot[(r, c)] = i
+    out: list[list[_Segment]] = [[] for _ in boxes]
+    for seg in segments:
+        x, y = (seg.left + seg.right) / 2, (seg.top + seg.bottom) / 2
+        if xs[0] <= x <= xs[-1] and ys[0] <= y <= ys[-1]:
+            i = slot.get((bisect.bisect_right(ys, y) - 1, bisect.bisect_right(xs, x) - 1))
+            if i is not None and _inside(seg, boxes[i]):
+                out[i].append(seg)
+    return out
+
+
+def _strokes(page: pdfium.PdfPage) -> list[dict[str, Any]]:
+    """Horizontal and vertical straight pieces of the page's paths, as pdfplumber edges."""
+    height = page.get_height()
+    out: list[dict[str, Any]] = []
+    x, y = ctypes.c_float(), ctypes.c_float()
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=3):
+        matrix = _matrix(obj)
+        start = prev = None
+        for i in range(pdfium_c.FPDFPath_CountSegments(obj.raw)):
+            seg = pdfium_c.FPDFPath_GetPathSegment(obj.raw, i)
+            pdfium_c.FPDFPathSegment_GetPoint(seg, x, y)
+            point = matrix.on_point(x.value, y.value)
+            kind = pdfium_c.FPDFPathSegment_GetType(seg)
+            if kind == pdfium_c.FPDF_SEGMENT_LINETO and prev is not None:
+                _stroke(out, prev, point, height)
+            if kind == pdfium_c.FPDF_SEGMENT_MOVETO:
+                start = point
+            prev = point
+            if pdfium_c.FPDFPathSegment_GetClose(seg) and start is not None:
+                _stroke(out, point, start, height)
+                prev = start
+    return out
+
+
+def _matrix(obj: pdfium.PdfObject) -> pdfium.PdfMatrix:
+    """The object's transform to page space, through the form XObjects that hold it."""
+    matrix = obj.get_matrix()
+    holder = obj.container
+    while holder is not None:
+        matrix = matrix.multiply(holder.get_matrix())
+        holder = holder.container
+    return matrix
+
+
+def _stroke(out: list[dict[str, Any]], a: tuple[float, float], b: tuple[float, float], height: float) -> None:
+    (x0, y0), (x1, y1) = sorted((a, b))
+    if abs(y1 - y0) < 0.5 and x1 - x0 >= 1:
+        top = height - y0
+        out.append({"x0": x0, "x1": x1, "top": top, "bottom": top, "width": x1 - x0, "height": 0, "orientation": "h"})
+    elif abs(x1 - x0) < 0.5 and abs(y1 - y0) >= 1:
+        top, bottom = sorted((height - y0, height - y1))
+        out.append(
+            {"x0": x0, "x1": x0, "top": top, "bottom": bottom, "width": 0, "height": bottom - top, "orientation": "v"}
+        )
