@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,8 @@ def _valid(vtype: str | None, value: Any) -> bool:
     except ArithmeticError:
         return False
     signed = vtype == "signed_count"
-    digits = value.strip().removeprefix("-") if isinstance(value, str) and signed else value
+    # numeric text may carry one sign, as the reader reads it ("-0" is 0; "-5" is negative)
+    digits = re.sub(r"^[-+]", "", value.strip()) if isinstance(value, str) else value
     if isinstance(digits, str) and (
         not digits.strip() or not digits.strip().replace(",", "").replace(".", "", 1).isdigit()
     ):
