@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from xltool.form import spec as specs
 from xltool.form.spec import leaves
 from xltool.importers import run
 
@@ -134,24 +133,6 @@ def test_jiaotongjianshe_imports_clean(shared_reports: Path, tmp_path: Path) -> 
     assert outcome.exit_code == 0 and outcome.result is not None and outcome.result.errors == 0
 
 
-TWO_FORMS = "2019" in specs.SPEC_FILES  # the 2019 definition arrives with the form-versions work
-
-
-@pytest.mark.skipif(TWO_FORMS, reason="the 2019 form is defined: such reports import (next test)")
-def test_2019_form_reports_are_refused(shared_reports: Path) -> None:
-    by_year = run.read_report(shared_reports / "004_pingtan-ziranziyuan_2020.txt")
-    assert by_year.refused == (
-        "这是 2020 年度的报告，使用的是 2019 年版表式（国办公开办函〔2019〕60号），"
-        "xltool 目前只能导入 2021 年及以后年度的报告（国办公开办函〔2021〕30号表式）。"
-    )
-    by_columns = run.read_report(shared_reports / "019_weishan_liangchengzhen_2020_old2019fmt.txt")
-    assert by_columns.refused == (
-        "这份报告第二部分表格的栏目与 xltool 认识的表式（国办公开办函〔2021〕30号（2021 年起））都对不上，"
-        "可能是 2019 年版表式（国办公开办函〔2019〕60号）的报告，xltool 目前还不能导入。"
-    )
-
-
-@pytest.mark.skipif(not TWO_FORMS, reason="the 2019 form is not defined yet: such reports are refused")
 def test_2019_form_reports_import_into_the_2019_form(shared_reports: Path, figures: dict[str, Any]) -> None:
     """No importer change: the placer reads the 2019 definition's labels (checked against the
     forms2019 branch's definition before the merge)."""

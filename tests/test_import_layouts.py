@@ -15,7 +15,7 @@ from xltool.form.spec import leaves
 from xltool.importers import run, stream, text
 from xltool.importers.model import Document, Table, Text
 from xltool.importers.place import place
-from xltool.importers.values import Doubt, parse_value, splits
+from xltool.importers.values import Doubt, money_unit, parse_value, splits
 from xltool.submission import computed
 from xltool.workbook.reader import read
 
@@ -176,6 +176,23 @@ def test_splits() -> None:
 )
 def test_printed_values(printed: str, vtype: Any, value: Any) -> None:
     assert parse_value(printed, vtype) == value
+
+
+@pytest.mark.parametrize(
+    ("printed", "value", "unit"),
+    [
+        ("1690.9913万元", Decimal("1690.9913"), "万元"),
+        ("251000元", 251000, "元"),
+        ("0", 0, None),
+        ("12 万元", 12, "万元"),
+    ],
+)
+def test_money_amounts_keep_their_printed_unit(printed: str, value: Any, unit: str | None) -> None:
+    """The 2019 form's 采购总金额 has no printed unit: the report's own 元 / 万元 fills the unit cell."""
+    units = ("元", "万元")
+    assert parse_value(printed, "money", units) == value
+    assert money_unit(printed, units) == unit
+    assert parse_value("25亿元", "money", units) == Doubt("25亿元", "原文为“25亿元”，不是金额")
 
 
 @pytest.mark.parametrize(

@@ -277,10 +277,10 @@ def _values(
     if len(items) > n and all(x == items[n - 1] for x in items[n:]):
         items = items[:n]  # a value spread over merged columns repeats in each
     if len(items) == n:
-        return [parse_value(x, c.node.type) for x, c in zip(items, cols, strict=True)]
+        return [parse_value(x, c.node.type, tuple(c.node.units)) for x, c in zip(items, cols, strict=True)]
     inputs = [c for c in cols if not c.node.derived]
     if total_missing and len(items) == len(inputs):
-        parsed = {c.key: parse_value(x, c.node.type) for x, c in zip(items, inputs, strict=True)}
+        parsed = {c.key: parse_value(x, c.node.type, tuple(c.node.units)) for x, c in zip(items, inputs, strict=True)}
         return [parsed.get(c.key, Doubt("", "原文没有总计列")) for c in cols]
     return f"读到 {len(items)} 个数（“{_shown(region)}”），这一行应有 {n} 个"
 
@@ -290,7 +290,7 @@ def _run_together(tokens: list[str], cols: list[Leaf], region: str) -> list[Numb
     if not tokens:
         return [None] * n
     if len(tokens) == n:
-        return [parse_value(x, c.node.type) for x, c in zip(tokens, cols, strict=True)]
+        return [parse_value(x, c.node.type, tuple(c.node.units)) for x, c in zip(tokens, cols, strict=True)]
     if not all(t.isdigit() and t.isascii() for t in tokens):
         return f"无法把“{_shown(region)}”拆成 {n} 个数"
     if sum(len(t) for t in tokens) == n:

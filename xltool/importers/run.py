@@ -22,6 +22,7 @@ from xltool.importers import meta, parsers
 from xltool.importers.model import Document
 from xltool.importers.place import Placement, header_match, place
 from xltool.importers.stream import Stream, build
+from xltool.importers.values import money_unit
 from xltool.make import safe_filename
 from xltool.submission import Submission, Value, parts_of
 from xltool.workbook import template
@@ -138,6 +139,9 @@ def _values(reading: Reading, doc: Document, stream: Stream) -> None:
         key = f"{section.key}.{f.key}"
         stated = texts.get(f"{section.key}.{part.key}", "")
         values[key] = 0 if f.type in NUMERIC_TYPES and _NO_FEE.search(stated) else None
+    for cell, unit_key in spec.chosen_units():  # a money amount printed with its unit: the unit cell
+        printed = placement.sources.get(cell.key, ("", ""))[0]
+        values[unit_key] = money_unit(printed, tuple(cell.col.node.units)) if cell.key in placement.values else None
     reading.values = values
     reading.constants = _totals(spec, placement, values)
 

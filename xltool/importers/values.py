@@ -37,8 +37,12 @@ def clean(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
-def parse_value(text: str, vtype: ValueType) -> Number | Doubt | None:
-    """A printed cell: its number, None for a cell printed empty, or a Doubt."""
+def parse_value(text: str, vtype: ValueType, units: Sequence[str] = ()) -> Number | Doubt | None:
+    """A printed cell: its number, None for a cell printed empty, or a Doubt.
+
+    ``units``: the units a "money" cell may be printed with (the form's choices, e.g. 元 / 万元);
+    :func:`money_unit` tells which one was printed.
+    """
     s = clean(text)
     if s == "":
         return None
@@ -52,7 +56,7 @@ def parse_value(text: str, vtype: ValueType) -> Number | Doubt | None:
             s = m.group(2)
     elif s.startswith(("-", "减")):
         return Doubt(text.strip(), f"原文为“{text.strip()}”，是负数，本表式这里不能为负")
-    for unit in _UNITS.get(vtype, ()):
+    for unit in sorted((*_UNITS.get(vtype, ()), *units), key=len, reverse=True):
         if s.endswith(unit):
             s = s[: -len(unit)]
             break
@@ -69,6 +73,12 @@ def parse_value(text: str, vtype: ValueType) -> Number | Doubt | None:
             return Doubt(text.strip(), f"原文为“{text.strip()}”，不是金额")
         return int(d) if "." not in s else d
     return Doubt(text.strip(), f"原文为“{text.strip()}”，不是金额")
+
+
+def money_unit(text: str, units: Sequence[str]) -> str | None:
+    """The unit printed after a money amount (the longest that fits: 万元 before 元), or None."""
+    s = clean(text)
+    return next((u for u in sorted(units, key=len, reverse=True) if s.endswith(u)), None)
 
 
 def splits(tokens: Sequence[str], n: int, groups: Sequence[tuple[int, ...]], limit: int = 2) -> list[list[int]]:
