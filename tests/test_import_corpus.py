@@ -172,8 +172,8 @@ def test_2019_form_reports_import_into_the_2019_form(shared_reports: Path, figur
     assert cut.spec is not None and cut.spec.form_version == "2019" and cut.problem is not None
 
 
-def zeros_except(n: int, **nonzero: Any) -> dict[str, Any]:
-    return {"count": n, **{k.replace("__", "."): v for k, v in nonzero.items()}}
+def zeros_except(n: int, blank: int = 0, **nonzero: Any) -> dict[str, Any]:
+    return {"count": n, "blank": blank, **{k.replace("__", "."): v for k, v in nonzero.items()}}
 
 
 # Transcribed from the printed text of each file: every non-zero figure read; all others read are 0.
@@ -181,6 +181,7 @@ COMPLETE = {
     "chepaizi-2023": zeros_except(200),
     "025_shuyang_fgj_2023_full": zeros_except(
         200,
+        blank=25 * 5,  # five empty applicant columns in 24 rows and the （七） total row
         t2__normative__issued=8,
         t2__normative__in_force=18,
         t3__new__natural=26,
@@ -227,6 +228,7 @@ def test_complete_reports(shared_reports: Path, stem: str) -> None:
     cells = got(reading)
     expected = dict(COMPLETE[stem])
     assert len(cells) == expected.pop("count") and reading.placement.missing == {}
+    assert sum(v is None for v in cells.values()) == expected.pop("blank")
     assert {k: v for k, v in cells.items() if v not in (0, None)} == expected
 
 

@@ -70,6 +70,8 @@ def render(values: dict[str, Any], layout: str) -> str:
             lines.extend(cells)
         elif layout == "spaced":
             lines.extend(x for c in cells for x in ((c, "") if c else ("",)))  # an empty cell: one more blank line
+        elif layout == "word":  # a copied Word table: a cell a line after a tab, a blank line ends a row
+            lines.extend([*("\t" + c for c in cells), ""])
         elif layout == "alternating":
             lines.extend(x for c in cells for x in (c, "|"))
         elif layout == "spaces":
@@ -93,7 +95,7 @@ def cells_of(reading: run.Reading) -> dict[str, Any]:
     return {**reading.placement.values, **reading.placement.printed}
 
 
-@pytest.mark.parametrize("layout", ["pipes", "tabs", "lines", "spaced", "alternating", "spaces"])
+@pytest.mark.parametrize("layout", ["pipes", "tabs", "lines", "spaced", "word", "alternating", "spaces"])
 def test_every_layout_reads_every_cell(tmp_path: Path, layout: str) -> None:
     values = sample_cells()
     reading = place_text(tmp_path, render(values, layout))
@@ -104,7 +106,7 @@ def test_every_layout_reads_every_cell(tmp_path: Path, layout: str) -> None:
 
 def test_blank_cells_stay_blank_in_every_layout(tmp_path: Path) -> None:
     values = sample_cells() | {"t3.new.business": None, "t3.carry_in.total": None, "t4.cases.review_other": None}
-    for layout in ("pipes", "tabs", "lines", "spaced"):
+    for layout in ("pipes", "tabs", "lines", "spaced", "word"):
         reading = place_text(tmp_path, render(values, layout), f"{layout}.txt")
         assert cells_of(reading) == values, layout
 
