@@ -28,11 +28,12 @@ def test_one_report_to_a_workbook(tmp_path: Path) -> None:
     result = runner.invoke(app, ["import", str(src), "-o", str(out)])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == f"✓ {src}（某某县某某局）：校验无错误，10 个提醒；读到 200/200 个单元格 → {out}"
+    assert lines[0] == f"✓ {src}（某某县某某局）：校验无错误，5 个提醒；读到 200/200 个单元格 → {out}"
     sub = read(out)
     assert sub.values["unit.unit_name"] == "某某县某某局" and sub.year == 2023
     assert sub.values["t3.new.natural"] == sample_cells()["t3.new.natural"]
     assert sub.properties["import_source"] == "报告.txt"
+    assert sub.unsplit_sections == {"s1", "s6"}  # the five 提醒 are M-RECOMMENDED only, no N-PART
     again = runner.invoke(app, ["check", str(out)])  # the workbook checks as import said
     assert again.stdout.splitlines()[1:] == lines[1:]
 
@@ -85,7 +86,7 @@ def test_several_reports_to_a_folder(tmp_path: Path) -> None:
         "未能读到的内容",
     )
     assert rows[1][:6] == (str(a), "某某县某某局", 2023, "国办公开办函〔2021〕30号", 200, 200)
-    assert rows[2][6:9] == ("有 1 个错误，10 个提醒", 1, 10)
+    assert rows[2][6:9] == ("有 1 个错误，5 个提醒", 1, 5)
     assert (
         rows[3][6]
         == "不是可导入的年度报告：没有找到政府信息公开工作年度报告的表格（第二、三、四部分），这可能不是年度报告。"
