@@ -374,3 +374,16 @@ def test_cut_off_report_errors(shared_reports: Path, stem: str, tmp_path: Path) 
     layout = for_spec(outcome.reading.spec)
     unread = {("C-BLANK", layout.ref(key).replace("'", "")) for key in outcome.missing}
     assert error_findings(outcome) == CUT_OFF_ERRORS[stem] | unread
+
+
+def test_shanghai_parts_in_their_places(shared_reports: Path) -> None:
+    """028 prints 五's parts the other way round (改进情况 first; its text names 存在的主要问题), and
+    一's part headings as “（二）依申请公开方面”: each part goes to its cell, less the printed heading."""
+    values = run.read_report(shared_reports / "028_shanghai_szfbgt_2025_full_pdfext.txt").values
+    assert values["s5.problems"].startswith("（二）2025 年工作中存在的主要问题\n")
+    assert values["s5.improvements"].startswith("（一）2024 年工作中存在问题的改进情况\n")
+    assert [values[f"s1.{k}"].split("\n", 1)[0][:6] for k in ("on_request", "management", "oversight")] == [
+        "市政府共受理",
+        "全年完成市政",
+        "印发政务公开",
+    ]

@@ -129,10 +129,11 @@ def split_parts(section: Section, text: str) -> dict[str, str] | None:
 
 
 def _by_words(parts: tuple, chunks: list[str]) -> list:
-    """Parts in the order the chunks print them: a chunk whose heading has a part's words goes there."""
+    """Parts in the order the chunks print them: a chunk whose heading has a part's words goes there
+    (the heading line only: the text after it may name the other part, 针对……存在的主要问题)."""
     chosen = []
     for chunk in chunks:
-        head = fold(chunk[:40])
+        head = fold(chunk.strip().split("\n", 1)[0][:40])
         best = [p for p in parts if _shares(fold(label_form(p.label).core), head)]
         chosen.append(best[0] if len(best) == 1 else None)
     if None not in chosen and len(set(id(p) for p in chosen)) == len(parts):
@@ -159,10 +160,14 @@ def _without_signature(text: str, unit: str | None) -> str:
     return "\n".join(lines)
 
 
+_HEADING_SUFFIX = 2  # （一）主动公开方面: the form's heading and a word such as 方面, 情况
+
+
 def _without_heading(text: str, label: str) -> str:
-    """A part's text less its first line when that line is only the form's part heading."""
+    """A part's text less its first line when that line is only the form's part heading (and a word)."""
     head, _, rest = text.partition("\n")
-    return rest.strip() if fold(head) == fold(label) else text
+    h, form = fold(head), fold(label)
+    return rest.strip() if h.startswith(form) and len(h) - len(form) <= _HEADING_SUFFIX else text
 
 
 def _clean(text: str) -> str:
