@@ -28,11 +28,12 @@ def test_one_report_to_a_workbook(tmp_path: Path) -> None:
     result = runner.invoke(app, ["import", str(src), "-o", str(out)])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == f"✓ {src}（某某县某某局）：校验无错误，10 个提醒；读到 200/200 个单元格 → {out}"
+    assert lines[0] == f"✓ {src}（某某县某某局）：校验无错误，5 个提醒；读到 200/200 个单元格 → {out}"
     sub = read(out)
     assert sub.values["unit.unit_name"] == "某某县某某局" and sub.year == 2023
     assert sub.values["t3.new.natural"] == sample_cells()["t3.new.natural"]
     assert sub.properties["import_source"] == "报告.txt"
+    assert sub.unsplit_sections == {"s1", "s6"}  # the five 提醒 are M-RECOMMENDED only, no N-PART
     again = runner.invoke(app, ["check", str(out)])  # the workbook checks as import said
     assert again.stdout.splitlines()[1:] == lines[1:]
 
@@ -85,7 +86,7 @@ def test_several_reports_to_a_folder(tmp_path: Path) -> None:
         "未能读到的内容",
     )
     assert rows[1][:6] == (str(a), "某某县某某局", 2023, "国办公开办函〔2021〕30号", 200, 200)
-    assert rows[2][6:9] == ("有 1 个错误，10 个提醒", 1, 10)
+    assert rows[2][6:9] == ("有 1 个错误，5 个提醒", 1, 5)
     assert (
         rows[3][6]
         == "不是可导入的年度报告：没有找到政府信息公开工作年度报告的表格（第二、三、四部分），这可能不是年度报告。"
@@ -205,3 +206,29 @@ def test_format_without_its_parser(tmp_path: Path, monkeypatch: object) -> None:
     result = runner.invoke(app, ["import", str(pdf), "-o", str(tmp_path / "o.xlsx")])
     assert result.exit_code == 2
     assert "  这个版本的 xltool 还不能读取PDF（.pdf）文件。" in result.stdout.splitlines()
+
+
+def test_a_batch_with_a_report_that_cannot_be_imported_exits_2_like_check(tmp_path: Path) -> None:
+    """As `xltool check` does with one unreadable workbook among many: every other report is imported,
+    written and listed, the one that cannot be is reported, and the run exits 2."""
+    good = report(tmp_path, "a.txt")
+    old = tmp_path / "b.txt"
+    old.write_text(good.read_text(encoding="utf-8").replace("2023年", "2020年"), encoding="utf-8")
+    out = tmp_path / "结果"
+    result = runner.invoke(app, ["import", str(good), str(old), "-o", str(out)])
+    assert result.exit_code == 2
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"✓ {good}（某某县某某局）：校验无错误")
+    assert f"✗ {old}（某某县某某局）：无法导入" in lines
+    assert lines[-1] == "共 2 份报告：1 份完整读入且无错误，1 份有错误、缺失或无法导入。"
+    assert sorted(p.name for p in out.iterdir()) == ["导入结果.xlsx", "某某县某某局2023年报.xlsx"]
+    rows = list(openpyxl.load_workbook(out / "导入结果.xlsx")["导入结果"].iter_rows(values_only=True))
+    assert [r[0] for r in rows[1:]] == [str(good), str(old)]
+    assert rows[2][6] == (
+        "无法导入：这是 2020 年度的报告，使用的是 2019 年版表式（国办公开办函〔2019〕60号），"
+        "xltool 目前只能导入 2021 年及以后年度的报告（国办公开办函〔2021〕30号表式）。"
+    )
+    bad = tmp_path / "c.xlsx"
+    bad.write_bytes(b"")
+    checked = runner.invoke(app, ["check", str(out / "某某县某某局2023年报.xlsx"), str(bad)])
+    assert checked.exit_code == result.exit_code

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from xltool.form.layout import for_spec
 from xltool.form.spec import leaves
 from xltool.importers import run
 
@@ -153,8 +154,8 @@ def test_2019_form_reports_import_into_the_2019_form(shared_reports: Path, figur
     assert cut.spec is not None and cut.spec.form_version == "2019" and cut.problem is not None
 
 
-def zeros_except(n: int, **nonzero: Any) -> dict[str, Any]:
-    return {"count": n, **{k.replace("__", "."): v for k, v in nonzero.items()}}
+def zeros_except(n: int, blank: int = 0, **nonzero: Any) -> dict[str, Any]:
+    return {"count": n, "blank": blank, **{k.replace("__", "."): v for k, v in nonzero.items()}}
 
 
 # Transcribed from the printed text of each file: every non-zero figure read; all others read are 0.
@@ -162,6 +163,7 @@ COMPLETE = {
     "chepaizi-2023": zeros_except(200),
     "025_shuyang_fgj_2023_full": zeros_except(
         200,
+        blank=25 * 5,  # five empty applicant columns in 24 rows and the （七） total row
         t2__normative__issued=8,
         t2__normative__in_force=18,
         t3__new__natural=26,
@@ -208,6 +210,7 @@ def test_complete_reports(shared_reports: Path, stem: str) -> None:
     cells = got(reading)
     expected = dict(COMPLETE[stem])
     assert len(cells) == expected.pop("count") and reading.placement.missing == {}
+    assert sum(v is None for v in cells.values()) == expected.pop("blank")
     assert {k: v for k, v in cells.items() if v not in (0, None)} == expected
 
 
@@ -285,3 +288,89 @@ def test_cut_off_row_is_not_read(shared_reports: Path) -> None:
     """001_longgang stops inside the 7.属于行政执法案卷 row: its six printed zeros are not taken."""
     reading = run.read_report(shared_reports / "001_longgang_qzfgzbm_2024.txt")
     assert reading.placement.missing["t3.enforcement_file.natural"] == "原文在这一行中断"
+
+
+# The verdict a supervisor gets: every error check gives on the imported workbook, as (rule, sheet!cell).
+UNIT, T2S, T3S, SIX = (
+    "单位信息",
+    "二、主动公开政府信息情况",
+    "三、收到和处理政府信息公开申请情况",
+    "六、其他需要报告的事项",
+)
+
+
+def cells(rule: str, sheet: str, rows: str, cols: str) -> set[tuple[str, str]]:
+    """``cells("C-BLANK", T3S, "6-28", "EFGHI")``: one finding per cell of the rows × columns."""
+    first, _, last = rows.partition("-")
+    return {(rule, f"{sheet}!{c}{r}") for r in range(int(first), int(last or first) + 1) for c in cols}
+
+
+BLANK_APPLICANTS = cells("C-BLANK", T3S, "6-28", "EFGHI") | cells("C-BLANK", T3S, "30", "EFGHI")
+ERRORS = {  # complete reports: what their printed tables hold (blank cells, cells not read, real errors)
+    "001_pingtan-gonganju_2021": {("T3-1", f"{T3S}!D30"), ("T3-1", f"{T3S}!J30")},  # figures.json errors
+    "005_pingtan-shichangjianguan_2023": cells("C-BLANK", T2S, "5-6", "BCD") | cells("C-BLANK", T3S, "27-28", "DEFGHIJ"),
+    "007_pingtan-jiaotongjianshe_2022": set(),
+    "009_pingtan-shehuishiye_2022": cells("C-BLANK", T2S, "6", "BCD"),  # 规范性文件 “5730”: no certain split
+    "012_pingtan-haitanpianqu_2023": cells("C-BLANK", T2S, "5", "BCD") | cells("C-BLANK", T3S, "26-28", "DEFGHIJ"),
+    "025_shuyang_fgj_2023_full": BLANK_APPLICANTS,  # five empty applicant columns
+    "028_shanghai_szfbgt_2025_full_pdfext": cells("C-BLANK", T2S, "5-6", "BCD") | cells("C-BLANK", T3S, "25-27", "DEFGHIJ"),
+    "chepaizi-2023": set(),  # every table printed in full, all zeros
+    # 2019 form: run-together 表二 rows with several readings stay unread; 六 says only 暂无 (no fee
+    # figures); the real errors of figures.json in （七） (法律服务机构 column and 总计)
+    "004_pingtan-ziranziyuan_2020": cells("C-BLANK", T2S, "6", "BCD") | cells("C-BLANK", T2S, "9", "BCD")
+    | cells("C-BLANK", T2S, "13-14", "BCD") | cells("C-BLANK", T2S, "20", "BC") | cells("C-BLANK", SIX, "4-5", "B")
+    | {("T3-2", f"{T3S}!J27"), ("T3-1", f"{T3S}!H28"), ("T3-1", f"{T3S}!J28")},
+}  # fmt: skip
+NO_UNIT = {("M-REQUIRED", f"{UNIT}!B3"), ("M-REQUIRED", f"{UNIT}!B4")}  # no unit or year in the title
+NO_SIX = {("N-SECTION", f"{SIX}!A6")} | cells("C-BLANK", SIX, "4-5", "B")  # 六 (with the fee figures) cut off
+CUT_OFF_ERRORS = {  # cut-off reports: these, and C-BLANK on exactly the cells not read
+    "001_longgang_qzfgzbm_2024": NO_UNIT | NO_SIX,
+    "002_xixian_taipingzhen_2022": NO_SIX,
+    "003_xjnlk_zhen_2023": NO_UNIT | NO_SIX,
+    "008_changtu_qijiazizhen_2023": NO_SIX,
+    "011_wuhan_hanyang_qzfbgs_2022": NO_UNIT | NO_SIX,
+    # 一 prints 0 for 自然人, blank applicant columns; 二 to （三）5 print blank for everyone, 0 as 总计
+    "013_xuwen_sfj_yearunknown": NO_UNIT | NO_SIX | cells("C-BLANK", T3S, "6", "EFGHI") | cells("C-BLANK", T3S, "7-14", "DEFGHI"),
+    # 一 prints 12 for 自然人 and 总计; then blank everywhere but （一） 自然人 4
+    # 2019 form; its 一 is headed 一、工作基本情况, not the form's 一、总体情况, so it is not placed
+    "019_weishan_liangchengzhen_2020_old2019fmt": NO_UNIT | NO_SIX | {("N-SECTION", "一、总体情况!A4")},
+    "015_xinghua_daying_2023": NO_SIX | cells("C-BLANK", T3S, "6", "EFGHI") | cells("C-BLANK", T3S, "7-14", "DEFGHIJ") - {("C-BLANK", f"{T3S}!D8")},
+}  # fmt: skip
+
+
+def error_findings(outcome: run.Outcome) -> set[tuple[str, str]]:
+    assert outcome.result is not None
+    return {(f.rule, f"{f.sheet}!{f.cell}") for f in outcome.result.findings if f.severity == "error"}
+
+
+def test_every_report_has_a_verdict(shared_reports: Path) -> None:
+    stems = {p.stem for p in shared_reports.glob("*.txt")}
+    assert stems == set(ERRORS) | set(CUT_OFF_ERRORS)
+
+
+@pytest.mark.parametrize("stem", sorted(ERRORS))
+def test_complete_report_errors(shared_reports: Path, stem: str, tmp_path: Path) -> None:
+    outcome = imported(shared_reports / f"{stem}.txt", tmp_path)
+    assert error_findings(outcome) == ERRORS[stem]
+    assert outcome.exit_code == (1 if ERRORS[stem] or outcome.missing else 0)
+
+
+@pytest.mark.parametrize("stem", sorted(CUT_OFF_ERRORS))
+def test_cut_off_report_errors(shared_reports: Path, stem: str, tmp_path: Path) -> None:
+    outcome = imported(shared_reports / f"{stem}.txt", tmp_path)
+    layout = for_spec(outcome.reading.spec)
+    unread = {("C-BLANK", layout.ref(key).replace("'", "")) for key in outcome.missing}
+    assert error_findings(outcome) == CUT_OFF_ERRORS[stem] | unread
+
+
+def test_shanghai_parts_in_their_places(shared_reports: Path) -> None:
+    """028 prints 五's parts the other way round (改进情况 first; its text names 存在的主要问题), and
+    一's part headings as “（二）依申请公开方面”: each part goes to its cell, less the printed heading."""
+    values = run.read_report(shared_reports / "028_shanghai_szfbgt_2025_full_pdfext.txt").values
+    assert values["s5.problems"].startswith("（二）2025 年工作中存在的主要问题\n")
+    assert values["s5.improvements"].startswith("（一）2024 年工作中存在问题的改进情况\n")
+    assert [values[f"s1.{k}"].split("\n", 1)[0][:6] for k in ("on_request", "management", "oversight")] == [
+        "市政府共受理",
+        "全年完成市政",
+        "印发政务公开",
+    ]

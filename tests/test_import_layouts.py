@@ -70,6 +70,8 @@ def render(values: dict[str, Any], layout: str) -> str:
             lines.extend(cells)
         elif layout == "spaced":
             lines.extend(x for c in cells for x in ((c, "") if c else ("",)))  # an empty cell: one more blank line
+        elif layout == "word":  # a copied Word table: a cell a line after a tab, a blank line ends a row
+            lines.extend([*("\t" + c for c in cells), ""])
         elif layout == "alternating":
             lines.extend(x for c in cells for x in (c, "|"))
         elif layout == "spaces":
@@ -93,7 +95,7 @@ def cells_of(reading: run.Reading) -> dict[str, Any]:
     return {**reading.placement.values, **reading.placement.printed}
 
 
-@pytest.mark.parametrize("layout", ["pipes", "tabs", "lines", "spaced", "alternating", "spaces"])
+@pytest.mark.parametrize("layout", ["pipes", "tabs", "lines", "spaced", "word", "alternating", "spaces"])
 def test_every_layout_reads_every_cell(tmp_path: Path, layout: str) -> None:
     values = sample_cells()
     reading = place_text(tmp_path, render(values, layout))
@@ -104,7 +106,7 @@ def test_every_layout_reads_every_cell(tmp_path: Path, layout: str) -> None:
 
 def test_blank_cells_stay_blank_in_every_layout(tmp_path: Path) -> None:
     values = sample_cells() | {"t3.new.business": None, "t3.carry_in.total": None, "t4.cases.review_other": None}
-    for layout in ("pipes", "tabs", "lines", "spaced"):
+    for layout in ("pipes", "tabs", "lines", "spaced", "word"):
         reading = place_text(tmp_path, render(values, layout), f"{layout}.txt")
         assert cells_of(reading) == values, layout
 
@@ -306,3 +308,25 @@ def test_narrative_parts(tmp_path: Path) -> None:
 def test_a_page_quoting_table_words_is_not_a_report(tmp_path: Path) -> None:
     reading = place_text(tmp_path, "执法动态\n本月办理行政处罚 5 件，行政许可 12 件。\n")
     assert reading.problem == "没有找到政府信息公开工作年度报告的表格（第二、三、四部分），这可能不是年度报告。"
+
+
+def part_warnings(tmp_path: Path, body: str) -> tuple[list[tuple[str, str | None, str]], str]:
+    """The N-PART findings check gives on the imported workbook, and its unsplit-sections stamp."""
+    (tmp_path / "r.txt").write_text(body, encoding="utf-8")
+    outcome = run.import_reports([tmp_path / "r.txt"], tmp_path / "r.xlsx")[0]
+    assert outcome.result is not None and outcome.result.submission is not None
+    found = [(f.sheet, f.cell, f.message) for f in outcome.result.findings if f.rule == "N-PART"]
+    return found, outcome.result.submission.properties.get("unsplit_sections", "")
+
+
+def test_sections_not_split_get_no_part_warnings(tmp_path: Path) -> None:
+    """一 and 六 print no part headings: all their text is in their first part, and check does not
+    call the other parts empty."""
+    assert part_warnings(tmp_path, render(sample_cells(), "tabs")) == ([], "s1,s6")
+
+
+def test_a_part_left_out_under_part_headings_is_warned(tmp_path: Path) -> None:
+    body = render(sample_cells(), "tabs").replace("（二）改进情况\n加强培训。", "（二）改进情况")
+    found, unsplit = part_warnings(tmp_path, body)
+    assert unsplit == "s1,s6"
+    assert found == [("五、存在的主要问题及改进情况", "A6", "“五、存在的主要问题及改进情况”中“（二）改进情况”未填写。")]

@@ -14,6 +14,7 @@ Number = int | Decimal
 Value = Number | str | None
 
 PROPERTY_PREFIX = "xltool."
+UNSPLIT_PROPERTY = "unsplit_sections"  # set by `xltool import`: see Submission.unsplit_sections
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,12 @@ class Submission:
         """How many units a merged summary covers (0 for one unit's own workbook)."""
         n = self.properties.get("summary_units", "")
         return int(n) if n.isdigit() else 0
+
+    @property
+    def unsplit_sections(self) -> frozenset[str]:
+        """Narrative sections whose whole text is in their first part: an import from a report that
+        did not print the part headings (the other parts are empty because the text was not split)."""
+        return frozenset(k for k in self.properties.get(UNSPLIT_PROPERTY, "").split(",") if k)
 
     @property
     def year(self) -> int | None:

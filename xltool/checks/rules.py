@@ -113,7 +113,8 @@ def year(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
 
 
 def narrative(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
-    """error rule: a whole narrative section empty; warning rule: one text part of it empty.
+    """error rule: a whole narrative section empty; warning rule: one text part of it empty (not in a
+    section whose text sits unsplit in its first part, see Submission.unsplit_sections).
 
     A merged summary's narratives are written later by the collecting office: not checked.
     """
@@ -129,7 +130,7 @@ def narrative(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
             continue
         if rule.severity != "error":
             for part in section.parts:
-                if not texts[part.key] and not part.fields:
+                if not texts[part.key] and not part.fields and section.key not in ctx.sub.unsplit_sections:
                     yield ctx.finding(rule, f"{section.key}.{part.key}", section=section.heading, part=part.label)
 
 

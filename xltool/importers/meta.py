@@ -62,12 +62,14 @@ def narratives(
     ends: dict[str, int],
     wrapped: bool = False,
     unit: str | None = None,
-) -> dict[str, str]:
-    """Each narrative section's text, split into its parts where the report prints their headings.
+) -> tuple[dict[str, str], frozenset[str]]:
+    """Each narrative section's text, split into its parts where the report prints their headings,
+    and the sections of several parts whose text was not split (it is all in the first part).
 
     ``wrapped``: the lines are a page's lines (PDF), so a paragraph's lines are joined again.
     """
     out: dict[str, str] = {}
+    unsplit: set[str] = set()
     keys = [s.key for s in spec.sections]
     for i, section in enumerate(spec.sections):
         if section.kind != "narrative" or not section.parts:
@@ -78,9 +80,13 @@ def narratives(
         later = [a.start for k in keys[i + 1 :] if (a := anchors[k]) is not None and a.start >= start]
         text = stream.raw[start : min(later) if later else len(stream.raw)]
         text = _without_signature(text, unit) if i == len(spec.sections) - 1 or not later else text
-        for part_key, part_text in split_parts(section, text).items():
+        parts = split_parts(section, text)
+        if parts is None:
+            parts = {section.parts[0].key: _clean(text), **{p.key: "" for p in section.parts[1:]}}
+            unsplit.update([section.key] if len(section.parts) > 1 and parts[section.parts[0].key] else [])
+        for part_key, part_text in parts.items():
             out[f"{section.key}.{part_key}"] = _unwrap(part_text) if wrapped else part_text
-    return out
+    return out, frozenset(unsplit)
 
 
 def _start(
@@ -98,11 +104,10 @@ def _start(
 _PART = re.compile(r"(?:^|\n|(?<=[。；;：:]))[ \t\u3000]*(?:#+[ \t]*)?[(（]([一二三四五六七八九十])[)）]")
 
 
-def split_parts(section: Section, text: str) -> dict[str, str]:
+def split_parts(section: Section, text: str) -> dict[str, str] | None:
     """The section's parts: by the part headings printed in order (（一）…（N）, one for each part),
-    matched to the form's parts by their words where they differ in order; otherwise the whole
-    text is the first part."""
-    body = _clean(text)
+    matched to the form's parts by their words where they differ in order; None when the report
+    does not print them (then the whole text is the first part)."""
     parts = section.parts
     marks = list(_PART.finditer(text))
     numbers = [m.group(1) for m in marks]
@@ -120,14 +125,15 @@ def split_parts(section: Section, text: str) -> dict[str, str]:
             first_key = parts[0].key
             out[first_key] = (lead + "\n" + out[first_key]).strip()
         return out
-    return {parts[0].key: body, **{p.key: "" for p in parts[1:]}}
+    return None
 
 
 def _by_words(parts: tuple, chunks: list[str]) -> list:
-    """Parts in the order the chunks print them: a chunk whose heading has a part's words goes there."""
+    """Parts in the order the chunks print them: a chunk whose heading has a part's words goes there
+    (the heading line only: the text after it may name the other part, 针对……存在的主要问题)."""
     chosen = []
     for chunk in chunks:
-        head = fold(chunk[:40])
+        head = fold(chunk.strip().split("\n", 1)[0][:40])
         best = [p for p in parts if _shares(fold(label_form(p.label).core), head)]
         chosen.append(best[0] if len(best) == 1 else None)
     if None not in chosen and len(set(id(p) for p in chosen)) == len(parts):
@@ -154,10 +160,14 @@ def _without_signature(text: str, unit: str | None) -> str:
     return "\n".join(lines)
 
 
+_HEADING_SUFFIX = 2  # （一）主动公开方面: the form's heading and a word such as 方面, 情况
+
+
 def _without_heading(text: str, label: str) -> str:
-    """A part's text less its first line when that line is only the form's part heading."""
+    """A part's text less its first line when that line is only the form's part heading (and a word)."""
     head, _, rest = text.partition("\n")
-    return rest.strip() if fold(head) == fold(label) else text
+    h, form = fold(head), fold(label)
+    return rest.strip() if h.startswith(form) and len(h) - len(form) <= _HEADING_SUFFIX else text
 
 
 def _clean(text: str) -> str:

@@ -3,7 +3,8 @@
 Three shapes reach here. *Inline with separators*: ``| 58 | 7 | 0 |`` or a grid row's tab-joined
 cells, empty cells kept. *One cell a line*: the label's line ends and each following line is a
 cell (an empty line is an empty cell; where blank lines separate every cell, a run of k blank
-lines holds k-1 empty cells). *Inline without separators*: ``规章000`` or ``11 0 0 0``: numbers
+lines holds k-1 empty cells; where every cell line starts with a tab, the tab-only line is the
+empty cell and a blank line only ends a table row). *Inline without separators*: ``规章000`` or ``11 0 0 0``: numbers
 split by spaces or not at all, read by :func:`xltool.importers.values.splits`.
 """
 
@@ -61,7 +62,10 @@ def _inline(line: str) -> Cells:
 
 def _vertical(lines: list[str], spaced: bool) -> list[str]:
     items: list[str] = []
+    tab_led = _tab_led(lines)
     for line in lines:
+        if tab_led and not line.strip(" \u3000"):
+            continue  # a row break: in a tab-led table the empty cell is the tab-only line
         s = line.strip(" \u3000")
         if s == "|":  # cell and "|" on alternating lines
             continue
@@ -89,6 +93,16 @@ def _vertical(lines: list[str], spaced: bool) -> list[str]:
         run = 0
     out.extend([""] * max(run - 1, 0))
     return out
+
+
+def _tab_led(lines: list[str]) -> bool:
+    """Whether every cell line starts with a tab (a copied Word table: a cell a line, a row a block).
+
+    There an empty cell keeps its tab (``"\\t"``) and a line with nothing on it only ends a table row
+    (the header's rows above the figures, too), so it is no cell.
+    """
+    cells = [line for line in lines if line.strip(" \u3000")]
+    return bool(cells) and all(line.lstrip(" \u3000").startswith("\t") for line in cells)
 
 
 def spaced_layout(raw: str) -> bool:

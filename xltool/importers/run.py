@@ -24,7 +24,7 @@ from xltool.importers.place import Placement, header_match, place
 from xltool.importers.stream import Stream, build
 from xltool.importers.values import money_unit
 from xltool.make import safe_filename
-from xltool.submission import Submission, Value, parts_of
+from xltool.submission import UNSPLIT_PROPERTY, Submission, Value, parts_of
 from xltool.workbook import template
 from xltool.workbook.reader import IMPORT_PROPERTY
 
@@ -44,6 +44,7 @@ class Reading:
     placement: Placement | None = None
     values: dict[str, Value] = field(default_factory=dict)
     constants: dict[str, Value] = field(default_factory=dict)
+    unsplit: frozenset[str] = frozenset()  # narrative sections not split into their parts (all in the first)
     problem: str | None = None  # read, but not (all of) a report: exit 1
     refused: str | None = None  # cannot be imported at all: exit 2
 
@@ -131,7 +132,7 @@ def _values(reading: Reading, doc: Document, stream: Stream) -> None:
         values["unit.unit_name"] = reading.unit
     if reading.year is not None:
         values["unit.report_year"] = reading.year
-    texts = meta.narratives(
+    texts, reading.unsplit = meta.narratives(
         stream, spec, placement.anchors, placement.ends, wrapped=doc.format == "pdf", unit=reading.unit
     )
     values.update(texts)
@@ -237,7 +238,7 @@ def _names(folder: Path, readings: list[Reading]) -> list[Path]:
 def _write_and_check(reading: Reading, target: Path) -> Outcome:
     if reading.refused or reading.spec is None or (reading.problem and reading.placement and reading.placement.problem):
         return Outcome(reading)
-    props = {IMPORT_PROPERTY: reading.source.name}
+    props = {IMPORT_PROPERTY: reading.source.name, UNSPLIT_PROPERTY: ",".join(sorted(reading.unsplit))}
     template.write(target, reading.spec, reading.values, properties=props, constants=reading.constants)
     result = checking.check([target])[0]
     return Outcome(reading, target, result)
