@@ -59,7 +59,7 @@ def test_init_refusals_are_chinese_with_exit_2(tmp_path):
             "错误：--init 需要 --roster 名单文件（.csv 或 .xlsx，含“单位名称”列）。",
         ),
         (("--init", "--roster", str(roster)), "错误：新建收集时必须给出 --year（报告年度）和 --unit（汇总单位名称）。"),
-        (("--init", "--year", "2019", "--unit", "某县", "--roster", str(roster)), "错误：报告年度 2019 不适用本表式"),
+        (("--init", "--year", "1995", "--unit", "某县", "--roster", str(roster)), "错误：报告年度 1995 没有适用的表式。"),
         (("--db", "mysql://x/y"), "错误：不支持的数据库地址 mysql://x/y"),
     ]
     for args, text in cases:

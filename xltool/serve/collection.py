@@ -81,7 +81,7 @@ def init(
         if fresh:
             if year is None or not unit:
                 raise UsageError("新建收集时必须给出 --year（报告年度）和 --unit（汇总单位名称）。")
-            make._spec_for(year)  # a year the form does not cover is refused now, not at download time
+            make.choose_form(year, None, lambda _m: None)  # a year without a form is refused now, not at download
         password, token = (auth.new_password(), auth.new_token()) if fresh else (None, None)
         values = {"year": str(year), "unit": (unit or "").strip(), "deadline": deadline or ""}
         values = {k: v for k, v in values.items() if v and v != "None"}
