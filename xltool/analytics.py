@@ -90,6 +90,7 @@ class LastYear:
     figures: tuple[Number, ...]  # the summary's own key figures
     units: tuple[UnitRow, ...]
     columns: tuple[str, ...]  # the columns of its carried rows
+    version: str | None = None  # its form's version (None: the default form)
 
     def figure(self, name: str) -> Number | None:
         return self.figures[self.names.index(name)] if name in self.names else None
