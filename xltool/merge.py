@@ -458,10 +458,12 @@ def last_summary(path: Path) -> analytics.LastYear:
         raise UsageError(f"上年汇总 {path} 不能用来比较：{reason}")
     spec = specs.load(part.version) if part.version else specs.load()
     table = dict(zip(numeric_keys(spec), part.numbers, strict=True))
-    figures = figures_of(spec, computed(spec, table))  # type: ignore[arg-type]
-    names = tuple(f.name for f in key_figures(spec))
-    columns = analytics.carry(spec).titles()
-    return analytics.LastYear(str(path), part.unit, part.year, names, figures, part.units, columns, part.version)
+    return analytics.LastYear(
+        *(str(path), part.unit, part.year, part.units, part.version),
+        computed(spec, table),  # type: ignore[arg-type]
+        tuple(f.keys for f in key_figures(spec)),
+        tuple(analytics.carry(spec).cells()),
+    )
 
 
 def amounts(spec: FormSpec, parts: list[Part]) -> dict[str, Value]:
