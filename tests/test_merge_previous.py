@@ -27,6 +27,7 @@ from xltool.workbook.reader import read, sheet_rows
 from . import county_data
 from .conftest import ROOT
 from .helpers import fill, libreoffice_pdf
+from .sample_data import CHEPAIZI, SHUYANG, write_valid
 from .test_merge import NOW, OLD_PREVIOUS, PREVIOUS, T3, T3_COLUMNS, WORKBOOKS, Draw, numbers, unit_values, write_units
 
 runner = CliRunner()
@@ -398,3 +399,64 @@ def test_carry_over_found_exactly_where_it_differs(data: st.DataObject) -> None:
     diff = outcome.comparison.diffs[odd]
     assert list(outcome.comparison.diffs) == [odd] and diff.columns == (col_title(T3_LEAVES[column]),)
     assert diff.last[0] == diff.this[0] + 1
+
+
+def two_units(folder: Path, year: int, shu: dict[str, Any], che: dict[str, Any]) -> list[Path]:
+    """沭阳县发改局 and 车排子镇 of ``year``, each on the form its year needs (the 2019 form for 2020)."""
+    folder.mkdir()
+    plain = {"s1.on_request": "依申请公开渠道（当面、信函、网络）保持畅通。", "unit.report_year": year}
+    base = {k: v for k, v in SHUYANG.items() if not k.startswith(("t2.", "t3."))}
+    return [
+        write_valid(folder / "沭阳.xlsx", {**base, **plain, **shu}),
+        write_valid(folder / "车排子.xlsx", {**CHEPAIZI, **plain, **che}),
+    ]
+
+
+def test_a_2019_form_summary_is_compared_through_the_declared_correspondence(tmp_path: Path) -> None:
+    """A 2020 county summary on the 2019 form against 2021 reports: only what both forms have."""
+    shu_2020 = {"t3.new.natural": 28, "t3.disclosed.natural": 26, "t3.otherwise.natural": 1, "t3.carry_out.natural": 1}
+    che_2020 = {"t3.new.business": 3, "t3.disclosed.business": 1, "t3.carry_out.business": 2}
+    last = two_units(tmp_path / "2020", 2020, {**shu_2020, "t2.license.decisions": 5}, che_2020)
+    summary = tmp_path / "2020年汇总.xlsx"
+    assert merge(last, summary, unit="某某县人民政府", jobs=1).exit_code == 0
+    assert read(summary).spec.form_version == "2019"
+    shu_2021 = {"t3.carry_in.natural": 1, "t3.new.natural": 27, "t3.disclosed.natural": 26}
+    shu_2021 |= {"t3.other_handling.natural": 2, "t2.license.decisions": 7}
+    che_2021 = {"t3.carry_in.business": 1, "t3.new.business": 2, "t3.disclosed.business": 3}
+    this = two_units(tmp_path / "2021", 2021, shu_2021, che_2021)
+    out = tmp_path / "2021年汇总.xlsx"
+    outcome = merge(this, out, unit="某某县人民政府", jobs=1, previous=summary, now=NOW)
+    assert outcome.exit_code == 1 and not outcome.rejected  # 车排子镇's carry-over differs: CY-1
+    assert outcome.comparison is not None and outcome.comparison.by_totals == ()  # per column: t3 is the same
+    assert notes_from(out, "上年结转核对") == [
+        (
+            "上年结转核对",
+            "两年都有的 2 个单位逐一核对（规则 CY-1：上年结转=上年度结转下年度继续办理），1 个单位不一致。",
+        ),
+        ("上年结转不一致", "车排子镇人民政府：" + CY1.format(column="商业企业", value=1, expected=2)),
+        ("上年有、本年没有", "无"),
+        ("本年有、上年没有", "无"),
+        ("较上年", "2020 年", "2021 年", "增减", "增减（%）"),
+        ("新收", 31, 29, -2, Decimal("-6.5")),
+        ("上年结转", 0, 2, 2),
+        ("予以公开", 27, 29, 2, Decimal("7.4")),
+        ("部分公开", 0, 0, 0),
+        ("不予公开", 0, 0, 0),
+        ("无法提供", 0, 0, 0),
+        ("不予处理", 0, 0, 0),
+        ("其他处理", 2),  # the 2021 form's rows of it have no counterpart on the 2019 form
+        ("办理总计", 28, 31, 3, Decimal("10.7")),
+        ("结转下年度", 3, 0, -3, Decimal("-100.0")),
+        ("复议总计", 1, 1, 0, 0),
+        ("诉讼总计", 0, 0, 0),
+        ("行政许可", 5, 7, 2, Decimal("40.0")),  # declared in [succeeds] cells
+        ("行政处罚", 0, 0, 0),
+        ("行政强制", 0, 0, 0),
+        ("收费金额（万元）", 0),  # the 2019 form has no such cell
+    ]
+    rows = sheet_rows(out, [DETAIL_SHEET])[DETAIL_SHEET]
+    at = rows[0].index("上年新收")
+    assert {r[0]: r[at : at + 3] for r in rows[2:4]} == {
+        "沭阳县发展和改革局": (28, -1, "一致"),
+        "车排子镇人民政府": (3, -1, "不一致：商业企业列 本年 1、上年 2"),
+    }

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
+from xltool.form import spec as specs
 from xltool.form.layout import col_title
 from xltool.form.spec import FormSpec, Leaf, leaves
 from xltool.submission import Number
@@ -86,16 +87,40 @@ class LastYear:
     file: str
     unit: str
     year: int
-    names: tuple[str, ...]  # its form's key figures (a form version of its own: matched by name)
-    figures: tuple[Number, ...]  # the summary's own key figures
     units: tuple[UnitRow, ...]
-    columns: tuple[str, ...]  # the columns of its carried rows
+    version: str | None  # its form's version (None: the default form); matched through ``succeeds``
+    numbers: dict[str, Number]  # its summed table, by its form's keys
+    keys: tuple[tuple[str, ...], ...]  # the cells each of its key figures sums (its units' figures)
+    carry_cells: tuple[str, ...]  # the cells of its units' carry rows (:meth:`Carry.cells`)
 
-    def figure(self, name: str) -> Number | None:
-        return self.figures[self.names.index(name)] if name in self.names else None
+    def _sources(self, spec: FormSpec, keys: Sequence[str]) -> list[str] | None:
+        """The cells of last year's form that ``keys`` of ``spec`` correspond to (:meth:`FormSpec.counterparts`);
+        None where one of them has no counterpart there."""
+        links = spec.counterparts(specs.load(self.version) if self.version else specs.load())
+        return None if any(k not in links for k in keys) else [s for k in keys for s in links[k]]
 
-    def unit_figure(self, unit: UnitRow, name: str) -> Number | None:
-        return unit.figures[self.names.index(name)] if unit.figures and name in self.names else None
+    def figure(self, spec: FormSpec, figure: Figure) -> Number | None:
+        """Last year's value of this year's key figure: its cells' counterparts summed; None without them."""
+        sources = self._sources(spec, figure.keys)
+        return None if sources is None else sum((self.numbers.get(s, 0) for s in sources), start=0)
+
+    def unit_figure(self, spec: FormSpec, unit: UnitRow, figure: Figure) -> Number | None:
+        """A unit's value last year of this year's key figure: its figure of exactly the corresponding cells."""
+        sources = self._sources(spec, figure.keys)
+        if sources is None or not unit.figures or sorted(sources) not in [sorted(k) for k in self.keys]:
+            return None
+        return unit.figures[[sorted(k) for k in self.keys].index(sorted(sources))]
+
+    def carry_at(self, spec: FormSpec) -> list[int] | None:
+        """Where each of this form's carried-out cells stands in last year's carry rows; None where one
+        corresponds to no single carried cell there (then units are compared on the total only)."""
+        out = []
+        for key in carry(spec).cells()[len(carry(spec).columns) :]:
+            sources = self._sources(spec, [key])
+            if sources is None or len(sources) != 1 or sources[0] not in self.carry_cells:
+                return None
+            out.append(self.carry_cells.index(sources[0]))
+        return out
 
 
 @dataclass(frozen=True)
@@ -119,8 +144,9 @@ class Comparison:
 def compare(spec: FormSpec, figures: Sequence[Figure], units: Sequence[UnitRow], last: LastYear) -> Comparison:
     """Each unit's 上年结转 against its own 结转下年度 last year: per column where both years have them."""
     c = carry(spec)
-    this_at, last_name = _index(figures, c, c.this), figures[_index(figures, c, c.last)].name
-    new_name = figures[_index(figures, c, _new_row(spec, c))].name
+    this_at, carried_out = _index(figures, c, c.this), figures[_index(figures, c, c.last)]
+    new = figures[_index(figures, c, _new_row(spec, c))]
+    at = last.carry_at(spec)
     columns = c.titles()
     before = {normalise(u.name): u for u in last.units if u.name}
     diffs: dict[str, CarryDiff] = {}
@@ -130,11 +156,11 @@ def compare(spec: FormSpec, figures: Sequence[Figure], units: Sequence[UnitRow],
         old = before.get(normalise(unit.name))
         if old is None or unit.figures is None or old.figures is None:
             continue
-        if unit.carry is not None and old.carry is not None and last.columns == columns:
-            names, now, then = columns, unit.carry[:width], old.carry[width:]
+        if unit.carry is not None and old.carry is not None and at is not None:
+            names, now, then = columns, unit.carry[:width], tuple(old.carry[i] for i in at)
         else:
             by_totals.append(unit.name)
-            carried = last.unit_figure(old, last_name)
+            carried = last.unit_figure(spec, old, carried_out)
             if carried is None:  # last year's form has no such figure: nothing to compare
                 continue
             names, now, then = (col_title(c.total),), (unit.figures[this_at],), (carried,)
@@ -151,7 +177,7 @@ def compare(spec: FormSpec, figures: Sequence[Figure], units: Sequence[UnitRow],
         tuple(by_totals),
         tuple(u.name for u in units if normalise(u.name) not in before),
         tuple(u.name for u in last.units if u.name and normalise(u.name) not in this_names),
-        {k: n for k, u in before.items() if (n := last.unit_figure(u, new_name)) is not None},
+        {k: n for k, u in before.items() if (n := last.unit_figure(spec, u, new)) is not None},
     )
 
 
@@ -195,7 +221,7 @@ def notes(spec: FormSpec, figures: Sequence[Figure], this: Sequence[Number], cmp
     out.append(("本年有、上年没有", "、".join(cmp.only_this) or "无"))
     out.append(("较上年", f"{last.year} 年", f"{year} 年" if year else "本年", "增减", "增减（%）"))
     for figure, now in zip(figures, this, strict=True):
-        then = last.figure(figure.name)
+        then = last.figure(spec, figure)
         if then is None:  # not a figure of last year's form
             out.append((figure.name, "", now, "", ""))
             continue
@@ -317,7 +343,9 @@ def _year_on_year(
 ) -> list[Chart]:
     """Two charts of counts (money has its own scale): 表二's decisions, and the rest."""
     first = spec.tables()[0]
-    counts = [i for i, f in enumerate(figures) if all(_count(spec, k) for k in f.keys) and f.name in last.names]
+    counts = [
+        i for i, f in enumerate(figures) if all(_count(spec, k) for k in f.keys) and last.figure(spec, f) is not None
+    ]
     published = [i for i in counts if figures[i].keys[0].startswith(f"{first.key}.")]
     others = [i for i in counts if i not in published]
     names = (f"{last.year} 年", f"{year} 年" if year else "本年")
@@ -328,7 +356,7 @@ def _year_on_year(
     ):
         if chosen:
             series = (
-                (names[0], tuple(last.figure(figures[i].name) or 0 for i in chosen)),
+                (names[0], tuple(last.figure(spec, figures[i]) or 0 for i in chosen)),
                 (names[1], tuple(_sum(values, figures[i]) for i in chosen)),
             )
             out.append(Chart(title, "column", tuple(figures[i].name for i in chosen), series))

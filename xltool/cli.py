@@ -345,7 +345,8 @@ def serve(
     unit: Annotated[str | None, typer.Option("--unit", help="汇总单位名称（--init）")] = None,
     roster: Annotated[Path | None, typer.Option("--roster", help="单位名单 .csv 或 .xlsx（--init）")] = None,
     previous: Annotated[
-        Path | None, typer.Option("--previous", help="上一年度的收集文件夹：预填各单位的“上年结转”（--init）")
+        Path | None,
+        typer.Option("--previous", help="上一年度的收集文件夹或汇总工作簿：预填各单位的“上年结转”（--init）"),
     ] = None,
     base_url: Annotated[
         str | None, typer.Option("--base-url", help="单位访问本服务的地址，如 http://10.1.2.3:8000（--init）")
@@ -378,6 +379,9 @@ def serve(
         typer.echo(f"管理令牌（供脚本使用）：{created.admin_token}")
         typer.echo("以上两项只显示这一次，请妥善保存（数据库中只保存它们的散列值）。", err=True)
     typer.echo(f"已写入 {len(created.links)} 个单位的填报链接：{created.links_file}")
+    if created.not_in_previous:
+        names = "、".join(created.not_in_previous)
+        typer.echo(f"上年汇总中没有以下 {len(created.not_in_previous)} 个单位，其模板不预填“上年结转”：{names}")
 
 
 @contextmanager

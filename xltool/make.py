@@ -75,15 +75,25 @@ def templates(
     return [path]
 
 
-def unit_template(path: Path, year: int, fields: dict[str, Value], previous: Path | None = None) -> Path:
-    """One roster unit's template (as ``--roster`` writes it), its 上年结转 carried from ``previous``.
+def unit_template(
+    path: Path,
+    year: int,
+    fields: dict[str, Value],
+    previous: Path | None = None,
+    carried: dict[str, Value] | None = None,
+) -> Path:
+    """One roster unit's template (as ``--roster`` writes it), its 上年结转 carried from ``previous``
+    (the unit's own report last year) or given as ``carried`` (see :func:`previous.summary_carry`).
 
-    The roster's unit fields and the year are pre-filled and locked; what ``previous`` carries over
-    is locked as ``xltool template --previous`` locks it. Used by the portal for each unit's download.
+    The roster's unit fields and the year are pre-filled and locked; what is carried over is locked
+    as ``xltool template --previous`` locks it. Used by the portal for each unit's download.
     """
     spec = choose_form(year, None, lambda _message: None)
     values: dict[str, Value] = {**fields, "unit.report_year": year}
     locked = set(values)
+    if carried:
+        values = carried | values
+        locked |= set(carried)
     if previous is not None:
         from xltool.previous import carry_over, last_report
 

@@ -350,7 +350,7 @@ def merge(
     paths = [p for p in paths if not any(_same_file(p, f) for f in extras)]
     if not paths:
         raise UsageError("没有要汇总的工作簿。")
-    last = _last_year(Path(previous)) if previous is not None else None
+    last = last_summary(Path(previous)) if previous is not None else None
     for p in [*paths, *extras]:
         if _same_file(p, output):
             raise OutputError(
@@ -443,7 +443,7 @@ def _carry_sheet(spec: FormSpec, o: Outcome) -> template.ExtraSheet:
     return template.ExtraSheet(analytics.CARRY_SHEET, header, rows, widths, repeat_first_column=True)
 
 
-def _last_year(path: Path) -> analytics.LastYear:
+def last_summary(path: Path) -> analytics.LastYear:
     """Last year's summary, read and checked as an input is; refused unless it is a sound summary."""
     part = read_parts([str(path)])[0]
     if not part.readable:
@@ -458,10 +458,12 @@ def _last_year(path: Path) -> analytics.LastYear:
         raise UsageError(f"上年汇总 {path} 不能用来比较：{reason}")
     spec = specs.load(part.version) if part.version else specs.load()
     table = dict(zip(numeric_keys(spec), part.numbers, strict=True))
-    figures = figures_of(spec, computed(spec, table))  # type: ignore[arg-type]
-    names = tuple(f.name for f in key_figures(spec))
-    columns = analytics.carry(spec).titles()
-    return analytics.LastYear(str(path), part.unit, part.year, names, figures, part.units, columns)
+    return analytics.LastYear(
+        *(str(path), part.unit, part.year, part.units, part.version),
+        computed(spec, table),  # type: ignore[arg-type]
+        tuple(f.keys for f in key_figures(spec)),
+        tuple(analytics.carry(spec).cells()),
+    )
 
 
 def amounts(spec: FormSpec, parts: list[Part]) -> dict[str, Value]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from xltool.errors import UsageError
+from xltool.form import spec as specs
 from xltool.form.spec import FormSpec, leaves
-from xltool.submission import Submission, Value, previous_numbers
-from xltool.workbook.reader import read
+from xltool.submission import Submission, Value, blank_values, previous_numbers
+from xltool.workbook.reader import normalise, read
 
 
 def last_year(path: Path) -> Submission:
@@ -70,3 +71,31 @@ def carry_over(spec: FormSpec, last: Submission, path: Path) -> tuple[dict[str, 
         if last.values.get(f"unit.{name}"):
             values[f"unit.{name}"] = last.values[f"unit.{name}"]
     return values, locked
+
+
+def summary_carry(spec: FormSpec, path: Path, year: int) -> dict[str, dict[str, Value]]:
+    """Each unit's locked 上年结转 for this year's template (by normalised unit name), from last
+    year's merge summary: its carry sheet as merge reads it back, each unit's row taken through
+    :func:`carry_over` as if it were that unit's own report. Refused for a summary without that
+    sheet (written by an older xltool): it keeps only each unit's totals."""
+    from xltool import analytics
+    from xltool.merge import last_summary
+
+    last = last_summary(path)
+    if last.year != year - 1:
+        raise UsageError(f"{path} 是 {last.year} 年度的汇总，不是 {year} 年的上一年度。")
+    if not last.units or any(u.carry is None for u in last.units):
+        raise UsageError(
+            f"{path}：{analytics.OLD_SUMMARY}（缺少“{analytics.CARRY_SHEET}”工作表），无法逐个单位预填“上年结转”。"
+            "请改用上一年度的收集文件夹，或用新版 xltool 重新汇总上一年度的报表后再试。"
+        )
+    old = specs.load(last.version) if last.version else specs.load()
+    cells = analytics.carry(old).cells()
+    out: dict[str, dict[str, Value]] = {}
+    for unit in last.units:
+        assert unit.carry is not None
+        values = blank_values(old) | dict(zip(cells, unit.carry, strict=True))
+        report = Submission(old, str(path), values | {"unit.unit_name": unit.name, "unit.report_year": last.year})
+        carried, locked = carry_over(spec, report, path)
+        out[normalise(unit.name)] = {k: carried[k] for k in sorted(locked)}
+    return out

@@ -7,13 +7,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.sample_data import SHUYANG
+import openpyxl
+
+from tests.sample_data import CHEPAIZI, SHUYANG, T3
+from xltool import merge as merging
+from xltool.analytics import CARRY_SHEET
 from xltool.form import spec as specs
-from xltool.serve import store
+from xltool.serve import collection, store
 from xltool.workbook import template
 from xltool.workbook.reader import read
 
-from .conftest import GOOD_SHU, ROOT, ROSTER, SHU, client_for, make_collection, upload
+from .conftest import CHE, GOOD_SHU, MISSING, ROOT, ROSTER, SHU, Made, client_for, make_collection, upload
 
 
 def xltool(*args: str) -> subprocess.CompletedProcess[str]:
@@ -60,8 +64,8 @@ def test_init_refusals_are_chinese_with_exit_2(tmp_path):
         ),
         (("--init", "--roster", str(roster)), "错误：新建收集时必须给出 --year（报告年度）和 --unit（汇总单位名称）。"),
         (
-            ("--init", "--year", "2015", "--unit", "某县", "--roster", str(roster)),
-            "错误：报告年度 2015 没有适用的表式。",
+            ("--init", "--year", "1995", "--unit", "某县", "--roster", str(roster)),
+            "错误：报告年度 1995 没有适用的表式。",
         ),
         (("--db", "mysql://x/y"), "错误：不支持的数据库地址 mysql://x/y"),
     ]
@@ -85,8 +89,6 @@ def test_previous_round_prefills_the_carry_over(tmp_path):
         assert upload(c, last.link(SHU), last_year).json()["accepted"] is True
     roster = tmp_path / "名单.csv"
     roster.write_text(ROSTER, encoding="utf-8")
-    from xltool.serve import collection
-
     created = collection.init(tmp_path / "2024", year=2024, unit="某某县人民政府", roster=roster, previous=last.folder)
     url = dict(created.links)[SHU]
     made = type(last)(tmp_path / "2024", None, created, roster)
@@ -105,14 +107,91 @@ def test_previous_round_prefills_the_carry_over(tmp_path):
         assert c.get(other[other.index("/u/") :] + "/template.xlsx").status_code == 200
 
 
-def test_previous_must_be_a_round_folder(tmp_path):
+def test_previous_must_be_a_round_folder_or_a_summary(tmp_path):
+    roster = tmp_path / "名单.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    for previous, text in [
+        (GOOD_SHU, f"错误：{GOOD_SHU} 不是汇总工作簿（是沭阳县发展和改革局自己的年度报告）。"),
+        (tmp_path, f"错误：{tmp_path} 不是 xltool 收集文件夹（没有 portal.sqlite3），也不是上一年度的汇总工作簿。"),
+    ]:
+        run = xltool(
+            *("serve", str(tmp_path / "r"), "--init", "--year", "2024", "--unit", "某县", "--roster", str(roster)),
+            *("--previous", str(previous)),
+        )
+        assert run.returncode == 2 and run.stderr.startswith(text), run.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def last_summary(tmp_path: Path) -> Path:
+    """Last year's county summary of two units, each with requests still open at the end of 2023."""
+    shu, che_path = tmp_path / "shu.xlsx", tmp_path / "che.xlsx"
+    template.write(shu, specs.load(), {**SHUYANG, "t3.new.natural": 27, "t3.carry_out.natural": 1})
+    che_values = {"t3.new.business": 3, "t3.disclosed.business": 1, "t3.carry_out.business": 2}
+    che = {**CHEPAIZI, **che_values, "s1.on_request": "依申请公开渠道（当面、信函、网络）保持畅通。"}
+    template.write(che_path, specs.load(), che)
+    out = tmp_path / "2023年汇总.xlsx"
+    assert merging.merge([shu, che_path], out, unit="某某县人民政府", jobs=1).exit_code == 0
+    return out
+
+
+def test_previous_summary_prefills_each_units_carry_over(tmp_path):
+    summary = last_summary(tmp_path)
+    roster = tmp_path / "名单.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    folder = tmp_path / "2024"
+    run = xltool(
+        *("serve", str(folder), "--init", "--year", "2024", "--unit", "某某县人民政府", "--roster", str(roster)),
+        *("--previous", str(summary)),
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[3] == "上年汇总中没有以下 1 个单位，其模板不预填“上年结转”：某某乡人民政府"
+    again = xltool("serve", str(folder), "--init", "--roster", str(roster), "--previous", str(summary), "--json")
+    assert json.loads(again.stdout)["not_in_previous"] == ["某某乡人民政府"]
+    made = Made(folder, None, collection.Created(None, None, links_of(folder), folder / "填报链接.csv"), roster)
+    got = {}
+    with client_for(made) as c:
+        for name in (SHU, CHE, MISSING):
+            r = c.get(made.link(name) + "/template.xlsx")
+            assert r.status_code == 200
+            got[name] = tmp_path / f"{name}.xlsx"
+            got[name].write_bytes(r.content)
+    carried = {
+        name: {k: v for k, v in read(p).values.items() if k.startswith("t3.carry_in.")} for name, p in got.items()
+    }
+    assert carried[SHU] == {k: (1 if k == "t3.carry_in.natural" else 0) for k in carried[SHU]}
+    assert carried[CHE] == {k: (2 if k == "t3.carry_in.business" else 0) for k in carried[CHE]}
+    assert len(carried[SHU]) == 6 and set(carried[MISSING].values()) == {0}
+    t3 = {name: openpyxl.load_workbook(p)[T3] for name, p in got.items()}
+    assert t3[SHU]["D7"].value == 1 and t3[CHE]["E7"].value == 2
+    assert all(t3[n][f"{col}7"].protection.locked for n in (SHU, CHE) for col in "DEFGHI")
+    assert not any(t3[MISSING][f"{col}7"].protection.locked for col in "DEFGHI")  # blank, to be filled
+    assert not t3[SHU]["D6"].protection.locked  # this year's figures stay editable
+    assert read(got[CHE]).year == 2024 and read(got[CHE]).unit_name == CHE
+
+
+def test_a_summary_without_the_carry_sheet_is_refused(tmp_path):
+    summary = last_summary(tmp_path)
+    wb = openpyxl.load_workbook(summary)
+    del wb[CARRY_SHEET]  # as an xltool before the carry sheet wrote it
+    old = tmp_path / "旧汇总.xlsx"
+    wb.save(old)
     roster = tmp_path / "名单.csv"
     roster.write_text(ROSTER, encoding="utf-8")
     run = xltool(
         *("serve", str(tmp_path / "r"), "--init", "--year", "2024", "--unit", "某县", "--roster", str(roster)),
-        *("--previous", str(GOOD_SHU)),
+        *("--previous", str(old)),
     )
-    assert run.returncode == 2 and "汇总工作簿只有各单位的几个关键数字" in run.stderr
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.startswith(
+        f"错误：{old}：上年汇总工作簿由旧版 xltool 生成，没有各单位分列的结转数（缺少“各单位结转”工作表），"
+        "无法逐个单位预填“上年结转”。请改用上一年度的收集文件夹，或用新版 xltool 重新汇总上一年度的报表后再试。"
+    ), run.stderr
+    assert "Traceback" not in run.stderr and not (tmp_path / "r").exists()
+
+
+def links_of(folder: Path) -> list[tuple[str, str]]:
+    rows = (folder / "填报链接.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
+    return [tuple(r.split(",")) for r in rows]  # type: ignore[misc]
 
 
 def test_store_open_needs_a_collection(tmp_path: Path):

@@ -108,6 +108,7 @@ class Portal:
         self.unit = self.store.get("unit") or ""
         self.deadline = self.store.get("deadline") or ""
         self.previous = self.store.get("previous")
+        self.carry = col.previous_carry(self.store)
         self.limiter = Limiter(settings.max_failures, settings.window)
         self.locks: dict[int, asyncio.Lock] = {}
         self.pool: Executor | None = None
@@ -134,6 +135,12 @@ class Portal:
         if unit.name not in self._prior:
             self._prior[unit.name] = _previous_upload(Path(self.previous), unit.name)
         return self._prior[unit.name]
+
+    def carried(self, unit: Unit) -> dict[str, Any] | None:
+        """The unit's 上年结转 from last year's summary (``--previous`` a summary), if it is listed there."""
+        from xltool.workbook.reader import normalise
+
+        return self.carry.get(normalise(unit.name))
 
 
 def _previous_upload(folder: Path, name: str) -> str | None:
@@ -248,7 +255,9 @@ async def unit_template(request: Request) -> Response:
         return found
     portal: Portal = request.app.state.portal
     out = _temp(portal, ".xlsx")
-    await portal.work(col.write_template, str(out), portal.year, found.fields, portal.prior(found))
+    await portal.work(
+        col.write_template, str(out), portal.year, found.fields, portal.prior(found), portal.carried(found)
+    )
     name = f"{found.name}{portal.year}年政府信息公开工作年度报告填报模板.xlsx"
     await run_in_threadpool(portal.store.log, found.name, address(request), "template")
     return attachment(out, name, XLSX)

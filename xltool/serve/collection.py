@@ -34,6 +34,7 @@ from xltool.workbook.reader import normalise
 LINKS_FILE = "填报链接.csv"
 LINKS_HEADER = ("单位名称", "链接")
 FILES, TMP = "files", "tmp"
+PREVIOUS_CARRY = "previous_carry"  # setting: each unit's 上年结转 from last year's summary (JSON)
 UNIT_RULE = "P-UNIT"  # the portal's own finding: the workbook names another unit
 
 
@@ -45,13 +46,17 @@ class Created:
     admin_token: str | None
     links: list[tuple[str, str]]
     links_file: Path
+    not_in_previous: tuple[str, ...] | None = None  # with a summary as --previous: units it lacks
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "admin_password": self.admin_password,
             "admin_token": self.admin_token,
             "links": [{"unit": u, "link": link} for u, link in self.links],
         }
+        if self.not_in_previous is not None:
+            out["not_in_previous"] = list(self.not_in_previous)
+        return out
 
 
 def init(
@@ -71,8 +76,9 @@ def init(
         raise UsageError("--init 需要 --roster 名单文件（.csv 或 .xlsx，含“单位名称”列）。")
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{folder} 不是文件夹。")
-    if previous is not None:
+    if previous is not None and not Path(previous).is_file():
         _previous_folder(previous)
+    carry = _previous_carry(Path(previous), year) if previous is not None and year is not None else None
     members = rosters.load(roster, specs.load()).members
     folder.mkdir(parents=True, exist_ok=True)
     store = open_store(folder, db, create=True)
@@ -81,7 +87,7 @@ def init(
         if fresh:
             if year is None or not unit:
                 raise UsageError("新建收集时必须给出 --year（报告年度）和 --unit（汇总单位名称）。")
-            make.choose_form(year, None, lambda _message: None)  # a year no form covers is refused now
+            make.choose_form(year, None, lambda _m: None)  # a year without a form is refused now, not at download
         password, token = (auth.new_password(), auth.new_token()) if fresh else (None, None)
         values = {"year": str(year), "unit": (unit or "").strip(), "deadline": deadline or ""}
         values = {k: v for k, v in values.items() if v and v != "None"}
@@ -94,13 +100,17 @@ def init(
             }
         if base_url:
             values["base_url"] = base_url.rstrip("/")
+        lacking = None
         if previous is not None:
-            values["previous"] = str(Path(previous).resolve())
+            if carry is None:  # the year of the collection already there
+                carry = _previous_carry(Path(previous), int(store.get("year") or 0))
+            values |= {"previous": "" if carry else str(Path(previous).resolve()), PREVIOUS_CARRY: carry}
+            lacking = tuple(m.name for m in members if normalise(m.name) not in json.loads(carry)) if carry else None
         store.put(values)
         _sync_roster(store, members)
         store.log("", "cli", "init" if fresh else "roster", "", f"{len(members)} 个单位")
         path = write_links(folder, store)
-        return Created(password, token, links(store), path)
+        return Created(password, token, links(store), path, lacking)
     finally:
         store.close()
 
@@ -154,12 +164,21 @@ def reissue(store: Store, unit_id: int) -> str:
 def _previous_folder(path: Path) -> Path:
     if (Path(path) / "portal.sqlite3").is_file():
         return Path(path)
-    if Path(path).is_file():
-        raise UsageError(
-            f"{path} 是一个文件。--previous 需要上一年度的收集文件夹：汇总工作簿只有各单位的几个关键数字，"
-            "不足以逐列预填每个单位的“上年结转”。"
-        )
-    raise UsageError(f"{path} 不是 xltool 收集文件夹（没有 portal.sqlite3）。")
+    raise UsageError(f"{path} 不是 xltool 收集文件夹（没有 portal.sqlite3），也不是上一年度的汇总工作簿。")
+
+
+def _previous_carry(path: Path, year: int) -> str:
+    """With last year's summary: each unit's locked 上年结转 (JSON by normalised name); "" for a folder."""
+    if not path.is_file():
+        return ""
+    from xltool.previous import summary_carry
+
+    return json.dumps(summary_carry(make.choose_form(year, None, lambda _m: None), path, year), ensure_ascii=False)
+
+
+def previous_carry(store: Store) -> dict[str, dict[str, Any]]:
+    """What ``--init --previous SUMMARY`` stored: each unit's 上年结转 by normalised name."""
+    return json.loads(store.get(PREVIOUS_CARRY) or "{}")
 
 
 # ---------------------------------------------------------------- files on disk
@@ -234,8 +253,11 @@ def check_upload(path: str, unit_name: str, filename: str, previous: str | None)
     return out
 
 
-def write_template(out: str, year: int, fields: dict[str, str], previous: str | None) -> None:
-    make.unit_template(Path(out), year, {f"unit.{k}": v for k, v in fields.items() if v}, previous and Path(previous))
+def write_template(
+    out: str, year: int, fields: dict[str, str], previous: str | None, carried: dict[str, Any] | None = None
+) -> None:
+    unit = {f"unit.{k}": v for k, v in fields.items() if v}
+    make.unit_template(Path(out), year, unit, previous and Path(previous), carried)  # type: ignore[arg-type]
 
 
 def write_annotated(src: str, out: str) -> None:
