@@ -213,7 +213,7 @@ def test_a_batch_with_a_report_that_cannot_be_imported_exits_2_like_check(tmp_pa
     written and listed, the one that cannot be is reported, and the run exits 2."""
     good = report(tmp_path, "a.txt")
     old = tmp_path / "b.txt"
-    old.write_text(good.read_text(encoding="utf-8").replace("2023年", "2020年"), encoding="utf-8")
+    old.write_text(good.read_text(encoding="utf-8").replace("2023年", "2017年"), encoding="utf-8")
     out = tmp_path / "结果"
     result = runner.invoke(app, ["import", str(good), str(old), "-o", str(out)])
     assert result.exit_code == 2
@@ -225,10 +225,24 @@ def test_a_batch_with_a_report_that_cannot_be_imported_exits_2_like_check(tmp_pa
     rows = list(openpyxl.load_workbook(out / "导入结果.xlsx")["导入结果"].iter_rows(values_only=True))
     assert [r[0] for r in rows[1:]] == [str(good), str(old)]
     assert rows[2][6] == (
-        "无法导入：这是 2020 年度的报告，使用的是 2019 年版表式（国办公开办函〔2019〕60号），"
-        "xltool 目前只能导入 2021 年及以后年度的报告（国办公开办函〔2021〕30号表式）。"
+        "无法导入：这是 2017 年度的报告，没有适用的表式，无法导入。xltool 支持国办公开办函〔2019〕60号表式"
+        "（2019—2020 年的年度报告）、国办公开办函〔2021〕30号表式（2021 年及以后的年度报告）。"
     )
     bad = tmp_path / "c.xlsx"
     bad.write_bytes(b"")
     checked = runner.invoke(app, ["check", str(out / "某某县某某局2023年报.xlsx"), str(bad)])
     assert checked.exit_code == result.exit_code
+
+
+def test_a_report_on_another_form_than_its_year_imports_into_the_form_it_prints(tmp_path: Path) -> None:
+    """A 2020 report printed on the 2021 form (seen in published reports): imported as printed, and
+    check says which form the year needs, instead of a refusal."""
+    source = report(tmp_path, "a.txt")
+    wrong = tmp_path / "b.txt"
+    wrong.write_text(source.read_text(encoding="utf-8").replace("2023年", "2020年"), encoding="utf-8")
+    out = tmp_path / "b.xlsx"
+    result = runner.invoke(app, ["import", str(wrong), "-o", str(out), "--json"])
+    assert result.exit_code == 1
+    entry = json.loads(result.stdout)["files"][0]
+    assert (entry["import"]["form"], entry["import"]["year"]) == ("2021", 2020)
+    assert [f["rule"] for f in entry["findings"] if f["severity"] == "error"] == ["M-YEAR"]

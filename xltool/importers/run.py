@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from xltool.checks import check as checking
-from xltool.errors import InputFileError, UsageError, VersionError
+from xltool.errors import InputFileError, UsageError
 from xltool.form import spec as specs
 from xltool.form.layout import for_spec
 from xltool.form.spec import NUMERIC_TYPES, FormSpec
@@ -80,13 +80,22 @@ def read_report(path: Path, *, year: int | None = None, unit: str | None = None)
     title = meta.title(doc, stream)
     reading.year = year if year is not None else title.year
     reading.unit = unit.strip() if unit else title.unit
-    try:
-        candidates = [specs.for_year(reading.year)] if reading.year is not None else _all_specs()
-    except VersionError:
+    if reading.year is not None and not any(s.accepts_year(reading.year) for s in _all_specs()):
         reading.refused = _unsupported(reading.year)
         return reading
-    placed = [(spec, place(stream, spec), header_match(stream, spec)) for spec in candidates]
-    spec, placement, match = max(placed, key=lambda sp: (sp[1].problem is None, sp[2] >= MIN_HEADERS, sp[1].found))
+    # Every form is tried: the one whose table-二 columns the report prints wins, the year's form
+    # breaking ties. A report printed on another form than its year's imports into the form it
+    # printed, and check then says which form the year needs (M-YEAR).
+    placed = [(spec, place(stream, spec), header_match(stream, spec)) for spec in _all_specs()]
+    spec, placement, match = max(
+        placed,
+        key=lambda sp: (
+            sp[1].problem is None,
+            sp[2] >= MIN_HEADERS,
+            reading.year is not None and sp[0].accepts_year(reading.year),
+            sp[1].found,
+        ),
+    )
     if placement.problem is None and match < MIN_HEADERS and placement.found:
         reading.refused = _other_form(reading.year)
         return reading
@@ -105,23 +114,15 @@ def _all_specs() -> list[FormSpec]:
 
 
 def _other_form(year: int | None) -> str:
-    known = "、".join(f"{s.basis}（{s.min_year} 年起）" for s in _all_specs())
     when = f"（{year} 年度）" if year is not None else ""
     return (
-        f"这份报告{when}第二部分表格的栏目与 xltool 认识的表式（{known}）都对不上，"
-        "可能是 2019 年版表式（国办公开办函〔2019〕60号）的报告，xltool 目前还不能导入。"
+        f"这份报告{when}第二部分表格的栏目与 xltool 认识的表式（{specs.supported()}）都对不上，"
+        "无法确定用的是哪种表式，不能导入。"
     )
 
 
-def _unsupported(year: int | None) -> str:
-    known = _all_specs()
-    first = min(s.min_year for s in known)
-    if year is not None and year < first:
-        return (
-            f"这是 {year} 年度的报告，使用的是 2019 年版表式（国办公开办函〔2019〕60号），"
-            f"xltool 目前只能导入 {first} 年及以后年度的报告（{known[0].basis}表式）。"
-        )
-    return f"没有适用于 {year} 年度的表式，无法导入。"
+def _unsupported(year: int) -> str:
+    return f"这是 {year} 年度的报告，没有适用的表式，无法导入。xltool 支持{specs.supported()}。"
 
 
 def _values(reading: Reading, doc: Document, stream: Stream) -> None:
