@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from xltool.errors import InputFileError
+from xltool.workbook.files import existing_file
 
 MB = 1 << 20
 
@@ -15,10 +16,7 @@ MB = 1 << 20
 def read_limited(path: Path, limit: int, what: str) -> bytes:
     """The bytes of ``path``; InputFileError if it is missing, a folder, empty or over ``limit`` bytes."""
     name = str(path)
-    if not path.exists():
-        raise InputFileError(name, "文件不存在。请检查文件名和路径。")
-    if path.is_dir():
-        raise InputFileError(name, "这是一个文件夹，不是文件。")
+    existing_file(path)
     try:
         size = path.stat().st_size
         if size > limit:

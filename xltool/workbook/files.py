@@ -42,13 +42,18 @@ BY_SUFFIX = {
 }
 
 
+def existing_file(path: Path) -> None:
+    """Raise InputFileError unless ``path`` is an existing file (not missing, not a folder)."""
+    if not path.exists():
+        raise InputFileError(str(path), "文件不存在。请检查文件名和路径。")
+    if path.is_dir():
+        raise InputFileError(str(path), "这是一个文件夹，不是文件。")
+
+
 def preflight(path: Path) -> None:
     """Raise InputFileError unless ``path`` looks like a safe .xlsx workbook."""
     name = str(path)
-    if not path.exists():
-        raise InputFileError(name, "文件不存在。请检查文件名和路径。")
-    if path.is_dir():
-        raise InputFileError(name, "这是一个文件夹，不是文件。")
+    existing_file(path)
     try:
         with path.open("rb") as fh:
             head = fh.read(8)
