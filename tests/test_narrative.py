@@ -129,6 +129,7 @@ def test_a_long_line_broken_mid_sentence_is_one_sentence() -> None:
         ("行政复议2件。", []),
         # 行政许可 / 处罚 / 强制: 处理决定数量 on both forms
         ("全年作出行政许可决定320件、行政处罚决定135件、行政强制54件。", [("license", 320), ("penalty", 135), ("coercion", 54)]),
+        ("作出行政许可处理决定20件。", [("license", 20)]),
         # 信息处理费 (part 六)
         ("发出收费通知2件，收取信息处理费200元。", [("fee_notices", 2), ("fee_collected", 200)]),
         # sentences about other things never attribute
@@ -177,7 +178,6 @@ def test_attribution_of_table_two_on_the_2021_form(text: str, expected: list[tup
          [("normative_made", 9), ("normative_published", 9), ("normative_public_total", 21)]),
         ("本年制定规范性文件8件，废止规范性文件2件，现行有效规范性文件18件。", [("normative_made", 8)]),
         ("累计公开规章5件。", [("rules_public_total", 5)]),
-        ("作出行政许可处理决定20件。", [("license", 20)]),
         # no such cell on this form: 现行有效, 废止, 收费金额; 上一年项目数量 and 本年增/减 count 项, not 件
         ("现行有效规章5件。", []),
         ("行政事业性收费3.5万元。", []),
@@ -514,6 +514,35 @@ def test_merge_checks_inputs_and_a_summarys_own_narratives(tmp_path: Path) -> No
     assert [(f.rule, f.cell, f.value, f.expected) for f in result.findings if f.rule.startswith("N-F")] == [
         ("N-FIGURE", "A6", 30, 26)
     ]
+
+
+# ---------------------------------------------------------------- the two forms' vocabularies
+
+
+def test_the_two_forms_differ_only_where_their_cells_do() -> None:
+    """Each form declares its own vocabulary (its own legal text); what both forms have alike
+    (表三 but （六）, 表四, 第六部分, claims, years) must be worded alike, so a fix reaches both."""
+    old, new = specs.load("2019").narrative, specs.load("2021").narrative
+    assert old is not None and new is not None
+    alike = ("claims", "years", "continues", "breakdown")  # units: 2019 has no 万元 cell
+    assert [getattr(old, name) for name in alike] == [getattr(new, name) for name in alike]
+    assert {k: v for k, v in old.fragments.items() if k in new.fragments} == {
+        k: v for k, v in new.fragments.items() if k in old.fragments
+    }
+    mine = {q.key: q for q in old.quantities}
+    theirs = {q.key: q for q in new.quantities}
+    differ = sorted(k for k in mine.keys() & theirs.keys() if mine[k] != theirs[k])
+    assert differ == ["other_handling"]  # （六）其他处理: one row on the 2019 form
+    assert mine["other_handling"].phrases == theirs["other_handling"].phrases
+    assert sorted(mine.keys() - theirs.keys()) == [
+        "normative_made", "normative_public_total", "normative_published",
+        "rules_made", "rules_public_total", "rules_published",
+    ]  # fmt: skip
+    assert sorted(theirs.keys() - mine.keys()) == [
+        "fees", "normative_in_force", "normative_issued", "normative_repealed",
+        "rules_in_force", "rules_issued", "rules_repealed",
+    ]  # fmt: skip
+    assert len(mine.keys() & theirs.keys()) == 26
 
 
 # ---------------------------------------------------------------- the vocabulary is checked at load
