@@ -4,7 +4,8 @@ Until ``xltool import`` places a report's narratives, this helper does the least
 each text at the section headings of the definition (一、总体情况 … 六、其他需要报告的事项, found by
 their numeral and the first words of their title), and takes the tables' figures from figures.json
 (the six 平潭 reports), from the samples (沭阳 025, 车排子) or from the transcription below (上海 028).
-Every other table cell is unknown, so no figure is compared with it. The prose is read from
+Every other table cell is unknown, so no figure is compared with it. Each report is read on the
+form of its year (2019 and 2020 reports on the 2019 form). The prose is read from
 ../shared/reports at test time and never stored here.
 """
 
@@ -22,7 +23,7 @@ from xltool.submission import Submission, Value
 
 from .sample_data import CHEPAIZI, SHUYANG
 
-SPEC: FormSpec = specs.load()
+SPEC: FormSpec = specs.load()  # the cutting of sections: both forms have the same headings
 FIRST_PART = re.compile(r"[（(]一[）)]")
 PAGE_MARKER = re.compile(r"^\s*(?:— \d+ —|## .*|\|.*\|)\s*$", re.MULTILINE)
 # where each cut of a report is put: under parts whose labels add no context (s6 is the fee part)
@@ -49,6 +50,14 @@ class Report:
     texts: dict[str, str]  # preamble, s1, s5, s6 -> text
     submission: Submission
 
+    @property
+    def spec(self) -> FormSpec:
+        return self.submission.spec
+
+
+def form_of(year: int | None) -> FormSpec:
+    return SPEC if year is None else specs.for_year(year)
+
 
 def reports(folder: Path) -> list[Report]:
     figures = json.loads((folder / "figures.json").read_text(encoding="utf-8"))
@@ -56,9 +65,10 @@ def reports(folder: Path) -> list[Report]:
     for path in sorted(folder.glob("*.txt")):
         texts = split(body(path.read_text(encoding="utf-8")))
         year = _year(path.stem, figures)
-        values = _values(path.stem, figures) | {"unit.report_year": year, "unit.unit_name": path.stem}
+        spec = form_of(year)
+        values = _values(spec, path.stem, figures) | {"unit.report_year": year, "unit.unit_name": path.stem}
         values |= {TEXTS[k]: v for k, v in texts.items()}
-        out.append(Report(path.stem, year, texts, Submission(SPEC, path.name, values)))
+        out.append(Report(path.stem, year, texts, Submission(spec, path.name, values)))
     return out
 
 
@@ -108,42 +118,45 @@ def _year(stem: str, figures: dict[str, Any]) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _values(stem: str, figures: dict[str, Any]) -> dict[str, Value]:
+def _values(spec: FormSpec, stem: str, figures: dict[str, Any]) -> dict[str, Value]:
     """Table figures by key; every cell not transcribed is None (unknown)."""
-    values: dict[str, Value] = {c.key: None for c in SPEC.inputs()}
-    values |= {f"{s.key}.{f.key}": None for s, _p, f in SPEC.fields()}
+    values: dict[str, Value] = {c.key: None for c in spec.inputs()}
+    values |= {f"{s.key}.{f.key}": None for s, _p, f in spec.fields()}
     if stem in SAMPLES:
         numbers = {k: v for k, v in SAMPLES[stem].items() if k.startswith(("t", "s6.fee_"))}
-        return values | {c.key: 0 for c in SPEC.inputs()} | numbers
+        return values | {c.key: 0 for c in spec.inputs()} | numbers
     if stem.startswith("028_"):
-        return values | _shanghai()
+        return values | _shanghai(spec)
     if stem in figures:
-        return values | _from_figures(figures[stem])
+        return values | _from_figures(spec, figures[stem])
     return values
 
 
-def _t3_leaves() -> tuple[list[str], dict[str, str]]:
-    block = SPEC.table("t3").blocks[0]
+def _t3_leaves(spec: FormSpec) -> tuple[list[str], dict[str, str]]:
+    block = spec.table("t3").blocks[0]
     rows = [r.key for r in leaves(block.rows) if not r.node.derived]
     cols = {c.label: c.key for c in leaves(block.columns) if not c.node.derived}
     return rows, cols
 
 
-def _from_figures(fig: dict[str, Any]) -> dict[str, Value]:
-    rows, cols = _t3_leaves()
-    names = ["new", "carry_in", "r1", "r2", *[f"r3_{i}" for i in range(1, 9)], *[f"r4_{i}" for i in range(1, 4)],
-             *[f"r5_{i}" for i in range(1, 6)], "r6_1", "r6_2", "r6_3", "carry_out"]  # fmt: skip
+def _from_figures(spec: FormSpec, fig: dict[str, Any]) -> dict[str, Value]:
+    """figures.json transcribes 表三 row by row in the form's order (r1 …, r6 or r6_1 … r6_3)."""
+    assert fig["form"] == spec.form_version, fig["unit"]
+    rows, cols = _t3_leaves(spec)
+    names = list(dict.fromkeys(cell.split("|")[0] for cell in fig["t3"]))
+    split_six = len(rows) == len(names) + 2  # a single （六） row printed on a form with three (012)
+    if split_six:
+        names[names.index("r6") : names.index("r6") + 1] = ["r6_1", "r6_2", "r6_3"]
     by_name = dict(zip(names, rows, strict=True))
     out: dict[str, Value] = {}
     for cell, value in fig["t3"].items():
         row, col = cell.split("|")
-        if row == "r6":  # the 2019 layout's single （六） row: its sum, as 3.其他
-            out |= {f"t3.no_correction.{cols[col]}": 0, f"t3.unpaid.{cols[col]}": 0}
+        if split_six and row == "r6":  # its sum, as 3.其他
+            out |= {f"t3.{by_name['r6_1']}.{cols[col]}": 0, f"t3.{by_name['r6_2']}.{cols[col]}": 0}
             row = "r6_3"
         out[f"t3.{by_name[row]}.{cols[col]}"] = value
-    if fig["form"] == "2021":
-        out |= _t2(fig["t2"])
-    t4 = SPEC.table("t4").blocks[0]
+    out |= _t2(spec, fig["t2"])
+    t4 = spec.table("t4").blocks[0]
     groups = {n.label: n.key for leaf in leaves(t4.columns) for n in leaf.path if n.key}
     for label, results in fig["t4"].items():
         prefix = groups[label]
@@ -152,9 +165,9 @@ def _from_figures(fig: dict[str, Any]) -> dict[str, Value]:
     return out
 
 
-def _t2(t2: dict[str, Any]) -> dict[str, Value]:
+def _t2(spec: FormSpec, t2: dict[str, Any]) -> dict[str, Value]:
     out: dict[str, Value] = {}
-    for block in SPEC.table("t2").blocks:
+    for block in spec.table("t2").blocks:
         cols = [c.key for c in leaves(block.columns)]
         for row in leaves(block.rows):
             got = t2.get(row.label)
@@ -166,8 +179,8 @@ def _t2(t2: dict[str, Any]) -> dict[str, Value]:
     return out
 
 
-def _shanghai() -> dict[str, Value]:
-    out: dict[str, Value] = {c.key: 0 for c in SPEC.inputs() if c.table in ("t3", "t4")}
+def _shanghai(spec: FormSpec) -> dict[str, Value]:
+    out: dict[str, Value] = {c.key: 0 for c in spec.inputs() if c.table in ("t3", "t4")}
     for row, (natural, business, legal) in SHANGHAI_T3.items():
         out |= {f"t3.{row}.natural": natural, f"t3.{row}.business": business, f"t3.{row}.legal": legal}
     for group, results in SHANGHAI_T4.items():

@@ -20,6 +20,7 @@ import pytest
 
 from xltool.checks import narrative, rules
 from xltool.checks.check import check
+from xltool.form.spec import FormSpec
 from xltool.submission import Submission, parts_of, unknown
 
 from . import narrative_corpus as corpus
@@ -30,21 +31,27 @@ N_RULES = ("N-FIGURE", "N-YEAR", "N-CLAIM")
 SAMPLES = sorted(
     [*ROOT.glob("samples/*.xlsx"), *ROOT.glob("samples/invalid/*.xlsx"), *ROOT.glob("samples/county/报表/*.xlsx")]
 )
-READER = narrative.reader_for(corpus.SPEC)
-assert READER is not None
 
 
-def read(file: str, texts: dict[str, str], labels: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
-    """What the rules read in each text, as the fixture records it."""
-    assert READER is not None
+def reader(spec: FormSpec) -> narrative.Reader:
+    got = narrative.reader_for(spec)
+    assert got is not None, f"the {spec.form_version} form declares no narrative vocabulary"
+    return got
+
+
+def read(
+    file: str, spec: FormSpec, texts: dict[str, str], labels: dict[str, str] | None = None
+) -> Iterator[dict[str, Any]]:
+    """What the rules read in each text (on its form), as the fixture records it."""
+    r = reader(spec)
     for name, text in texts.items():
-        label = (labels or LABELS).get(name, "")
-        for f in READER.figures(text, label):
+        label = (labels or report_labels(spec)).get(name, "")
+        for f in r.figures(text, label):
             yield {"file": file, "text": name, "sentence": f.sentence, "what": f.quantity, "value": str(f.value)}
-        for c in READER.claims(text, label):
+        for c in r.claims(text, label):
             what = f"{c.claim.key}:{c.quantity}"
             yield {"file": file, "text": name, "sentence": c.sentence, "what": what, "value": ""}
-        for y in READER.years(text):
+        for y in r.years(text):
             yield {"file": file, "text": name, "sentence": y.sentence, "what": "year", "value": str(y.year)}
 
 
@@ -52,7 +59,8 @@ def fixture(kind: str, files: set[str]) -> list[dict[str, Any]]:
     return [{k: v for k, v in row.items() if k != "verdict"} for row in FIXTURE[kind] if row["file"] in files]
 
 
-LABELS = {name: label for key, label in narrative._texts(corpus.SPEC) for name, k in corpus.TEXTS.items() if k == key}
+def report_labels(spec: FormSpec) -> dict[str, str]:
+    return {name: label for key, label in narrative._texts(spec) for name, k in corpus.TEXTS.items() if k == key}
 
 
 def sample_texts(sub: Submission) -> dict[str, str]:
@@ -82,15 +90,24 @@ def test_every_verdict_is_right() -> None:
 
 
 def test_the_reports_read_exactly_the_fixture(reports: list[corpus.Report]) -> None:
-    got = [row for r in reports for row in read(r.name, r.texts)]
+    got = [row for r in reports for row in read(r.name, r.spec, r.texts)]
     assert got == fixture("read", {r.name for r in reports})
     assert len(reports) == 17 and len(got) == 38
 
 
+def test_each_report_is_read_on_the_form_of_its_year(reports: list[corpus.Report]) -> None:
+    forms = {r.name: r.spec.form_version for r in reports}
+    assert [name for name, form in forms.items() if form == "2019"] == [
+        "004_pingtan-ziranziyuan_2020",
+        "019_weishan_liangchengzhen_2020_old2019fmt",
+    ]
+    assert set(forms.values()) == {"2019", "2021"}
+
+
 def test_the_samples_read_exactly_the_fixture(samples: list[tuple[str, Submission]]) -> None:
-    got = [row for name, sub in samples for row in read(name, sample_texts(sub), sample_labels(sub))]
+    got = [row for name, sub in samples for row in read(name, sub.spec, sample_texts(sub), sample_labels(sub))]
     assert got == fixture("read", {name for name, _ in samples})
-    assert len(samples) == 19 and len(got) == 63
+    assert len(samples) == 20 and len(got) == 65
 
 
 def findings(file: str, sub: Submission) -> list[dict[str, Any]]:
@@ -124,7 +141,7 @@ def test_the_trap_of_figures_json_is_not_read(shared_reports: Path, reports: lis
     ]
     assert traps == [("009_pingtan-shehuishiye_2022", 317)]
     report = next(r for r in reports if r.name == traps[0][0])
-    assert "317" not in {row["value"] for row in read(report.name, report.texts)}
+    assert "317" not in {row["value"] for row in read(report.name, report.spec, report.texts)}
 
 
 # ---------------------------------------------------------------- recall on the real prose
@@ -149,15 +166,16 @@ def _changed(sub: Submission, key: str, value: Any) -> tuple[Submission, dict[st
 
 def mutants(sub: Submission) -> Iterator[tuple[str, str, Submission]]:
     """(rule, quote, submission whose table disagrees) for each statement the rules read."""
-    assert READER is not None and sub.spec.narrative is not None
+    r = reader(sub.spec)
+    assert sub.spec.narrative is not None
     for key, label in narrative._texts(sub.spec):
         text = sub.text(key)
-        for f in READER.figures(text, label):
+        for f in r.figures(text, label):
             cell = _input_of(sub, f.keys[0])
             changed, values = _changed(sub, cell, (sub.values.get(cell) or 0) + 1000)
             if _known(sub, values, (*f.keys, *(k for a in f.also for k in a))):
                 yield "N-FIGURE", f.quote, changed
-        for c in READER.claims(text, label):
+        for c in r.claims(text, label):
             keys = sub.spec.narrative.quantity(c.quantity).cell_keys()
             cell = _input_of(sub, keys[0])
             value = 1 if c.claim.contradicted == "positive" else 0
@@ -166,9 +184,9 @@ def mutants(sub: Submission) -> Iterator[tuple[str, str, Submission]]:
             changed.values.update({k: v for k, v in others.items() if k != cell})
             if _known(sub, changed.values, keys):
                 yield "N-CLAIM", c.quote, changed
-        if READER.years(text) and sub.year is not None:
+        if r.years(text) and sub.year is not None:
             changed, _values = _changed(sub, "unit.report_year", sub.year + 1)
-            for y in READER.years(text):
+            for y in r.years(text):
                 yield "N-YEAR", y.quote, changed
 
 
