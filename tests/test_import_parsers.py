@@ -702,10 +702,6 @@ def test_portal_page_tables_and_figures(
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="placer (import-placer): the page's footer after the closing signature is read into 六（二）",
-)
 def test_portal_page_last_narrative(portal: tuple[Submission, Path, Path]) -> None:
     source, _, out = portal
     assert _narratives(read(out))["s6.other"] == _narratives(source)["s6.other"]

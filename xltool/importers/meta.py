@@ -149,8 +149,16 @@ _DATE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
 
 
 def _without_signature(text: str, unit: str | None) -> str:
-    """The report's closing lines (the unit's name, the date) are not part of its last section."""
+    """The report's closing lines (the unit's name, the date) are not part of its last section, nor is
+    what a web page prints after them (share links, the site's footer)."""
     lines = text.rstrip().split("\n")
+    if unit:
+        for i in range(len(lines) - 1, -1, -1):
+            line = lines[i].strip()
+            after_name = i > 0 and fold(lines[i - 1]) == fold(unit) and _DATE.match(line)
+            if after_name or (line.startswith(unit) and _DATE.match(line.removeprefix(unit).strip())):
+                lines = lines[: i + 1]
+                break
     while lines and (
         _DATE.match(lines[-1].strip())
         or (unit and fold(lines[-1]) in (fold(unit), ""))
