@@ -332,8 +332,8 @@ CUT_OFF_ERRORS = {  # cut-off reports: these, and C-BLANK on exactly the cells n
     # 一 prints 0 for 自然人, blank applicant columns; 二 to （三）5 print blank for everyone, 0 as 总计
     "013_xuwen_sfj_yearunknown": NO_UNIT | NO_SIX | cells("C-BLANK", T3S, "6", "EFGHI") | cells("C-BLANK", T3S, "7-14", "DEFGHI"),
     # 一 prints 12 for 自然人 and 总计; then blank everywhere but （一） 自然人 4
-    # 2019 form; its 一 is headed 一、工作基本情况, not the form's 一、总体情况, so it is not placed
-    "019_weishan_liangchengzhen_2020_old2019fmt": NO_UNIT | NO_SIX | {("N-SECTION", "一、总体情况!A4")},
+    # 2019 form, cut off; its 一 is headed 一、工作基本情况 (placed by its number), no unit or year printed
+    "019_weishan_liangchengzhen_2020_old2019fmt": NO_UNIT | NO_SIX,
     "015_xinghua_daying_2023": NO_SIX | cells("C-BLANK", T3S, "6", "EFGHI") | cells("C-BLANK", T3S, "7-14", "DEFGHIJ") - {("C-BLANK", f"{T3S}!D8")},
 }  # fmt: skip
 

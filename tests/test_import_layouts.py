@@ -330,3 +330,13 @@ def test_a_part_left_out_under_part_headings_is_warned(tmp_path: Path) -> None:
     found, unsplit = part_warnings(tmp_path, body)
     assert unsplit == "s1,s6"
     assert found == [("五、存在的主要问题及改进情况", "A6", "“五、存在的主要问题及改进情况”中“（二）改进情况”未填写。")]
+
+
+def test_a_section_heading_in_other_words_is_placed_by_its_number(tmp_path: Path) -> None:
+    """一、工作基本情况 where the form says 一、总体情况: the text up to 二 is section 一 (its first part)."""
+    body = render(sample_cells(), "pipes")
+    heading = SPEC.sections[0].heading
+    assert heading in body
+    reading = place_text(tmp_path, body.replace(heading, heading.split("、")[0] + "、工作基本情况"))
+    first = f"{SPEC.sections[0].key}.{SPEC.sections[0].parts[0].key}"
+    assert reading.values[first] == place_text(tmp_path, body, "same.txt").values[first] != ""

@@ -74,7 +74,7 @@ def narratives(
     for i, section in enumerate(spec.sections):
         if section.kind != "narrative" or not section.parts:
             continue
-        start = _start(section, i, spec, anchors, ends)
+        start = _start(section, i, spec, anchors, ends, stream.raw)
         if start is None:
             continue
         later = [a.start for k in keys[i + 1 :] if (a := anchors[k]) is not None and a.start >= start]
@@ -90,7 +90,7 @@ def narratives(
 
 
 def _start(
-    section: Section, i: int, spec: FormSpec, anchors: dict[str, Hit | None], ends: dict[str, int]
+    section: Section, i: int, spec: FormSpec, anchors: dict[str, Hit | None], ends: dict[str, int], raw: str
 ) -> int | None:
     own = anchors.get(section.key)
     if own is not None:
@@ -98,7 +98,19 @@ def _start(
     before = spec.sections[i - 1] if i > 0 else None
     if before is not None and before.key in ends:  # heading left out: the text after the table before it
         return ends[before.key]
-    return None
+    return _renamed(section, i, spec, anchors, raw)
+
+
+def _renamed(section: Section, i: int, spec: FormSpec, anchors: dict[str, Hit | None], raw: str) -> int | None:
+    """A heading with the section's number but other words (一、工作基本情况 for 一、总体情况): the first
+    line that starts with the number, between the sections found before and after it."""
+    number = section.heading.split("、", 1)[0] + "、"
+    lo = max((a.end for s in spec.sections[:i] if (a := anchors.get(s.key)) is not None), default=0)
+    hi = min((a.start for s in spec.sections[i + 1 :] if (a := anchors.get(s.key)) is not None), default=-1)
+    if hi < lo:
+        return None  # no later section found: the section's place is unknown
+    m = re.search(rf"(?m)^[ \t\u3000]*{number}[^\n]*$", raw[lo:hi])
+    return lo + m.end() if m else None
 
 
 _PART = re.compile(r"(?:^|\n|(?<=[。；;：:]))[ \t\u3000]*(?:#+[ \t]*)?[(（]([一二三四五六七八九十])[)）]")
