@@ -16,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -126,7 +127,20 @@ class Portal:
         self.store.close()
 
     async def work(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+        """``fn(*args)`` in the worker pool. A worker that died (killed, out of memory) breaks the
+        pool: it is replaced and the work tried once more, so one crash does not stop the portal."""
+        for attempt in (1, 2):
+            pool = self.pool
+            try:
+                return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+            except BrokenProcessPool:
+                if self.pool is pool:  # the first request to notice replaces it
+                    assert pool is not None
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    self.start()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def prior(self, unit: Unit) -> str | None:
         """The unit's passed upload in last year's round (for 上年结转 and the cross-year checks)."""
