@@ -348,7 +348,7 @@ def write_previous_summary(target: Path = COUNTY) -> Path:
     import datetime as dt
     import tempfile
 
-    from xltool.merge import merge
+    from xltool.sources.merging import merge
 
     out = target / PREVIOUS_SUMMARY
     with tempfile.TemporaryDirectory() as scratch:

@@ -12,9 +12,9 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from xltool.checks.check import check
 from xltool.cli import app
 from xltool.form import spec as specs
+from xltool.sources.checking import check
 from xltool.submission import Finding
 from xltool.workbook import template
 from xltool.workbook.reader import read

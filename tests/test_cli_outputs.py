@@ -9,7 +9,7 @@ import openpyxl
 from typer.testing import CliRunner
 
 from xltool.cli import app
-from xltool.workbook.reader import ANNOTATION_SHEET
+from xltool.workbook.annotate import ANNOTATION_SHEET
 
 from .conftest import ROOT
 

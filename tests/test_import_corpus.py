@@ -15,7 +15,7 @@ import pytest
 
 from xltool.form.layout import for_spec
 from xltool.form.spec import leaves
-from xltool.importers import run
+from xltool.sources import importing as run
 
 ROWS = {"new": "new", "carry_in": "carry_in", "r1": "disclosed", "r2": "partly", "carry_out": "carry_out"}
 ROWS |= {

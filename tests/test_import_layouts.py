@@ -12,10 +12,11 @@ import pytest
 
 from xltool.form import spec as specs
 from xltool.form.spec import leaves
-from xltool.importers import run, stream, text
+from xltool.importers import stream, text
 from xltool.importers.model import Document, Table, Text
 from xltool.importers.place import place
 from xltool.importers.values import Doubt, money_unit, parse_value, splits
+from xltool.sources import importing as run
 from xltool.submission import computed
 from xltool.workbook.reader import read
 

@@ -20,7 +20,6 @@ from typer.testing import CliRunner
 from tests.conftest import ROOT
 from tests.helpers import libreoffice_pdf
 from tests.sample_data import CHEPAIZI
-from xltool.checks.check import check
 from xltool.checks.check import exit_code as check_exit_code
 from xltool.cli import app
 from xltool.documents.render import number_text, render
@@ -32,6 +31,7 @@ from xltool.importers import docx as docx_parser
 from xltool.importers import html as html_parser
 from xltool.importers import pdf as pdf_parser
 from xltool.importers.model import Document, Table, Text
+from xltool.sources.checking import check
 from xltool.submission import Submission, computed
 from xltool.workbook import template
 from xltool.workbook.files import preflight

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from xltool.errors import UsageError
-from xltool.inputs import expand
+from xltool.sources.inputs import expand
 
 
 @pytest.fixture()

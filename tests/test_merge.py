@@ -23,14 +23,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from xltool.analytics import CARRY_SHEET, CHART_SHEET
-from xltool.checks.check import check
 from xltool.cli import app
 from xltool.form import spec as specs
 from xltool.form.layout import text_width
 from xltool.form.spec import leaves
-from xltool.merge import DETAIL_SHEET, NOTES_SHEET, TEXTS_SHEET, combine, key_figures, merge, numeric_keys
+from xltool.sources.checking import check
+from xltool.sources.merging import merge
 from xltool.submission import computed
+from xltool.summary.analytics import CARRY_SHEET, CHART_SHEET
+from xltool.summary.merge import DETAIL_SHEET, NOTES_SHEET, TEXTS_SHEET, combine, key_figures, numeric_keys
 from xltool.workbook import template
 from xltool.workbook.reader import read, sheet_rows
 
@@ -692,7 +693,7 @@ def test_different_form_versions_are_refused() -> None:
     from dataclasses import replace as with_
 
     from xltool.errors import UsageError
-    from xltool.merge import Part, _common
+    from xltool.summary.merge import Part, _common
 
     a = Part("a.xlsx", "甲镇人民政府", 2023, "2021", 0, (), (), (), ())
     b = with_(a, file="b.xlsx", unit="乙镇人民政府", version="2019")

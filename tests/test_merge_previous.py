@@ -16,12 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from xltool.analytics import CARRY_SHEET, CHART_SHEET, change
-from xltool.checks.check import check
 from xltool.cli import app
 from xltool.form.layout import col_title
 from xltool.form.spec import leaves
-from xltool.merge import DETAIL_SHEET, NOTES_SHEET, merge
+from xltool.sources.checking import check
+from xltool.sources.merging import merge
+from xltool.summary.analytics import CARRY_SHEET, CHART_SHEET, change
+from xltool.summary.merge import DETAIL_SHEET, NOTES_SHEET
 from xltool.workbook.reader import read, sheet_rows
 
 from . import county_data

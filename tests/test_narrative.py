@@ -12,12 +12,12 @@ import pytest
 from typer.testing import CliRunner
 
 from xltool.checks import narrative, rules
-from xltool.checks.check import check
 from xltool.cli import app
 from xltool.form import spec as specs
-from xltool.merge import merge
+from xltool.sources.checking import check
+from xltool.sources.merging import merge
 from xltool.submission import Finding, Submission, blank_values
-from xltool.workbook.reader import ANNOTATION_SHEET
+from xltool.workbook.annotate import ANNOTATION_SHEET
 
 from .helpers import fill
 from .sample_data import CHEPAIZI, SHUYANG, write_valid

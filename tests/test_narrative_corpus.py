@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from xltool.checks import narrative, rules
-from xltool.checks.check import check
 from xltool.form.spec import FormSpec
+from xltool.sources.checking import check
 from xltool.submission import Submission, parts_of, unknown
 
 from . import narrative_corpus as corpus

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xltool.checks.check import check
 from xltool.form import spec as specs
 from xltool.form.layout import for_spec
+from xltool.sources.checking import check
 
 from .helpers import FORMS, fill
 from .sample_data import CHEPAIZI, TOWN_2020, write_valid

@@ -18,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xltool.checks.check import check
 from xltool.errors import InputFileError
 from xltool.form import spec as specs
 from xltool.form.layout import for_spec
+from xltool.sources.checking import check
 from xltool.workbook.reader import OPTIONAL_SHEETS, _as_number, _Book, read
 
 from .helpers import fill, libreoffice_resave

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from xltool.checks.check import check
 from xltool.cli import app
+from xltool.sources.checking import check
 from xltool.workbook.reader import read
 
 from . import sample_data
@@ -165,12 +165,13 @@ def test_json_redirected_in_the_gbk_code_page_loses_nothing(tmp_path: Path) -> N
 def test_output_printed_batch_by_batch_is_the_whole_output(monkeypatch: pytest.MonkeyPatch, json_out: bool) -> None:
     """check prints each batch and lets it go (flat memory); stitched together it is as_text/as_json of all."""
     from xltool.checks import check as checking
+    from xltool.sources import checking as files
 
     flags = ["--json"] if json_out else []
     whole = runner.invoke(app, ["check", *map(str, SAMPLES), *flags])
-    monkeypatch.setattr(checking, "BATCH", 2)
+    monkeypatch.setattr(files, "BATCH", 2)
     batched = runner.invoke(app, ["check", *map(str, SAMPLES), *flags])
-    results = checking.check(SAMPLES)
+    results = files.check(SAMPLES)
     expected = checking.as_json(results) if json_out else checking.as_text(results)
     assert len(SAMPLES) > 4
     assert batched.stdout == whole.stdout == expected + "\n"

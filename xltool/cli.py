@@ -195,7 +195,7 @@ def template(
     force: Annotated[bool, typer.Option("--force", help="输出文件已存在时覆盖")] = False,
 ) -> None:
     """生成带锁定保护的填报模板（.xlsx）。"""
-    from xltool import make
+    from xltool.sources import templates as make
 
     def warn(message: str) -> None:
         typer.echo(message, err=True)
@@ -223,14 +223,15 @@ def check(
 ) -> None:
     """校验填好的工作簿，指出每个有问题的单元格。退出码：0 无错误，1 有错误，2 无法运行。"""
     from xltool.checks import check as checking
-    from xltool.inputs import expand
+    from xltool.sources import checking as files
+    from xltool.sources.inputs import expand
 
     paths = _guard(lambda: expand(inputs))
     if annotate is not None:  # one file
-        results = _guard(lambda: checking.check(paths, previous, annotate=annotate))
+        results = _guard(lambda: files.check(paths, previous, annotate=annotate))
         batches = iter([results])
     else:  # printed batch by batch as they are checked, then let go: flat memory for any number of files
-        batches = checking.batches(paths, previous)
+        batches = files.batches(paths, previous)
     tally = checking.Tally()
     while (batch := _guard(lambda: next(batches, None))) is not None:
         if json_out:  # JSON is read by programs: escape what the output encoding lacks rather than lose it
@@ -256,7 +257,7 @@ def render(
     force: Annotated[bool, typer.Option("--force", help="工作簿有错误也照样生成，并覆盖已存在的输出文件")] = False,
 ) -> None:
     """把工作簿生成可发布的年度报告文档（.docx / .html / .md）。"""
-    from xltool.documents import publish
+    from xltool.sources import publishing as publish
 
     result = _guard(lambda: publish.publish(workbook, output, force=force))
     if result.refused is not None:
@@ -283,13 +284,14 @@ def merge(
     ] = None,
 ) -> None:
     """把多个单位的工作簿汇总成一个同样格式、可再次汇总的工作簿。退出码：0 全部汇总，1 有文件未汇总或有错误，2 无法运行。"""
-    from xltool import merge as merging
-    from xltool.inputs import expand
+    from xltool.sources import merging as merge_files
+    from xltool.sources.inputs import expand
+    from xltool.summary import merge as merging
 
     def run() -> merging.Outcome:
         paths = expand(inputs)
         with _progress(len(paths), "读取和校验") as step:
-            return merging.merge(
+            return merge_files.merge(
                 paths,
                 output,
                 unit=unit,
@@ -322,8 +324,8 @@ def import_(
     """把已发布的年度报告（网页、Word、PDF、文本）导入为工作簿并校验。退出码：0 全部读到且无错误，1 有错误或缺失，2 无法运行。"""
     import json
 
-    from xltool.importers import run
-    from xltool.inputs import expand_reports
+    from xltool.sources import importing as run
+    from xltool.sources.inputs import expand_reports
 
     paths = _guard(lambda: expand_reports(reports))
     outcomes = _guard(lambda: run.import_reports(paths, output, year=year, unit=unit, force=force))

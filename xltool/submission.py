@@ -14,6 +14,7 @@ Number = int | Decimal
 Value = Number | str | None
 
 PROPERTY_PREFIX = "xltool."
+SUMMARY = "summary_units"  # property of a merged summary: how many units it covers
 UNSPLIT_PROPERTY = "unsplit_sections"  # set by `xltool import`: see Submission.unsplit_sections
 
 
@@ -81,6 +82,7 @@ class Submission:
     reported: dict[str, Number] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     properties: dict[str, str] = field(default_factory=dict)
+    sheets: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)  # a summary's own sheets, as plain rows
 
     def number(self, key: str) -> Number:
         """An input or a recomputed total; unreadable inputs count as 0 (they have a finding)."""
@@ -97,7 +99,7 @@ class Submission:
     @property
     def summary_units(self) -> int:
         """How many units a merged summary covers (0 for one unit's own workbook)."""
-        n = self.properties.get("summary_units", "")
+        n = self.properties.get(SUMMARY, "")
         return int(n) if n.isdigit() else 0
 
     @property

@@ -10,10 +10,10 @@ from pathlib import Path
 import openpyxl
 
 from tests.sample_data import CHEPAIZI, SHUYANG, T3
-from xltool import merge as merging
-from xltool.analytics import CARRY_SHEET
 from xltool.form import spec as specs
 from xltool.serve import collection, store
+from xltool.sources import merging
+from xltool.summary.analytics import CARRY_SHEET
 from xltool.workbook import template
 from xltool.workbook.reader import read
 

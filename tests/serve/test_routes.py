@@ -9,8 +9,8 @@ import sys
 import zipfile
 from pathlib import Path
 
-from xltool.checks import check as checking
 from xltool.serve import collection
+from xltool.sources import checking
 from xltool.workbook.reader import read
 
 from .conftest import (
@@ -163,7 +163,7 @@ def test_summary_merges_only_latest_passed_uploads(client, made, tmp_path):
     got = tmp_path / "汇总.xlsx"
     got.write_bytes(r.content)
     # the same figures as xltool merge of the passed file alone
-    from xltool import merge as merging
+    from xltool.sources import merging
 
     alone = tmp_path / "alone.xlsx"
     merging.merge([GOOD_CHE], alone, unit="某某县人民政府", jobs=1)

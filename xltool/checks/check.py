@@ -1,4 +1,7 @@
-"""``xltool check``: read workbooks, validate them together, apply the form's rules."""
+"""``check``: validate submissions together, apply the form's rules; how results are shown.
+
+Values in, values out: reading the files is :mod:`xltool.sources.checking`'s work.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +9,15 @@ import json
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from xltool.checks import rules, schemas
 from xltool.errors import InputFileError, UsageError
 from xltool.form import spec as specs
 from xltool.form.layout import SEVERITY_LABEL, for_spec, rowcol
-from xltool.previous import last_year
 from xltool.submission import Counted, Finding, Submission
-from xltool.workbook.reader import annotate as write_annotated
-from xltool.workbook.reader import read
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
-BATCH = 200  # files read and validated together (pandera costs ~20 ms a call)
 
 
 @dataclass
@@ -48,19 +46,10 @@ class FileResult(Counted):
         }
 
 
-def unreadable(path: Path, exc: InputFileError) -> FileResult:
+def unreadable(name: str, exc: InputFileError) -> FileResult:
+    """The result of a file that could not be read: one X-FILE finding with the reason."""
     rule = specs.load().rule("X-FILE")
-    return FileResult(str(path), None, [Finding(rule.id, rule.severity, rule.message.format(reason=exc.reason))])
-
-
-def read_all(paths: list[Path]) -> list[FileResult]:
-    results = []
-    for path in paths:
-        try:
-            results.append(FileResult(str(path), read(path)))
-        except InputFileError as exc:
-            results.append(unreadable(path, exc))
-    return results
+    return FileResult(name, None, [Finding(rule.id, rule.severity, rule.message.format(reason=exc.reason))])
 
 
 def evaluate(results: list[FileResult], previous: Submission | None = None) -> list[FileResult]:
@@ -87,42 +76,15 @@ def _rowcol(address: str | None) -> tuple[int, int]:
     return rowcol(address) if address else (0, 0)
 
 
-def check(paths: list[Path], previous: Path | None = None, annotate: Path | None = None) -> list[FileResult]:
-    """Check every file; with ``previous``, also the cross-year rules (one file only); with
-    ``annotate``, also write a highlighted, commented copy of the one input (never over it)."""
-    if annotate is not None:
-        _annotate_target(paths, annotate)
-    results = [r for batch in batches(paths, previous) for r in batch]
-    if annotate is not None and results[0].submission is not None:
-        write_annotated(Path(results[0].file), results[0].findings, annotate)
-    return results
+def check(submission: Submission, previous: Submission | None = None) -> list[Finding]:
+    """Every finding of one submission (with ``previous``, last year's: the cross-year rules too)."""
+    if previous is not None:
+        same_family(submission, previous)
+    return evaluate([FileResult(submission.source, submission)], previous)[0].findings
 
 
-def batches(paths: list[Path], previous: Path | None = None) -> Iterator[list[FileResult]]:
-    """The results, :data:`BATCH` files at a time: one pandera call per batch, and a caller that
-    prints each batch and lets it go checks any number of files in flat memory."""
-    if previous is not None and len(paths) != 1:
-        raise UsageError("--previous 只能和一个工作簿一起使用。")
-    last = last_year(previous) if previous is not None else None
-    for start in range(0, len(paths), BATCH):
-        results = read_all(paths[start : start + BATCH])
-        if last is not None and results[0].submission is not None:
-            _same_family(results[0].submission, last)
-        yield evaluate(results, last)
-
-
-def _annotate_target(paths: list[Path], target: Path) -> None:
-    if len(paths) != 1:
-        raise UsageError("--annotate 只能在检查一个工作簿时使用。")
-    if target.suffix.lower() != ".xlsx":
-        raise UsageError(f"标注副本必须以 .xlsx 结尾：{target}")
-    if target.exists() and target.resolve() == paths[0].resolve():
-        raise UsageError("标注副本不能覆盖被检查的工作簿，请另取一个文件名。")
-    if not target.parent.is_dir():
-        raise UsageError(f"无法写入 {target}：输出文件夹不存在。")
-
-
-def _same_family(sub: Submission, last: Submission) -> None:
+def same_family(sub: Submission, last: Submission) -> None:
+    """Refuse a --previous report that is not the year before ``sub``'s, or on a form without counterparts."""
     if sub.year is not None and last.year is not None and last.year != sub.year - 1:
         raise UsageError(
             f"--previous 指定的工作簿报告年度为 {last.year}，而被检查的工作簿为 {sub.year}，不是上一年度。"

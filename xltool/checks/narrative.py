@@ -18,14 +18,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from xltool.checks.context import Context
 from xltool.form.layout import Layout, compress
 from xltool.form.spec import PLACEHOLDER, Claim, FormSpec, Leaf, Narrative, Node, Quantity, Rule, leaves
 from xltool.submission import Finding, Number
-
-if TYPE_CHECKING:
-    from xltool.checks.rules import _Ctx
 
 _WIDE = str.maketrans("０１２３４５６７８９．％", "0123456789.%")
 _CN_DIGITS = "零〇一二两三四五六七八九十百千万"
@@ -453,7 +451,7 @@ def _texts(spec: FormSpec) -> Iterator[tuple[str, str]]:
                 yield f"{section.key}.{part.key}", part.label
 
 
-def _value(ctx: _Ctx, keys: tuple[str, ...]) -> Number | None:
+def _value(ctx: Context, keys: tuple[str, ...]) -> Number | None:
     """The sum of cells, or None when one of them could not be read."""
     total: Number = 0
     for key in keys:
@@ -470,13 +468,13 @@ def _value(ctx: _Ctx, keys: tuple[str, ...]) -> Number | None:
 
 
 def _finding(
-    ctx: _Ctx, rule: Rule, at: str, keys: tuple[str, ...], value: Any, expected: Number, quote: str
+    ctx: Context, rule: Rule, at: str, keys: tuple[str, ...], value: Any, expected: Number, quote: str
 ) -> Finding:
     name, where = target(ctx.spec, ctx.layout, keys)
     return ctx.finding(rule, at, value, expected, quote=quote, target=name, where=where)
 
 
-def narrative_figure(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
+def narrative_figure(ctx: Context, rule: Rule) -> Iterator[Finding]:
     """A stated figure differs from the table (and from every other reading the vocabulary allows).
 
     A table whose every figure is 0 while the prose mentions applications is P-ZERO-TABLES's to
@@ -487,7 +485,7 @@ def narrative_figure(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
     covered: set[str] | None = None  # worked out at the first figure: most texts state none
     for at, label in _texts(ctx.spec):
         for f in reader.figures(ctx.sub.text(at), label):
-            covered = ctx.zero_mentions() if covered is None else covered
+            covered = _zero_mentions(ctx) if covered is None else covered
             if f.keys[0].split(".")[0] in covered:
                 continue
             readings = [_value(ctx, keys) for keys in (f.keys, *f.also)]
@@ -498,7 +496,7 @@ def narrative_figure(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
             yield _finding(ctx, rule, at, f.keys, _plain(f.value), expected, f.quote)
 
 
-def narrative_claim(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
+def narrative_claim(ctx: Context, rule: Rule) -> Iterator[Finding]:
     """A categorical statement the tables contradict; where the same sentence states a figure of
     the claim's quantity, N-FIGURE speaks for it."""
     reader = reader_for(ctx.spec)
@@ -519,7 +517,7 @@ def narrative_claim(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
                 yield _finding(ctx, rule, at, keys, c.quote, value, c.quote)
 
 
-def narrative_year(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
+def narrative_year(ctx: Context, rule: Rule) -> Iterator[Finding]:
     reader = reader_for(ctx.spec)
     year = ctx.sub.year
     if reader is None or year is None:
@@ -535,3 +533,22 @@ def _plain(value: Decimal) -> Number:
 
 
 KINDS = {"narrative_figure": narrative_figure, "narrative_year": narrative_year, "narrative_claim": narrative_claim}
+
+
+def narrative_mentions(ctx: Context, rule: Rule) -> Iterator[Finding]:
+    """Every table figure is 0 while a narrative says applications were received."""
+    if any(ctx.numbers[c.key] for c in ctx.spec.cells() if c.table == rule.table):
+        return
+    pattern = re.compile(rule.params["pattern"])
+    for section in ctx.spec.sections:
+        for part in section.parts:
+            key = f"{section.key}.{part.key}"
+            match = pattern.search(ctx.sub.text(key))
+            if match:
+                yield ctx.finding(rule, key, match.group(0), 0, quote=match.group(0))
+                return
+
+
+def _zero_mentions(ctx: Context) -> set[str]:
+    """Tables that P-ZERO-TABLES (kind narrative_mentions) reports: all 0, the prose says otherwise."""
+    return {r.table for r in ctx.spec.rules_of("narrative_mentions") if r.table and any(narrative_mentions(ctx, r))}

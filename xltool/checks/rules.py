@@ -7,44 +7,18 @@ submission are only those a person typed over a formula.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from xltool.checks import narrative as narrative_rules
+from xltool.checks.context import Context
 from xltool.errors import XltoolError
 from xltool.form import spec as specs
-from xltool.form.layout import Layout, col_title, for_spec, row_title
+from xltool.form.layout import col_title, row_title
 from xltool.form.spec import FormSpec, Rule, leaves
-from xltool.submission import Finding, Number, Submission, computed, previous_numbers, shown, unknown
+from xltool.submission import Finding, Number, Submission
 
-RuleFn = Callable[["_Ctx", Rule], Iterator[Finding]]
-
-
-class _Ctx:
-    def __init__(self, sub: Submission, previous: Submission | None = None) -> None:
-        self.sub = sub
-        self.spec: FormSpec = sub.spec
-        self.layout: Layout = for_spec(sub.spec)
-        self.numbers = computed(sub.spec, sub.values)
-        self.unknown = unknown(sub.spec, sub.values)  # unreadable: their cells have findings already
-        self.previous = previous
-        # last year's figures under this form's keys; a key with no counterpart on its form is absent
-        self.prev_numbers, self.prev_unknown = previous_numbers(sub.spec, previous) if previous else ({}, set())
-
-    def finding(self, rule: Rule, key: str | None, value: Any = None, expected: Any = None, **kw: Any) -> Finding:
-        sheet = cell = None
-        if key is not None:
-            s, c = self.layout.locate(key)
-            sheet, cell = s.name, c.address
-        message = rule.message.format(value=shown(value), expected=shown(expected), **kw)
-        return Finding(rule.id, rule.severity, message, sheet, cell, value, expected)
-
-    def zero_mentions(self) -> set[str]:
-        """Tables that P-ZERO-TABLES (kind narrative_mentions) reports: all 0, the prose says otherwise."""
-        return {
-            r.table for r in self.spec.rules_of("narrative_mentions") if r.table and any(narrative_mentions(self, r))
-        }
+RuleFn = Callable[[Context, Rule], Iterator[Finding]]
 
 
 def _block_leaves(spec: FormSpec, table: str) -> Iterator[tuple[Any, list[Any], list[Any]]]:
@@ -52,7 +26,7 @@ def _block_leaves(spec: FormSpec, table: str) -> Iterator[tuple[Any, list[Any], 
         yield block, leaves(block.rows), leaves(block.columns)
 
 
-def equal_sums(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
+def equal_sums(ctx: Context, rule: Rule) -> Iterator[Finding]:
     """Per column: sum of the ``left`` rows = sum of the ``right`` rows (表三 一+二 = 三（七）+四)."""
     t = rule.table
     for _block, _rows, cols in _block_leaves(ctx.spec, t or ""):
@@ -68,7 +42,7 @@ def equal_sums(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
                 )
 
 
-def total_of(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
+def total_of(ctx: Context, rule: Rule) -> Iterator[Finding]:
     """A total that was typed over its formula must still equal the sum of its parts."""
     t = rule.table
     for _block, rows, cols in _block_leaves(ctx.spec, t or ""):
@@ -85,7 +59,7 @@ def total_of(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
                     yield ctx.finding(rule, key, value, expected, **names)
 
 
-def required(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
+def required(ctx: Context, rule: Rule) -> Iterator[Finding]:
     """Unit fields the definition requires (error) or recommends (warning).
 
     A merged summary's recommended fields (单位类型, 填报人, …) are the collecting office's to fill.
@@ -102,7 +76,7 @@ def required(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
             yield ctx.finding(rule, key, field=field.label)
 
 
-def year(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
+def year(ctx: Context, rule: Rule) -> Iterator[Finding]:
     y = ctx.sub.values.get("unit.report_year")
     if isinstance(y, int) and not ctx.spec.accepts_year(y):
         try:
@@ -112,7 +86,7 @@ def year(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
         yield ctx.finding(rule, "unit.report_year", y, basis=ctx.spec.basis, years=ctx.spec.years, needed=needed)
 
 
-def narrative(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
+def narrative(ctx: Context, rule: Rule) -> Iterator[Finding]:
     """error rule: a whole narrative section empty; warning rule: one text part of it empty (not in a
     section whose text sits unsplit in its first part, see Submission.unsplit_sections).
 
@@ -134,7 +108,7 @@ def narrative(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
                     yield ctx.finding(rule, f"{section.key}.{part.key}", section=section.heading, part=part.label)
 
 
-def zero_for_unit_types(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
+def zero_for_unit_types(ctx: Context, rule: Rule) -> Iterator[Finding]:
     unit_type = ctx.sub.text("unit.unit_type")
     if unit_type not in rule.params["unit_types"]:
         return
@@ -146,7 +120,7 @@ def zero_for_unit_types(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
                     yield ctx.finding(rule, key, ctx.numbers[key], 0, unit_type=unit_type)
 
 
-def fee_magnitude(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
+def fee_magnitude(ctx: Context, rule: Rule) -> Iterator[Finding]:
     limits = ctx.spec.fee_implausible_wan
     limit = limits.get(ctx.sub.text("unit.unit_type"), limits["*"])
     for cell in ctx.spec.inputs():
@@ -154,21 +128,7 @@ def fee_magnitude(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
             yield ctx.finding(rule, cell.key, ctx.numbers[cell.key], limit)
 
 
-def narrative_mentions(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
-    """Every table figure is 0 while a narrative says applications were received."""
-    if any(ctx.numbers[c.key] for c in ctx.spec.cells() if c.table == rule.table):
-        return
-    pattern = re.compile(rule.params["pattern"])
-    for section in ctx.spec.sections:
-        for part in section.parts:
-            key = f"{section.key}.{part.key}"
-            match = pattern.search(ctx.sub.text(key))
-            if match:
-                yield ctx.finding(rule, key, match.group(0), 0, quote=match.group(0))
-                return
-
-
-def carry_over(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
+def carry_over(ctx: Context, rule: Rule) -> Iterator[Finding]:
     """This year's ``this`` row = last year's ``last`` row, per column."""
     t = rule.table
     for _block, _rows, cols in _block_leaves(ctx.spec, t or ""):
@@ -181,7 +141,7 @@ def carry_over(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
                 yield ctx.finding(rule, key, ctx.numbers[key], expected, column=col_title(col))
 
 
-def running_total(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
+def running_total(ctx: Context, rule: Rule) -> Iterator[Finding]:
     """stock(N) = stock(N-1) + plus - minus, for each row that has the columns (minus optional).
 
     The flows are this year's, or last year's with ``flows = "last"`` (2019 form: 上一年项目数量(N) =
@@ -209,7 +169,7 @@ def running_total(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
                 yield ctx.finding(rule, stock, ctx.numbers[stock], expected, row=row_title(row), previous=last)
 
 
-def same_as_last(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
+def same_as_last(ctx: Context, rule: Rule) -> Iterator[Finding]:
     keys = [c.key for c in ctx.spec.inputs()]
     if any(k not in ctx.prev_numbers for k in keys):
         return  # last year's form lacks some of these figures: identical tables are impossible to tell
@@ -218,7 +178,7 @@ def same_as_last(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
         yield ctx.finding(rule, None)
 
 
-def unit_chosen(ctx: _Ctx, rule: Rule) -> Iterator[Finding]:
+def unit_chosen(ctx: Context, rule: Rule) -> Iterator[Finding]:
     """A money amount other than 0 needs its unit chosen (the form does not print one)."""
     for cell, unit_key in ctx.spec.chosen_units():
         if cell.key not in ctx.unknown and ctx.numbers[cell.key] and not ctx.sub.text(unit_key):
@@ -234,7 +194,7 @@ KINDS: dict[str, RuleFn] = {
     "narrative": narrative,
     "zero_for_unit_types": zero_for_unit_types,
     "fee_magnitude": fee_magnitude,
-    "narrative_mentions": narrative_mentions,
+    "narrative_mentions": narrative_rules.narrative_mentions,
     "carry_over": carry_over,
     "running_total": running_total,
     "same_as_last": same_as_last,
@@ -245,7 +205,7 @@ KINDS: dict[str, RuleFn] = {
 
 def apply(sub: Submission, previous: Submission | None = None) -> list[Finding]:
     """Findings of every submission-level rule (cell-level findings come from reader and schemas)."""
-    ctx = _Ctx(sub, previous)
+    ctx = Context(sub, previous)
     out: list[Finding] = []
     for rule in sub.spec.rules:
         fn = KINDS.get(rule.kind)

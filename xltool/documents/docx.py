@@ -25,7 +25,7 @@ from docx.styles.style import BaseStyle
 from docx.table import Table as DocxTable
 from docx.table import _Cell
 
-from xltool.documents.render import Document, Grid, GridCell, Heading, Paragraph, cell_align
+from xltool.documents.model import Document, Grid, GridCell, Heading, Paragraph, cell_align
 
 BODY_FONT, HEADING_FONT, PART_FONT, TITLE_FONT, LATIN_FONT = "仿宋", "黑体", "楷体", "宋体", "Times New Roman"
 BODY_SIZE, TITLE_SIZE, LINE = Pt(16), Pt(22), Pt(28)  # 三号, 二号, fixed line pitch

@@ -152,13 +152,13 @@ class Portal:
 
     def carried(self, unit: Unit) -> dict[str, Any] | None:
         """The unit's 上年结转 from last year's summary (``--previous`` a summary), if it is listed there."""
-        from xltool.workbook.reader import normalise
+        from xltool.text import normalise
 
         return self.carry.get(normalise(unit.name))
 
 
 def _previous_upload(folder: Path, name: str) -> str | None:
-    from xltool.workbook.reader import normalise
+    from xltool.text import normalise
 
     old = open_store(folder)
     try:

@@ -13,23 +13,24 @@ import json
 import os
 import secrets
 import shutil
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xltool import make
-from xltool import merge as merging
-from xltool import roster as rosters
 from xltool.checks import check as checking
 from xltool.errors import UsageError, XltoolError
 from xltool.form import spec as specs
 from xltool.form.layout import for_spec
 from xltool.serve import auth
 from xltool.serve.store import Store, Unit, Upload, open_store
+from xltool.sources import checking as files
+from xltool.sources import rosters as roster_files
+from xltool.sources import templates as make
+from xltool.summary import merge as merging
+from xltool.summary import roster as rosters
+from xltool.text import normalise, safe_filename
 from xltool.workbook.atomic import atomic_path
-from xltool.workbook.reader import normalise
 
 LINKS_FILE = "填报链接.csv"
 LINKS_HEADER = ("单位名称", "链接")
@@ -79,7 +80,7 @@ def init(
     if previous is not None and not Path(previous).is_file():
         _previous_folder(previous)
     carry = _previous_carry(Path(previous), year) if previous is not None and year is not None else None
-    members = rosters.load(roster, specs.load()).members
+    members = roster_files.load(roster, specs.load()).members
     folder.mkdir(parents=True, exist_ok=True)
     store = open_store(folder, db, create=True)
     try:
@@ -171,7 +172,7 @@ def _previous_carry(path: Path, year: int) -> str:
     """With last year's summary: each unit's locked 上年结转 (JSON by normalised name); "" for a folder."""
     if not path.is_file():
         return ""
-    from xltool.previous import summary_carry
+    from xltool.sources.merging import summary_carry
 
     return json.dumps(summary_carry(make.choose_form(year, None, lambda _m: None), path, year), ensure_ascii=False)
 
@@ -237,9 +238,9 @@ def check_upload(path: str, unit_name: str, filename: str, previous: str | None)
     own finding when the workbook names another unit than the link's."""
     prior = Path(previous) if previous else None
     try:
-        result = checking.check([Path(path)], prior)[0]
+        result = files.check([Path(path)], prior)[0]
     except XltoolError:  # a previous-year workbook that does not fit: check this year's alone
-        result = checking.check([Path(path)])[0]
+        result = files.check([Path(path)])[0]
     out = result.to_json() | {"file": filename}
     named = result.submission.unit_name if result.submission is not None else None
     if named is not None and normalise(named) != normalise(unit_name):
@@ -261,7 +262,7 @@ def write_template(
 
 
 def write_annotated(src: str, out: str) -> None:
-    checking.check([Path(src)], annotate=Path(out))
+    files.check([Path(src)], annotate=Path(out))
 
 
 def write_preview(src: str, out: str) -> None:
@@ -273,28 +274,22 @@ def write_preview(src: str, out: str) -> None:
 
 def build_summary(files: list[tuple[str, str]], names: list[str], unit: str, out: str, document: str | None) -> str:
     """Merge the given (path, unit name) uploads into ``out`` (names: the roster, for who is missing);
-    with ``document``, also render the summary into that .docx. Returns the merge's text report."""
-    from xltool.documents import publish
+    with ``document``, also render the summary into that .docx. Returns the merge's text report.
 
-    work = Path(tempfile.mkdtemp(dir=Path(out).parent))
-    try:
-        inputs = []
-        for path, name in files:
-            link = work / (make.safe_filename(name) + ".xlsx")
-            os.link(path, link)
-            inputs.append(link)
-        roster = work / "名单.csv"
-        spec = specs.load()
-        label = next(f.label for f in spec.unit.fields if f.key == "unit_name")
-        roster.write_text("\n".join([label, *(n.replace('"', "") for n in names)]), encoding="utf-8")
-        outcome = merging.merge(inputs, Path(out), unit=unit, jobs=1, roster_path=roster)
-        if document is not None:
-            published = publish.publish(Path(out), Path(document))
-            if published.refused is not None:
-                raise UsageError(published.refused)
-        return merging.as_text(outcome)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    Each upload is named in the summary by its unit (unit names are unique in a round)."""
+    from xltool.sources import merging as merge_files
+    from xltool.sources import publishing as publish
+
+    parts = merge_files.read_parts([path for path, _name in files])
+    shown = {path: f"{name}.xlsx" for path, name in files}
+    roster = rosters.Roster("名单", tuple(rosters.Member(i, (("unit_name", n),)) for i, n in enumerate(names, start=2)))
+    outcome = merging.merge(parts, names=shown, unit=unit, roster=roster)
+    merging.write(outcome, Path(out))
+    if document is not None:
+        published = publish.publish(Path(out), Path(document))
+        if published.refused is not None:
+            raise UsageError(published.refused)
+    return merging.as_text(outcome)
 
 
 # ---------------------------------------------------------------- the state of every unit
@@ -363,5 +358,5 @@ def files_zip(folder: Path, store: Store, out: Path) -> None:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         for s in states(store):
             if s.latest is not None:
-                name = f"{make.safe_filename(s.unit.name)}.xlsx"
+                name = f"{safe_filename(s.unit.name)}.xlsx"
                 zf.write(blob_path(folder, s.latest.sha256), name)

@@ -3,7 +3,7 @@
 Cell values come from python-calamine (Rust; about 30x faster than openpyxl, which matters for a
 province's tens of thousands of files and for a clerk's cold start). calamine gives only cached
 values, so formulas, error cells and cached totals are taken from the sheet XML in one regex pass;
-openpyxl is imported only to expand a shared formula (rare) and to write ``--annotate`` copies.
+openpyxl (:mod:`xltool.workbook.annotate`) is asked only to expand a shared formula (rare).
 
 The reader never trusts a formula cell's value: totals are recomputed elsewhere from the inputs.
 It carries on past bad cells, recording a finding with the cell address for each, so one run
@@ -32,8 +32,9 @@ from xltool.form import spec as specs
 from xltool.form.layout import CHECK_SHEET, INSTRUCTIONS_SHEET, LABEL_ROLES, Cell, Layout, Sheet, a1, for_spec, rowcol
 from xltool.form.spec import NUMERIC_TYPES, FormSpec
 from xltool.safexml import UnsafeXml, fromstring
-from xltool.submission import PROPERTY_PREFIX, Finding, Number, Submission, Value, computed
-from xltool.workbook.atomic import atomic_path
+from xltool.submission import PROPERTY_PREFIX, SUMMARY, Finding, Number, Submission, Value, computed
+from xltool.text import normalise
+from xltool.workbook.annotate import translate
 from xltool.workbook.files import CORRUPT, XML_UNSAFE, preflight
 
 Grid = list[list[Any]]
@@ -56,11 +57,6 @@ _BROKEN = (
 )
 
 
-def normalise(text: Any) -> str:
-    """Labels compare after NFKC and with all whitespace removed (published copies vary)."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", "" if text is None else str(text)))
-
-
 def read(path: Path) -> Submission:
     """Read one workbook. Raises InputFileError when it cannot be read as one of ours."""
     path = Path(path)
@@ -75,7 +71,11 @@ def read(path: Path) -> Submission:
         for sheet in layout.sheets:
             if sheet.name not in OPTIONAL_SHEETS:  # no keyed cells and no labels to verify there
                 grids[sheet.name], cached[sheet.name] = book.sheet(sheet.name)
-    return _Reader(spec, layout, str(path), grids, cached, props).run()
+        own = [n for n in book.sheetnames if n not in grids and n not in OPTIONAL_SHEETS] if props.get(SUMMARY) else []
+        extra = {name: book.sheet(name, formulas=False)[0] for name in own}  # a summary's 单位明细 and the like
+    sub = _Reader(spec, layout, str(path), grids, cached, props).run()
+    sub.sheets = {name: [tuple(_plain(v) for v in row) for row in grid] for name, grid in extra.items()}
+    return sub
 
 
 class _Book:
@@ -231,26 +231,11 @@ def _scan(xml: bytes) -> tuple[dict[tuple[int, int], str], dict[str, str]]:
             if f_text:
                 masters[index.group(1)] = (text, address)
             elif index.group(1) in masters:
-                text = _translate(*masters[index.group(1)], address)
+                text = translate(*masters[index.group(1)], address)
         overlay[row, col] = text
         if value is not None and kind == b"n":
             cached[address] = value.group(1).decode()
     return overlay, cached
-
-
-def _translate(formula: str, origin: str, address: str) -> str:
-    """A shared formula as it reads in another cell (relative references move).
-
-    A formula openpyxl cannot tokenize (unbalanced quotes or brackets) is kept as written: it is
-    not the template's formula anyway, and the total check reports it.
-    """
-    from openpyxl.formula.tokenizer import TokenizerError
-    from openpyxl.formula.translate import Translator
-
-    try:
-        return Translator(formula, origin).translate_formula(address)
-    except (TokenizerError, IndexError, ValueError):
-        return formula
 
 
 def _identify(path: Path, book: _Book, props: dict[str, str]) -> FormSpec:
@@ -442,53 +427,3 @@ def sheet_rows(path: Path, names: Sequence[str] | None = None) -> dict[str, list
 
 def _plain(raw: Any) -> Any:
     return _as_number(raw) if isinstance(raw, float) else raw
-
-
-ANNOTATION_SHEET = "核查结果"
-_FILLS = {"error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7"}
-
-
-def annotate(src: Path, findings: list[Finding], out: Path) -> None:
-    """Write a copy of ``src`` with every finding's cell highlighted and commented, plus a 核查结果 sheet."""
-    import openpyxl
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    from xltool.form.layout import SEVERITY_LABEL
-
-    try:
-        wb = openpyxl.load_workbook(src)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ParseError, ValueError, OSError) as exc:
-        raise InputFileError(str(src), CORRUPT) from exc
-    notes: dict[tuple[str, str], list[Finding]] = {}
-    for f in findings:
-        if f.sheet and f.cell and f.sheet in wb.sheetnames:
-            notes.setdefault((f.sheet, f.cell), []).append(f)
-    for (sheet, address), items in notes.items():
-        cell = wb[sheet][address]
-        worst = min(items, key=lambda f: ("error", "warning", "info").index(f.severity))
-        cell.fill = PatternFill("solid", fgColor=_FILLS[worst.severity])
-        text = "\n".join(f"{SEVERITY_LABEL[f.severity]} {f.rule}：{f.message}" for f in items)
-        cell.comment = Comment(text, "xltool", width=360, height=120)
-    if ANNOTATION_SHEET in wb.sheetnames:
-        del wb[ANNOTATION_SHEET]
-    ws = wb.create_sheet(ANNOTATION_SHEET, 0)
-    ws.append(["严重程度", "规则", "工作表", "单元格", "说明"])
-    for f in findings:
-        ws.append([SEVERITY_LABEL[f.severity], f.rule, f.sheet or "", f.cell or "", f.message])
-        if f.sheet and f.cell and f.sheet in wb.sheetnames:
-            link = ws.cell(ws.max_row, 4)
-            link.hyperlink = f"#'{f.sheet}'!{f.cell}"
-            link.font = Font(color="0563C1", underline="single")
-    if not findings:
-        ws.append(["", "", "", "", "未发现问题。"])
-    for col, width in zip("ABCDE", (10, 14, 34, 8, 90), strict=True):
-        ws.column_dimensions[col].width = width
-    for row in ws.iter_rows(min_row=2):
-        row[4].alignment = Alignment(wrap_text=True, vertical="top")
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    wb.active = 0
-    with atomic_path(out) as tmp:
-        wb.save(tmp)

@@ -1,7 +1,8 @@
 """The 图表 sheet of a summary: native charts, each next to the small table it draws.
 
-Called by the template writer with its xlsxwriter Workbook (this module only calls its methods,
-it does not import xlsxwriter). Only options that Excel, WPS and LibreOffice all read are used:
+The summary's analytics decide what each :class:`Chart` shows; the template writer calls
+:func:`write` with its xlsxwriter Workbook (this module only calls its methods, it does not
+import xlsxwriter). Only options that Excel, WPS and LibreOffice all read are used:
 embedded charts on a worksheet (no chartsheets), data in worksheet cells referenced by
 ``[sheet, row, col, …]`` lists (xlsxwriter quotes the Chinese sheet name and caches the values),
 explicit CJK fonts for titles, axes, labels and legend (WPS and LibreOffice do not substitute
@@ -12,10 +13,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from xltool.analytics import Chart
+from xltool.submission import Number
 
 FONT, TITLE_FONT = "宋体", "黑体"
 WIDTH, HEIGHT, BAR_HEIGHT = 720, 360, 26  # pixels; a bar chart grows with its categories
@@ -23,6 +25,17 @@ ROW_PIXELS = 20
 DATA_COLUMNS = (34.0, 12.0, 12.0)  # the data table: categories, then one column per series
 CHART_COLUMN = 4  # charts start at column E, right of the tables
 PAGE_ROWS = 50  # rows of a landscape A4 page at the scale that fits tables and charts to its width
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart and the small table it draws: categories down, one column per series."""
+
+    title: str
+    kind: str  # "column", "bar" or "pie"
+    categories: tuple[str, ...]
+    series: tuple[tuple[str, tuple[Number, ...]], ...]
+    axis: str = "件"
 
 
 def write(wb: Any, name: str, charts: Sequence[Chart]) -> None:

@@ -1,47 +1,24 @@
-"""Last year's report: what this year's template takes over from it, and what check compares.
+"""What one year hands to the next: the carried 上年结转 and the unit information of this year's template.
 
-Last year's report may be a workbook or, in the first year a unit uses xltool, the published
-report itself (any format `xltool import` reads): it is imported in memory. It may be on the form
-this year's replaced: cells are matched through the definition (:meth:`FormSpec.counterparts`).
+From last year's own report (:func:`carry_over`) or, for every unit at once, from last year's merge
+summary (:func:`summary_carry`). Last year's report may be on the form this year's replaced: cells
+are matched through the definition (:meth:`FormSpec.counterparts`).
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from xltool.errors import UsageError
 from xltool.form import spec as specs
 from xltool.form.spec import FormSpec, leaves
 from xltool.submission import Submission, Value, blank_values, previous_numbers
-from xltool.workbook.reader import normalise, read
-
-
-def last_year(path: Path) -> Submission:
-    """Last year's report as a submission: a workbook read, or a published report imported."""
-    from xltool.importers.parsers import PARSERS
-
-    if Path(path).suffix.lower() not in PARSERS:
-        return read(path)
-    from xltool.importers.run import as_submission
-
-    return as_submission(Path(path))
-
-
-def last_report(path: Path, year: int | None) -> Submission:
-    """Last year's report; refused when its report year is unknown or not the one before ``year``."""
-    last = last_year(path)
-    if last.year is None:
-        raise UsageError(f"{path} 的“报告年度”未填写，无法确定它是哪一年的报告。")
-    if year is not None and last.year != year - 1:
-        raise UsageError(f"{path} 是 {last.year} 年度的报告，不是 {year} 年的上一年度。")
-    return last
-
+from xltool.summary import analytics
+from xltool.text import normalise
 
 # Unit information that normally stays the same from one year to the next.
 KEPT_FIELDS = ("unit_name", "unit_type", "parent_unit", "credit_code")
 
 
-def carry_over(spec: FormSpec, last: Submission, path: Path) -> tuple[dict[str, Value], set[str]]:
+def carry_over(spec: FormSpec, last: Submission, path: str) -> tuple[dict[str, Value], set[str]]:
     """Values for this year's template from last year's report (see :func:`last_report`), and the keys to lock.
 
     The carried row (rule CY-1: this year's 上年结转 = last year's 结转下年度继续办理) is locked so
@@ -73,15 +50,11 @@ def carry_over(spec: FormSpec, last: Submission, path: Path) -> tuple[dict[str, 
     return values, locked
 
 
-def summary_carry(spec: FormSpec, path: Path, year: int) -> dict[str, dict[str, Value]]:
+def summary_carry(spec: FormSpec, last: analytics.LastYear, path: str, year: int) -> dict[str, dict[str, Value]]:
     """Each unit's locked 上年结转 for this year's template (by normalised unit name), from last
-    year's merge summary: its carry sheet as merge reads it back, each unit's row taken through
-    :func:`carry_over` as if it were that unit's own report. Refused for a summary without that
-    sheet (written by an older xltool): it keeps only each unit's totals."""
-    from xltool import analytics
-    from xltool.merge import last_summary
-
-    last = last_summary(path)
+    year's merge summary (``path`` names it in messages): its carry sheet as merge reads it back,
+    each unit's row taken through :func:`carry_over` as if it were that unit's own report. Refused
+    for a summary without that sheet (written by an older xltool): it keeps only each unit's totals."""
     if last.year != year - 1:
         raise UsageError(f"{path} 是 {last.year} 年度的汇总，不是 {year} 年的上一年度。")
     if not last.units or any(u.carry is None for u in last.units):
@@ -95,7 +68,7 @@ def summary_carry(spec: FormSpec, path: Path, year: int) -> dict[str, dict[str, 
     for unit in last.units:
         assert unit.carry is not None
         values = blank_values(old) | dict(zip(cells, unit.carry, strict=True))
-        report = Submission(old, str(path), values | {"unit.unit_name": unit.name, "unit.report_year": last.year})
+        report = Submission(old, path, values | {"unit.unit_name": unit.name, "unit.report_year": last.year})
         carried, locked = carry_over(spec, report, path)
         out[normalise(unit.name)] = {k: carried[k] for k in sorted(locked)}
     return out

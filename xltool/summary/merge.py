@@ -11,30 +11,24 @@ back: merging summaries gives what merging all their units directly gives.
 from __future__ import annotations
 
 import datetime as dt
-import math
-import multiprocessing
-import os
-import re
-import signal
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from xltool import __version__, analytics, charts, workers
-from xltool import roster as rosters
-from xltool.checks import check
+from xltool import __version__
 from xltool.checks.check import FileResult
-from xltool.errors import InputFileError, OutputError, UsageError, XltoolError
+from xltool.errors import UsageError
 from xltool.form import spec as specs
 from xltool.form.layout import SEVERITY_LABEL, text_width
-from xltool.form.spec import FormSpec, Leaf, Node, leaves
-from xltool.submission import Counted, Finding, Number, Submission, Value, computed, shown
-from xltool.workbook import template
-from xltool.workbook.reader import normalise, sheet_rows
+from xltool.form.spec import FormSpec
+from xltool.submission import SUMMARY, Counted, Finding, Number, Submission, Value, computed, shown
+from xltool.summary import analytics
+from xltool.summary import roster as rosters
+from xltool.summary.figures import SHORT_NAMES, UnitRow, figures_of, key_figures
+from xltool.text import normalise
+from xltool.workbook import charts, template
 
 NOTES_SHEET, DETAIL_SHEET, TEXTS_SHEET = "汇总说明", "单位明细", "各单位文字"
 FILE, STATUS, TOTAL = "文件", "状态", "合计"
@@ -43,43 +37,11 @@ NO_NAME, UNREAD = "（未填写单位名称）", "（无法读取）"
 TEXT_HEADER = ("部分", "方面", "内容")
 NESTED = "／"  # joins a summary's file name and the file of one of its units
 CHUNK_MIN, CHUNK_MAX = 25, 50  # files per task: one pandera call validates a whole chunk
-SHORT_NAMES = {
-    "new": "新收",
-    "carry_in": "上年结转",
-    "carry_out": "结转下年度",
-    "total": "办理总计",
-    "fees": "收费金额",
-}
-ENUMERATOR = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+\.)")
 
 Progress = Callable[[int], None]
 
 
 # ---------------------------------------------------------------- what the summary needs
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A key figure of 单位明细: the sum of some table cells (derived from the definition)."""
-
-    name: str
-    keys: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class UnitRow:
-    """One unit of 单位明细.
-
-    ``file`` is "" for an input's own unit and, for a unit that a summary lists, its file as that
-    summary names it; ``status`` is "" until the merge decides.
-    """
-
-    name: str
-    unit_type: str
-    file: str
-    status: str
-    figures: tuple[Number, ...] | None
-    carry: tuple[Number, ...] | None = None  # per column 上年结转, then 结转下年度 (analytics.Carry)
 
 
 @dataclass(frozen=True)
@@ -107,52 +69,6 @@ def numeric_keys(spec: FormSpec) -> list[str]:
     return spec.summed()
 
 
-def key_figures(spec: FormSpec) -> tuple[Figure, ...]:
-    """单位明细 columns: 表三 each outcome in its 总计 column, 表四 each group's 总计, 表二 one-column items."""
-    ranked: list[tuple[int, Figure]] = []
-    for table in spec.tables():
-        for block in table.blocks:
-            rows, cols = leaves(block.rows), leaves(block.columns)
-            totals = [c for c in cols if c.node.derived]
-            if block.label_columns and totals:
-                for anchor, members in _groups(rows):
-                    keys = tuple(f"{table.key}.{r.key}.{totals[-1].key}" for r in members)
-                    ranked.append((0, Figure(_name(anchor), keys)))
-            elif not block.label_columns:
-                for node in block.columns:
-                    keys = tuple(
-                        f"{table.key}.{r.key}.{c.key}" for r in rows for c in leaves((node,)) if c.node.derived
-                    )
-                    ranked.append((1, Figure(_short(node.label).removeprefix("行政") + "总计", keys)))
-            elif len(cols) == 1:
-                for r in rows:
-                    money = "（万元）" if cols[0].node.type == "wan_yuan" else ""
-                    ranked.append((2, Figure(_name(r.node) + money, (f"{table.key}.{r.key}.{cols[0].key}",))))
-    return tuple(f for _rank, f in sorted(ranked, key=lambda item: item[0]))
-
-
-def _groups(rows: list[Leaf]) -> list[tuple[Node, list[Leaf]]]:
-    """Row leaves grouped under their second-level header (（三）不予公开 gathers its eight reasons)."""
-    groups: dict[int, tuple[Node, list[Leaf]]] = {}
-    for leaf in rows:
-        chain = (*leaf.path, leaf.node)
-        anchor = chain[min(1, len(chain) - 1)]
-        groups.setdefault(id(anchor), (anchor, []))[1].append(leaf)
-    return list(groups.values())
-
-
-def _name(node: Node) -> str:
-    return SHORT_NAMES.get(node.key or "", _short(node.label))
-
-
-def _short(label: str) -> str:
-    return ENUMERATOR.sub("", label).split("（")[0]
-
-
-def figures_of(spec: FormSpec, numbers: dict[str, Number]) -> tuple[Number, ...]:
-    return tuple(sum((numbers[k] for k in f.keys), start=0) for f in key_figures(spec))
-
-
 def combine(rows: Iterable[Sequence[Number]], width: int) -> tuple[Number, ...]:
     """Column sums, exact (ints and Decimal), in the order given."""
     total: list[Number] = [0] * width
@@ -165,12 +81,8 @@ def combine(rows: Iterable[Sequence[Number]], width: int) -> tuple[Number, ...]:
 # ---------------------------------------------------------------- reading (runs in workers)
 
 
-def read_parts(files: list[str]) -> list[Part]:
-    """Read and check a chunk of inputs (one pandera call for the chunk); keep only what merge needs."""
-    return [_part(r) for r in check.evaluate(check.read_all([Path(f) for f in files]))]
-
-
-def _part(result: FileResult) -> Part:
+def part_of(result: FileResult) -> Part:
+    """What a checked input contributes to a summary (the worker keeps this, not the Submission)."""
     sub = result.submission
     if sub is None:
         return Part(result.file, "", None, None, 0, None, (), (), tuple(result.findings))
@@ -179,7 +91,7 @@ def _part(result: FileResult) -> Part:
     numbers = tuple(table[k] if k in table else _number(sub.values.get(k)) for k in numeric_keys(spec))
     findings = list(result.findings)
     if sub.summary_units:
-        units, texts = _listed(result.file, sub, figures_of(spec, table), findings)
+        units, texts = _listed(sub, figures_of(spec, table), findings)
     else:
         figures, carried = figures_of(spec, table), analytics.carry_of(spec, table)
         units = (UnitRow(sub.unit_name, sub.text("unit.unit_type"), "", "", figures, carried),)
@@ -216,14 +128,11 @@ def _texts(sub: Submission) -> tuple[tuple[str, ...], ...]:
 
 
 def _listed(
-    file: str, sub: Submission, total: tuple[Number, ...], findings: list[Finding]
+    sub: Submission, total: tuple[Number, ...], findings: list[Finding]
 ) -> tuple[tuple[UnitRow, ...], tuple[tuple[str, ...], ...]]:
     """The units a summary lists in its 单位明细, checked against its own figures."""
     spec = sub.spec
-    try:
-        sheets = sheet_rows(Path(file), [DETAIL_SHEET, TEXTS_SHEET, analytics.CARRY_SHEET])
-    except InputFileError:
-        sheets = {}
+    sheets = sub.sheets
     units = _detail_rows(spec, sheets.get(DETAIL_SHEET, []))
     carried = _carried(spec, units, sheets.get(analytics.CARRY_SHEET))
     texts = tuple(tuple("" if v is None else str(v) for v in row[:4]) for row in sheets.get(TEXTS_SHEET, [])[1:])
@@ -298,7 +207,6 @@ def detail_header(spec: FormSpec) -> tuple[str, ...]:
 class Outcome:
     """The result of a merge: what was merged, what was rejected, what the roster says."""
 
-    output: Path
     unit: str
     year: int | None
     folder: str  # file names in the summary are relative to this folder
@@ -307,6 +215,8 @@ class Outcome:
     rejected: list[Part]
     rows: list[UnitRow]  # 单位明细: the merged units
     shown: dict[str, str]  # input path -> its name in the summary
+    spec: FormSpec
+    output: Path = Path()  # where :func:`write` put the summary
     roster: rosters.Roster | None = None
     missing: tuple[str, ...] = ()
     unlisted: tuple[str, ...] = ()
@@ -323,67 +233,53 @@ class Outcome:
 
 
 def merge(
-    paths: list[Path],
-    output: Path,
+    parts: list[Part],
     *,
+    names: dict[str, str] | None = None,
+    folder: str = "",
     unit: str | None = None,
-    jobs: int | None = None,
-    roster_path: Path | None = None,
+    roster: rosters.Roster | None = None,
     include_invalid: bool = False,
-    previous: Path | None = None,
-    progress: Progress | None = None,
-    now: dt.datetime | None = None,
-    chunk: int | None = None,
+    previous: analytics.LastYear | None = None,
 ) -> Outcome:
-    """Merge ``paths`` into the summary workbook ``output``; see the module docstring.
+    """Merge checked inputs (:func:`part_of`); see the module docstring. Nothing is written: see :func:`write`.
 
-    ``previous`` is last year's summary: each unit's carry-over is checked against it and the main
-    figures are compared year over year.
+    ``names`` gives each input's name in the summary (default: ``Part.file``), relative to ``folder``.
+    ``roster`` lists the units expected; ``previous`` is last year's summary: each unit's carry-over
+    is checked against it and the main figures are compared year over year.
     """
-    output = Path(output)
-    if output.suffix.lower() != ".xlsx":
-        raise UsageError(f"汇总工作簿必须以 .xlsx 结尾：{output}")
-    if jobs is not None and jobs < 1:
-        raise UsageError("--jobs 必须是正整数。")
-    listed = rosters.load(roster_path, specs.load()) if roster_path is not None else None
-    extras = [f for f in (roster_path, previous) if f is not None]
-    paths = [p for p in paths if not any(_same_file(p, f) for f in extras)]
-    if not paths:
+    if not parts:
         raise UsageError("没有要汇总的工作簿。")
-    last = last_summary(Path(previous)) if previous is not None else None
-    for p in [*paths, *extras]:
-        if _same_file(p, output):
-            raise OutputError(
-                f"输出文件 {output} 也是输入之一，不能覆盖输入。请把汇总工作簿保存到输入文件夹以外，或另取一个文件名。"
-            )
-    folder, shown = _relative([str(p) for p in paths])
-    parts = sorted(_read(list(shown), jobs, chunk, progress), key=lambda p: (normalise(p.unit), shown[p.file]))
+    shown = {p.file: p.file for p in parts} | (names or {})
+    parts = sorted(parts, key=lambda p: (normalise(p.unit), shown[p.file]))
     _refuse_duplicates(parts)
     merged = [p for p in parts if p.readable and (include_invalid or not p.errors)]
     rejected = [p for p in parts if not (p.readable and (include_invalid or not p.errors))]
-    assert len(merged) + len(rejected) == len(paths)
     if not merged:
-        raise UsageError(f"没有可以汇总的工作簿：{len(paths)} 个输入都未通过校验。\n" + _rejections(rejected))
+        raise UsageError(f"没有可以汇总的工作簿：{len(parts)} 个输入都未通过校验。\n" + _rejections(rejected))
     year_label = next(f.label for f in specs.load().unit.fields if f.key == "report_year")
     version = _common(merged, "version", "表式版本")  # first: a form's years differ from another's anyway
     year = _common(merged, "year", year_label)
     spec = specs.load(str(version)) if version else specs.load()
     rows = sorted((_row(p, u, shown) for p in merged for u in p.units), key=lambda u: (normalise(u.name), u.file))
     name = (unit or "").strip() or f"汇总（{len(rows)} 个单位）"
-    o = Outcome(
-        output, name, year if isinstance(year, int) else None, folder, len(paths), merged, rejected, rows, shown
-    )
-    if listed is not None:
-        missing, unlisted = listed.compare([u.name for u in rows] + [u.name for p in rejected for u in p.units])
-        o.roster, o.missing, o.unlisted = listed, tuple(missing), tuple(unlisted)
-    if last is not None:
-        if o.year is not None and last.year != o.year - 1:
+    o = Outcome(name, year if isinstance(year, int) else None, folder, len(parts), merged, rejected, rows, shown, spec)
+    if roster is not None:
+        missing, unlisted = roster.compare([u.name for u in rows] + [u.name for p in rejected for u in p.units])
+        o.roster, o.missing, o.unlisted = roster, tuple(missing), tuple(unlisted)
+    if previous is not None:
+        if o.year is not None and previous.year != o.year - 1:
             raise UsageError(
-                f"上年汇总 {last.file} 是 {last.year} 年度的，不是 {o.year} 年度的上一年度（应为 {o.year - 1} 年度）。"
+                f"上年汇总 {previous.file} 是 {previous.year} 年度的，不是 {o.year} 年度的上一年度（应为 {o.year - 1} 年度）。"
             )
-        o.comparison = analytics.compare(spec, key_figures(spec), rows, last)
-    _write(spec, o, now)
+        o.comparison = analytics.compare(spec, key_figures(spec), rows, previous)
     return o
+
+
+def write(o: Outcome, output: Path, now: dt.datetime | None = None) -> None:
+    """Write the summary workbook of a merge to ``output`` (atomically)."""
+    o.output = Path(output)
+    _write(o.spec, o, now)
 
 
 def _write(spec: FormSpec, o: Outcome, now: dt.datetime | None) -> None:
@@ -402,7 +298,7 @@ def _write(spec: FormSpec, o: Outcome, now: dt.datetime | None) -> None:
         ),
         _carry_sheet(spec, o),
     ]
-    properties = {"summary_units": str(o.units)}
+    properties = {SUMMARY: str(o.units)}
     locked = [*keys, *(unit_key for _cell, unit_key in spec.chosen_units()), "unit.report_year"]
     table = computed(spec, values)
     last = o.comparison.last if o.comparison is not None else None
@@ -443,9 +339,8 @@ def _carry_sheet(spec: FormSpec, o: Outcome) -> template.ExtraSheet:
     return template.ExtraSheet(analytics.CARRY_SHEET, header, rows, widths, repeat_first_column=True)
 
 
-def last_summary(path: Path) -> analytics.LastYear:
-    """Last year's summary, read and checked as an input is; refused unless it is a sound summary."""
-    part = read_parts([str(path)])[0]
+def last_year_of(part: Part, path: str) -> analytics.LastYear:
+    """Last year's summary (checked as an input is, named ``path`` in messages); refused unless it is a sound summary."""
     if not part.readable:
         raise UsageError(f"上年汇总 {path} 无法读取：{part.findings[0].message}")
     if not part.summary_units:
@@ -487,60 +382,10 @@ def amounts(spec: FormSpec, parts: list[Part]) -> dict[str, Value]:
     return out
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return Path(a).resolve() == Path(b).resolve() or (Path(a).exists() and Path(a).samefile(b))
-    except OSError:
-        return False
-
-
-def _relative(files: list[str]) -> tuple[str, dict[str, str]]:
-    """The folder holding every input, and each input's path relative to it (how the summary names files)."""
-    resolved = [Path(f).resolve() for f in files]
-    try:
-        folder = Path(os.path.commonpath([p.parent for p in resolved]))
-    except ValueError:  # different drives (Windows): keep the paths as given
-        return "", {f: f for f in files}
-    return str(folder), {f: p.relative_to(folder).as_posix() for f, p in zip(files, resolved, strict=True)}
-
-
 def _row(p: Part, u: UnitRow, shown: dict[str, str]) -> UnitRow:
     """A merged unit as 单位明细 lists it: its file relative to the inputs' folder, its status."""
     file = shown[p.file] + (NESTED + u.file if u.file else "")
     return replace(u, file=file, status=u.status or _merged_status(p))
-
-
-def _read(files: list[str], jobs: int | None, chunk: int | None, progress: Progress | None) -> list[Part]:
-    jobs = jobs or os.cpu_count() or 1
-    size = chunk or min(CHUNK_MAX, max(CHUNK_MIN, math.ceil(len(files) / (jobs * 4))))
-    chunks = [files[i : i + size] for i in range(0, len(files), size)]
-    out: list[Part] = []
-    if jobs == 1 or len(chunks) == 1:
-        for c in chunks:
-            out.extend(read_parts(c))
-            if progress is not None:
-                progress(len(c))
-        return out
-    # spawn, as on Windows, on every platform: the same behaviour everywhere
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(
-        max_workers=min(jobs, len(chunks)), mp_context=context, initializer=workers.start, initargs=(os.getpid(),)
-    )
-    try:
-        ctrl_c = signal.signal(*workers.NO_CTRL_C)  # workers start with it ignored (POSIX), not only once initialised
-        try:
-            futures = {pool.submit(read_parts, c): len(c) for c in chunks}  # spawns the workers
-        finally:
-            signal.signal(signal.SIGINT, ctrl_c)
-        for future in as_completed(futures):
-            out.extend(future.result())
-            if progress is not None:
-                progress(futures[future])
-    except BrokenProcessPool:
-        raise XltoolError("并行读取的子进程意外退出（可能内存不足）。请减少 --jobs 或用 --jobs 1 重试。") from None
-    finally:  # on Ctrl+C too: drop the chunks not started instead of reading them all first
-        pool.shutdown(wait=True, cancel_futures=True)
-    return out
 
 
 def _refuse_duplicates(parts: list[Part]) -> None:

@@ -11,16 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from xltool.form import spec as specs
 from xltool.form.layout import col_title
 from xltool.form.spec import FormSpec, Leaf, leaves
 from xltool.submission import Number
-from xltool.workbook.reader import normalise
-
-if TYPE_CHECKING:  # merge.py imports this module: its types only, for annotations
-    from xltool.merge import Figure, UnitRow
+from xltool.summary.figures import Figure, UnitRow
+from xltool.text import normalise
+from xltool.workbook.charts import Chart
 
 CARRY_SHEET = "各单位结转"
 CHART_SHEET = "图表"
@@ -281,17 +280,6 @@ def _short_diff(diff: CarryDiff) -> list[str]:
 
 
 # ---------------------------------------------------------------- chart data
-
-
-@dataclass(frozen=True)
-class Chart:
-    """One chart and the small table it draws: categories down, one column per series."""
-
-    title: str
-    kind: str  # "column", "bar" or "pie"
-    categories: tuple[str, ...]
-    series: tuple[tuple[str, tuple[Number, ...]], ...]
-    axis: str = "件"
 
 
 def charts(

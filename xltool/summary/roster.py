@@ -2,27 +2,24 @@
 
 Its columns are the form's own unit-information labels (单位名称, optionally 单位类型 and 上级单位),
 so a roster can pre-fill templates (``xltool template --roster``) and tell a merge who has not
-submitted (``xltool merge --roster``). A roster that cannot be used is a run problem (UsageError).
+submitted (``xltool merge --roster``). A roster that cannot be used is a run problem (UsageError). The file is read by
+:mod:`xltool.sources.rosters`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from xltool.errors import InputFileError, UsageError
+from xltool.errors import UsageError
 from xltool.form.spec import FormSpec
 from xltool.submission import Value
-from xltool.workbook.reader import normalise, sheet_rows
+from xltool.text import normalise
 
 # Unit fields a roster may carry, by definition key; the first is required.
 FIELDS = ("unit_name", "unit_type", "parent_unit")
 HEADER_SEARCH = 10  # rows searched for the header (a title row may stand above it)
-ENCODINGS = ("utf-8-sig", "gb18030")  # Windows Excel saves CSV in the ANSI code page (GBK)
 
 
 @dataclass(frozen=True)
@@ -55,8 +52,8 @@ class Roster:
         return missing, unlisted
 
 
-def load(path: Path, spec: FormSpec) -> Roster:
-    rows = _rows(Path(path))
+def from_rows(rows: list[tuple[Any, ...]], spec: FormSpec, path: str) -> Roster:
+    """The roster in ``rows`` (a sheet or CSV as read; ``path`` names it in messages)."""
     labels = {f.key: f.label for f in spec.unit.fields if f.key in FIELDS}
     header_at, columns = _header(path, rows, labels)
     choices = next(f.choices for f in spec.unit.fields if f.key == "unit_type")
@@ -82,33 +79,7 @@ def load(path: Path, spec: FormSpec) -> Roster:
     return Roster(str(path), tuple(members))
 
 
-def _rows(path: Path) -> list[tuple[Any, ...]]:
-    if not path.is_file():
-        raise UsageError(f"找不到名单文件 {path}。")
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return _csv(path)
-    if suffix != ".xlsx":
-        raise UsageError(f"名单 {path} 应为 .csv 或 .xlsx 文件（WPS、Excel 可另存为这两种格式）。")
-    try:
-        return next(iter(sheet_rows(path).values()), [])
-    except InputFileError as exc:
-        raise UsageError(f"名单 {path} 无法读取：{exc.reason}") from None
-
-
-def _csv(path: Path) -> list[tuple[Any, ...]]:
-    data = path.read_bytes()
-    for encoding in ENCODINGS:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        dialect = "excel-tab" if "\t" in text.split("\n", 1)[0] and "," not in text.split("\n", 1)[0] else "excel"
-        return [tuple(row) for row in csv.reader(io.StringIO(text, newline=""), dialect)]
-    raise UsageError(f"名单 {path} 的文字编码无法识别。请用 WPS 或 Excel 另存为“CSV UTF-8”或 .xlsx。")
-
-
-def _header(path: Path, rows: list[tuple[Any, ...]], labels: dict[str, str]) -> tuple[int, dict[str, int]]:
+def _header(path: str, rows: list[tuple[Any, ...]], labels: dict[str, str]) -> tuple[int, dict[str, int]]:
     wanted = {normalise(label): key for key, label in labels.items()}
     for at, row in enumerate(rows[:HEADER_SEARCH]):
         found = {wanted[normalise(v)]: i for i, v in enumerate(row) if normalise(v) in wanted}

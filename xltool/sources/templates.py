@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 
 from xltool.errors import UsageError, XltoolError
 from xltool.form import spec as specs
 from xltool.form.spec import FormSpec
+from xltool.sources.previous import last_report
 from xltool.submission import Value
+from xltool.summary.carry import carry_over
+from xltool.text import safe_filename
 from xltool.workbook import template
 
 DEFAULT_NAME = "政府信息公开工作年度报告填报模板"
@@ -18,11 +20,6 @@ DEFAULT_NAME = "政府信息公开工作年度报告填报模板"
 def default_filename(year: int | None, unit: str | None) -> str:
     stem = f"{unit or ''}{year or ''}{'年' if year else ''}{DEFAULT_NAME}"
     return safe_filename(stem) + ".xlsx"
-
-
-def safe_filename(name: str) -> str:
-    """A file name valid on Windows: no reserved characters, no trailing dots or spaces."""
-    return re.sub(r'[\\/:*?"<>|\r\n\t]', "_", name).strip(" .") or "单位"
 
 
 def templates(
@@ -44,8 +41,6 @@ def templates(
         return _roster_templates(spec, output, roster, year=year, unit=unit, previous=previous, force=force)
     last = None
     if previous is not None:
-        from xltool.previous import last_report
-
         last = last_report(previous, year)
         assert last.year is not None
         year = last.year + 1
@@ -57,9 +52,7 @@ def templates(
     if unit:
         values["unit.unit_name"] = unit.strip()
     if previous is not None and last is not None:
-        from xltool.previous import carry_over
-
-        carried, carried_locked = carry_over(spec, last, previous)
+        carried, carried_locked = carry_over(spec, last, str(previous))
         values = carried | values
         locked |= carried_locked
         year = int(str(values["unit.report_year"]))
@@ -83,7 +76,7 @@ def unit_template(
     carried: dict[str, Value] | None = None,
 ) -> Path:
     """One roster unit's template (as ``--roster`` writes it), its 上年结转 carried from ``previous``
-    (the unit's own report last year) or given as ``carried`` (see :func:`previous.summary_carry`).
+    (the unit's own report last year) or given as ``carried`` (see :func:`xltool.summary.carry.summary_carry`).
 
     The roster's unit fields and the year are pre-filled and locked; what is carried over is locked
     as ``xltool template --previous`` locks it. Used by the portal for each unit's download.
@@ -95,9 +88,7 @@ def unit_template(
         values = carried | values
         locked |= set(carried)
     if previous is not None:
-        from xltool.previous import carry_over, last_report
-
-        carried, carried_locked = carry_over(spec, last_report(previous, year), previous)
+        carried, carried_locked = carry_over(spec, last_report(previous, year), str(previous))
         values = carried | values
         locked |= carried_locked
     template.write(path, spec, values, locked=locked)
@@ -146,7 +137,7 @@ def _roster_templates(
     force: bool,
 ) -> list[Path]:
     """One template per unit on the roster, its unit information pre-filled and locked."""
-    from xltool import roster as rosters
+    from xltool.sources import rosters
 
     if unit or previous is not None:
         raise UsageError("--roster 不能和 --unit 或 --previous 一起使用：名单中的每个单位各生成一份模板。")

@@ -1,0 +1,1 @@
+"""The summary of many units: merge, year-over-year analytics, the roster."""

@@ -1,0 +1,21 @@
+"""Text helpers every layer shares: how names compare, and what a file may be called.
+
+No xltool imports here (the bottom of the layer order): anything that compares unit names or
+labels, or turns a unit name into a file name, uses these and nothing of its own.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+
+def normalise(text: Any) -> str:
+    """Labels and unit names compare after NFKC and with all whitespace removed (published copies vary)."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", "" if text is None else str(text)))
+
+
+def safe_filename(name: str) -> str:
+    """A file name valid on Windows: no reserved characters, no trailing dots or spaces."""
+    return re.sub(r'[\\/:*?"<>|\r\n\t]', "_", name).strip(" .") or "单位"
