@@ -12,7 +12,6 @@ from xltool.submission import Finding, Submission, computed, previous_numbers, s
 class Context:
     """What every rule kind reads: the submission, its recomputed totals, last year's figures."""
 
-
     def __init__(self, sub: Submission, previous: Submission | None = None) -> None:
         self.sub = sub
         self.spec: FormSpec = sub.spec

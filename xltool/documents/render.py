@@ -36,6 +36,7 @@ from xltool.workbook.atomic import atomic_path
 FORMATS = (".docx", ".html", ".md")
 PATH_SEP = " / "  # joins the label path of a row or column in flattened (markdown) tables
 
+
 def number_text(value: Number) -> str:
     """Integers without separators; Decimals (万元, 元) as entered, never in exponent form."""
     return str(shown(value))
