@@ -22,13 +22,23 @@ def golden(name: str, text: str) -> None:
     assert text == path.read_text(encoding="utf-8")
 
 
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def missing(what: str) -> None:
+    """Something a test needs is not here: skipped on a developer's machine, a failure in CI
+    (.ci/run installs everything and ../shared is checked out beside the clone), never silent there."""
+    if IN_CI:
+        pytest.fail(f"{what} is required in CI (CI={os.environ.get('CI')})")
+    pytest.skip(f"{what} is not present")
+
+
 @pytest.fixture(scope="session")
 def soffice() -> str:
     exe = shutil.which("soffice") or shutil.which("libreoffice")
     if exe is None:
-        if os.environ.get("CI"):
-            pytest.fail("LibreOffice is required in CI (.ci/run installs it)")
-        pytest.skip("LibreOffice not installed")
+        missing("LibreOffice (soffice)")
+    assert exe is not None
     return exe
 
 
@@ -36,5 +46,5 @@ def soffice() -> str:
 def shared_reports() -> Path:
     path = SHARED / "reports"
     if not path.is_dir():
-        pytest.skip("../shared/reports not present")
+        missing(f"the real-report corpus {path} (../shared/reports)")
     return path

@@ -129,6 +129,7 @@ def test_round_trip_values_equal_what_was_filled(tmp_path: Path, base: dict[str,
         ),
     ],
 )
+@pytest.mark.slow
 def test_cell_findings(tmp_path: Path, key: str, raw: Any, rule: str, cell: str, message: str) -> None:
     found = only(variant(tmp_path, CHEPAIZI, {key: raw}))
     assert (found.rule, found.cell, found.message, found.severity) == (rule, cell, message, "error")
@@ -455,6 +456,7 @@ def test_template_previous_from_a_2019_form_workbook(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- engines
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("base", "broken", "rules"),
     [

@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 import openpyxl
+import pytest
 from typer.testing import CliRunner
 
 from xltool.cli import app
@@ -76,6 +77,7 @@ def test_render_html_from_a_valid_workbook(tmp_path: Path) -> None:
     assert digest(VALID) == before
 
 
+@pytest.mark.slow
 def test_render_refuses_a_workbook_with_errors(tmp_path: Path) -> None:
     out = tmp_path / "年报.docx"
     result = runner.invoke(app, ["render", str(BROKEN), "-o", str(out)])

@@ -510,6 +510,7 @@ def _figures(path: Path) -> list[str]:
     return [number_text(numbers[c.key]) for s, c in for_spec(submission.spec).keyed("input") if s.kind == "table"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["html", "docx"])
 @pytest.mark.parametrize("name", NAMES)
 def test_rendered_tables_read_back_exactly(
@@ -539,6 +540,7 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_rendered_pdf_tables_hold_every_row(
     workbooks: dict[str, Path], rendered_pdfs: dict[str, Path], name: str

@@ -419,6 +419,7 @@ def test_bad_output_and_jobs(county: Path, tmp_path: Path) -> None:
 # ---------------------------------------------------------------- engines
 
 
+@pytest.mark.slow
 def test_libreoffice_saved_summary_checks_and_merges_the_same(summary: Path, tmp_path: Path, soffice: str) -> None:
     saved = libreoffice_resave(soffice, summary, tmp_path / "lo")
     assert [f.to_json() for f in check([saved])[0].findings] == [f.to_json() for f in check([summary])[0].findings]
@@ -427,6 +428,7 @@ def test_libreoffice_saved_summary_checks_and_merges_the_same(summary: Path, tmp
     assert numbers(tmp_path / "again.xlsx") == numbers(summary)
 
 
+@pytest.mark.slow
 def test_libreoffice_saved_2019_summary_checks_and_merges_the_same(tmp_path: Path, soffice: str) -> None:
     base = unit_values(lambda lo, hi: lo, "甲镇人民政府", specs.load("2019"))
     units = {
@@ -627,6 +629,7 @@ def test_combine_is_associative_with_zero_as_identity() -> None:
     law()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", FORMS)
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
@@ -652,6 +655,7 @@ def test_merging_is_associative_and_summaries_check_clean(form: str, data: st.Da
             assert result.ok, [f.message for f in result.findings]
 
 
+@pytest.mark.slow
 def test_a_few_hundred_workbooks_through_the_cli_with_two_processes(tmp_path: Path) -> None:
     rng = random.Random(2023)
     units = {f"{i:03d}.xlsx": unit_values(rng.randint, f"第{i:03d}单位") for i in range(300)}
@@ -785,6 +789,7 @@ def children(pid: int) -> list[int]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 def test_ctrl_c_stops_a_parallel_merge_at_once(tmp_path: Path) -> None:
     """Ctrl+C reaches the whole console: the merge stops reading, says so, writes nothing, leaves no worker."""
@@ -825,6 +830,7 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 def test_workers_exit_when_the_merge_is_killed_hard(tmp_path: Path) -> None:
     """kill -9 of the merging process (no cleanup runs there): its workers notice and exit at once."""

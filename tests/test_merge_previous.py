@@ -168,6 +168,7 @@ def test_an_old_summary_is_compared_on_totals_with_a_note(valid: Path, tmp_path:
     assert notes_from(out, "新收")[0] == ("新收", 44, 56, 12, Decimal("27.3"))  # the main figures all the same
 
 
+@pytest.mark.slow
 def test_county_to_city_compares_like_with_like(tmp_path: Path) -> None:
     """Halves merged, then merged again, against last year's halves merged likewise: the county's result."""
     this = tmp_path / "2023"
@@ -351,6 +352,7 @@ def test_detail_prints_on_a3_landscape_with_titles_repeated(compared: Path) -> N
     assert (ws.print_title_rows, ws.print_title_cols) == ("$1:$1", "$A:$A")
 
 
+@pytest.mark.slow
 def test_detail_in_libreoffice_pdf_is_one_a3_page_wide(compared: Path, tmp_path: Path, soffice: str) -> None:
     pdf = libreoffice_pdf(soffice, compared, tmp_path / "pdf")
     pages = _pages(pdf)
@@ -377,6 +379,7 @@ def _pages(pdf: Path) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- a property
 
 
+@pytest.mark.slow
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_carry_over_found_exactly_where_it_differs(data: st.DataObject) -> None:

@@ -72,6 +72,7 @@ def bases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {form: write_valid(folder / f"{form}.xlsx", values) for form, values in BASES.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", FORMS)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data(), value=junk)
@@ -90,6 +91,7 @@ def test_junk_in_any_numeric_cell(
         assert len(at_cell) == 1, (value, result.findings)
 
 
+@pytest.mark.slow
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(key=st.sampled_from([c.key for _, c in LAYOUT.keyed("input") if c.key]), value=junk)
 def test_reader_never_raises_on_any_input_cell(

@@ -68,6 +68,7 @@ def assert_same_as_openpyxl(path: Path) -> int:
     return compared
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_samples_read_as_openpyxl_reads_them(path: Path) -> None:
     assert assert_same_as_openpyxl(path) > 250
@@ -106,6 +107,7 @@ def test_junk_reads_as_openpyxl_reads_it(tmp_path: Path) -> None:
     assert_same_as_openpyxl(junk_workbook(tmp_path))
 
 
+@pytest.mark.slow
 def test_junk_saved_by_libreoffice_reads_as_openpyxl_reads_it(tmp_path: Path, soffice: str) -> None:
     """LibreOffice writes real cached values, its own string table and styles."""
     assert_same_as_openpyxl(libreoffice_resave(soffice, junk_workbook(tmp_path), tmp_path / "lo"))
@@ -187,6 +189,7 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
         return {name: zf.read(name) for name in zf.namelist()}
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_damaged_xml_is_read_or_refused_never_a_crash(
@@ -237,6 +240,7 @@ text_like = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cells=st.dictionaries(st.sampled_from(FORM_CELLS), text_like, min_size=1, max_size=6))
 def test_any_junk_reads_as_openpyxl_reads_it(

@@ -161,6 +161,7 @@ def golden_name(form: str, suffix: str) -> str:
 # ---------------------------------------------------------------- the model
 
 
+@pytest.mark.slow
 def test_golden_html(sample_files: dict[str, Path], form: str) -> None:
     golden(golden_name(form, "html"), sample_files["html"].read_text(encoding="utf-8"))
 
@@ -307,6 +308,7 @@ def test_every_official_label_is_in_the_html_and_the_docx(sample_files: dict[str
     assert [h for h in headings if h not in [p.text for p in d.paragraphs]] == []
 
 
+@pytest.mark.slow
 def test_html_escapes_all_text(tmp_path: Path) -> None:
     script = "<script>alert('x')</script>"
     formula = "=cmd|' /C calc'!A0"
@@ -328,6 +330,7 @@ def test_html_escapes_all_text(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- docx
 
 
+@pytest.mark.slow
 def test_docx_tables_match_the_grids_cell_by_cell(sample_files: dict[str, Path], form: str) -> None:
     d = docx.Document(str(sample_files["docx"]))
     expected = grids(specs.load(form), submission(form))
@@ -388,6 +391,7 @@ def test_docx_pages_and_fonts(sample_files: dict[str, Path], form: str) -> None:
     assert tables[0] < breaks[0]
 
 
+@pytest.mark.slow
 def test_a_short_title_stays_on_one_line(tmp_path: Path) -> None:
     d = docx.Document(str(render(submission(unit__unit_name="甲镇"), tmp_path / "x.docx")))
     assert d.paragraphs[0].text == "甲镇2023年政府信息公开工作年度报告"

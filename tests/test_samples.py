@@ -30,6 +30,7 @@ def test_there_are_valid_and_invalid_samples() -> None:
     assert len([p for p in SAMPLES if p.parent.name == "invalid"]) == len(sample_data.INVALID)
 
 
+@pytest.mark.slow
 def test_committed_samples_match_the_generator(tmp_path: Path) -> None:
     fresh = {p.relative_to(tmp_path): read(p).values for p in sample_data.build(tmp_path)}
     committed = {p.relative_to(ROOT / "samples"): read(p).values for p in SAMPLES}
@@ -111,6 +112,7 @@ def test_seed_chepaizi_is_all_zero(shared_reports: Path) -> None:
     assert all(sub.number(c.key) == 0 for c in sub.spec.inputs())
 
 
+@pytest.mark.slow
 def test_installed_entry_point_checks_the_sample() -> None:
     exe = Path(sys.executable).with_name("xltool")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "xltool"]
@@ -126,6 +128,7 @@ def test_installed_entry_point_checks_the_sample() -> None:
     assert proc.stdout == f"✓ {sample}（车排子镇人民政府）：通过\n"
 
 
+@pytest.mark.slow
 def test_output_redirected_in_the_gbk_code_page(tmp_path: Path) -> None:
     """Windows encodes redirected output in the ANSI code page (GBK), which lacks ✓ ✗ and rare
     place-name characters (𬌗): the clerk gets √ × and ?, never a UnicodeEncodeError traceback."""
@@ -144,6 +147,7 @@ def test_output_redirected_in_the_gbk_code_page(tmp_path: Path) -> None:
     assert proc.stderr == b""
 
 
+@pytest.mark.slow
 def test_json_redirected_in_the_gbk_code_page_loses_nothing(tmp_path: Path) -> None:
     """JSON is for programs: what GBK lacks is escaped (\\uXXXX), not replaced by ?."""
     rare = sample_data.write_valid(tmp_path / "𬌗口镇2024年报.xlsx", sample_data.CHEPAIZI | {"t2.fees.amount": None})

@@ -9,7 +9,7 @@ from xltool.errors import DefinitionError, VersionError
 from xltool.form import spec as specs
 from xltool.form.spec import leaves
 
-from .conftest import SHARED
+from .conftest import SHARED, missing
 
 
 def test_counts_of_the_2021_form() -> None:
@@ -97,7 +97,7 @@ def test_labels_are_the_official_ones() -> None:
 def _format_doc_labels() -> set[str]:
     doc = SHARED / "format" / "gov-disclosure-format.md"
     if not doc.exists():
-        pytest.skip("../shared/format not present")
+        missing("../shared/format/gov-disclosure-format.md")
     text = doc.read_text(encoding="utf-8")
     section = text[text.index("### 2.3") : text.index("## 3. The 2019 format")]
     return set(re.findall(r"`([^`]+)`", section)) | set(re.findall(r"\| ([^|`]*[\u4e00-\u9fff][^|`]*) \|", section))

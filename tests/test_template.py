@@ -16,7 +16,7 @@ from xltool.submission import computed
 from xltool.workbook import template
 from xltool.workbook.reader import read
 
-from .conftest import ROOT, golden
+from .conftest import ROOT, golden, missing
 from .helpers import FORMS, fill, libreoffice_pdf, libreoffice_resave, make_template
 from .manifest import manifest
 
@@ -103,6 +103,7 @@ def test_template_cli_year_without_a_form_exits_2_with_chinese_message(tmp_path:
     assert not (tmp_path / "x.xlsx").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("year", "form"), [(2019, "2019"), (2020, "2019"), (2021, "2021"), (2024, "2021")])
 def test_the_form_follows_the_year(tmp_path: Path, year: int, form: str) -> None:
     result = runner.invoke(app, ["template", "-o", str(tmp_path / "t.xlsx"), "--year", str(year)])
@@ -186,6 +187,7 @@ def _some_values(spec: specs.FormSpec) -> dict[str, int | Decimal | str]:
     return values
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", FORMS)
 def test_libreoffice_recalculates_the_same_totals(tmp_path: Path, soffice: str, form: str) -> None:
     spec = specs.load(form)
@@ -218,6 +220,7 @@ def test_libreoffice_recalculates_the_same_totals(tmp_path: Path, soffice: str, 
     assert read(saved).values == read(filled).values  # negative 本年增/减 and the chosen unit survive too
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", FORMS)
 def test_balanced_figures_show_all_checks_passing_in_libreoffice(tmp_path: Path, soffice: str, form: str) -> None:
     layout = for_spec(specs.load(form))
@@ -227,12 +230,13 @@ def test_balanced_figures_show_all_checks_passing_in_libreoffice(tmp_path: Path,
     assert {wb[CHECK_SHEET][c.address].value for _, c in layout.keyed("check")} == {PASS}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", FORMS)
 def test_template_prints_to_pdf(tmp_path: Path, soffice: str, form: str) -> None:
     pdf = libreoffice_pdf(soffice, make_template(tmp_path / "t.xlsx", form), tmp_path / "pdf")
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True)
     if info.returncode != 0:
-        pytest.skip("pdfinfo not installed")
+        missing("pdfinfo (poppler-utils)")
     pages = int(next(line.split()[-1] for line in info.stdout.splitlines() if line.startswith("Pages:")))
     assert 9 <= pages <= 12  # one page per sheet, the check list on two
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -20,21 +21,12 @@ from typing import Annotated, Any, TypeVar
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from xltool import screens
 from xltool.errors import XltoolError
 
 # typer's usage errors, help screens and help option are in English; a clerk gets them in Chinese.
 # The exception class is found through typer's public BadParameter (typer vendors click).
 _USAGE_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
-_HELP_TEXTS = {
-    "ARGUMENTS_PANEL_TITLE": "参数",
-    "OPTIONS_PANEL_TITLE": "选项",
-    "COMMANDS_PANEL_TITLE": "命令",
-    "ERRORS_PANEL_TITLE": "错误",
-    "REQUIRED_LONG_STRING": "[必填]",
-    "DEFAULT_STRING": "[默认：{}]",
-    "ABORTED_TEXT": "已取消。",
-    "RICH_HELP": "查看帮助：[blue]{command_path} {help_option}[/]",
-}
 _USAGE_WORDS = (("Usage: ", "用法："), ("[OPTIONS]", "[选项]"), ("COMMAND [ARGS]...", "命令 [参数]..."))
 # What a value is, by typer's type label, where a parameter names no metavar of its own.
 _VALUE_WORDS = {"path": "路径", "int": "整数", "float": "数字", "str": "文字", "list[str]": "文字", "datetime": "时间"}
@@ -57,16 +49,6 @@ def _name_values(command: Any, ctx: Any) -> None:
             param.display_type_rich = lambda ctx: None  # the name column shows the metavar already
 
 
-def _chinese_screens() -> None:
-    """typer prints help and error screens with rich, imported only when one is shown."""
-    try:
-        from typer import rich_utils
-    except ImportError:  # typer without rich prints plain screens
-        return
-    for name, text in _HELP_TEXTS.items():
-        setattr(rich_utils, name, text)
-
-
 def _in_chinese(exc: Exception) -> Exception:
     """The same usage error, its message in Chinese (by kind; an unknown kind keeps its text)."""
     kind, message = type(exc).__name__, str(getattr(exc, "message", exc))
@@ -75,7 +57,6 @@ def _in_chinese(exc: Exception) -> Exception:
     what = getattr(param, "help", None) or names
     if kind == "NoArgsIsHelpError":  # the help screen was shown instead
         return exc
-    _chinese_screens()
     if kind == "MissingParameter" and param is not None:
         text = f"缺少选项 {names}（{what}）。" if names.startswith("-") else f"缺少{what}。"
     elif kind == "NoSuchOption":
@@ -97,43 +78,93 @@ def _in_chinese(exc: Exception) -> Exception:
         text = f"多余的参数：{found.group(1)}。如果文件名中有空格，请给它加上引号。"
     else:
         return exc
-    return _USAGE_ERROR(text, ctx)
+    return _ChineseUsageError(text, ctx)
+
+
+class _ChineseUsageError(_USAGE_ERROR):  # type: ignore[misc,valid-type]
+    """A usage error shown as the help screens are: usage line, where to find help, a 错误 panel."""
+
+    def show(self, file: Any = None) -> None:
+        ctx = getattr(self, "ctx", None)
+        lines: list[str] = []
+        if ctx is not None:
+            lines += [ctx.get_usage(), f"查看帮助：{ctx.command_path} -h"]
+        lines += screens.panel("错误", [[str(self.message)]], _width())
+        typer.echo("\n".join(lines), err=True)
+
+
+def _width() -> int:
+
+    return screens.screen_width(os.environ.get("COLUMNS"))
+
+
+def _option_row(param: Any, ctx: Any) -> list[str]:
+    """A parameter as the help panels show it: required mark, names, value name, help and default."""
+    mark = "*" if param.required else ""
+    help_text = param.help or ""
+    if param.param_type_name == "argument":
+        return [mark, param.metavar or param.name or "", help_text + (" [必填]" if param.required else "")]
+    longs = [o for o in param.opts if o.startswith("--")] or list(param.opts)
+    shorts = [o for o in param.opts if not o.startswith("--")] if longs != list(param.opts) else []
+    default = param.default
+    if param.required:
+        help_text += " [必填]"
+    elif param.show_default and default not in (None, False) and not getattr(param, "is_flag", False):
+        help_text += f" [默认：{default}]"
+    return [mark, ", ".join(longs), ", ".join(shorts), param.metavar or "", help_text]
+
+
+def _help_screen(command: Any, ctx: Any) -> str:
+    width = _width()
+    lines = ["", command.get_usage(ctx), ""]
+    if command.help:
+        lines += [*screens.wrap(command.help.strip(), width - 2), ""]
+    params = command.get_params(ctx)
+    arguments = [_option_row(p, ctx) for p in params if p.param_type_name == "argument"]
+    options = [_option_row(p, ctx) for p in params if p.param_type_name == "option"]
+    if arguments:
+        lines += screens.panel("参数", arguments, width)
+    if options:
+        lines += screens.panel("选项", options, width)
+    if hasattr(command, "list_commands"):
+        rows = [[name, (command.get_command(ctx, name).help or "").strip()] for name in command.list_commands(ctx)]
+        lines += screens.panel("命令", rows, width)
+    return "\n".join(lines) + "\n"
 
 
 class _Chinese:
-    """Mixed into typer's command classes: Chinese help option, usage line and usage errors."""
+    """Mixed into typer's command classes: Chinese help option, usage line, help screen and usage errors."""
 
     def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
+        option = super().get_help_option(ctx)  # type: ignore[misc]
         if option is not None:
             option.help, option.metavar = "显示本帮助并退出。", ""  # a flag: no value to name
         return option
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         _name_values(self, ctx)
-        pieces: list[str] = super().collect_usage_pieces(ctx)
+        pieces: list[str] = super().collect_usage_pieces(ctx)  # type: ignore[misc]
         return [re.sub(r"\{(.*?)\}", r"\1", piece) for piece in pieces]  # typer marks required ones {so}
 
     def get_usage(self, ctx: Any) -> str:
-        usage: str = super().get_usage(ctx)
+        usage: str = super().get_usage(ctx)  # type: ignore[misc]
         for english, chinese in _USAGE_WORDS:
             usage = usage.replace(english, chinese, 1)
         return usage
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
-        _chinese_screens()
         _name_values(self, ctx)
-        super().format_help(ctx, formatter)
+        formatter.write(_help_screen(self, ctx))
 
     def make_context(self, *args: Any, **kwargs: Any) -> Any:
         try:
-            return super().make_context(*args, **kwargs)
+            return super().make_context(*args, **kwargs)  # type: ignore[misc]
         except _USAGE_ERROR as exc:
             raise _in_chinese(exc) from None
 
     def resolve_command(self, *args: Any, **kwargs: Any) -> Any:
         try:
-            return super().resolve_command(*args, **kwargs)
+            return super().resolve_command(*args, **kwargs)  # type: ignore[misc]
         except _USAGE_ERROR as exc:
             raise _in_chinese(exc) from None
 
@@ -150,6 +181,7 @@ app = typer.Typer(
     cls=_Group,
     add_completion=False,
     no_args_is_help=True,
+    rich_markup_mode=None,  # our own screens (xltool/screens.py): rich takes 0.25 s to load
     help="xltool：政府信息公开工作年度报告的填报模板、校验、汇总与成文工具。",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -195,6 +227,7 @@ def template(
     force: Annotated[bool, typer.Option("--force", help="输出文件已存在时覆盖")] = False,
 ) -> None:
     """生成带锁定保护的填报模板（.xlsx）。"""
+    # each command imports its own modules: `xltool --help` and the other commands start without them
     from xltool.sources import templates as make
 
     def warn(message: str) -> None:
@@ -222,6 +255,7 @@ def check(
     ] = None,
 ) -> None:
     """校验填好的工作簿，指出每个有问题的单元格。退出码：0 无错误，1 有错误，2 无法运行。"""
+    # each command imports its own modules: `xltool --help` and the other commands start without them
     from xltool.checks import check as checking
     from xltool.sources import checking as files
     from xltool.sources.inputs import expand
@@ -257,6 +291,7 @@ def render(
     force: Annotated[bool, typer.Option("--force", help="工作簿有错误也照样生成，并覆盖已存在的输出文件")] = False,
 ) -> None:
     """把工作簿生成可发布的年度报告文档（.docx / .html / .md）。"""
+    # each command imports its own modules: `xltool --help` and the other commands start without them
     from xltool.sources import publishing as publish
 
     result = _guard(lambda: publish.publish(workbook, output, force=force))
@@ -284,6 +319,7 @@ def merge(
     ] = None,
 ) -> None:
     """把多个单位的工作簿汇总成一个同样格式、可再次汇总的工作簿。退出码：0 全部汇总，1 有文件未汇总或有错误，2 无法运行。"""
+    # each command imports its own modules: `xltool --help` and the other commands start without them
     from xltool.sources import merging as merge_files
     from xltool.sources.inputs import expand
     from xltool.summary import merge as merging
@@ -322,6 +358,7 @@ def import_(
     force: Annotated[bool, typer.Option("--force", help="输出文件已存在时覆盖")] = False,
 ) -> None:
     """把已发布的年度报告（网页、Word、PDF、文本）导入为工作簿并校验。退出码：0 全部读到且无错误，1 有错误或缺失，2 无法运行。"""
+    # each command imports its own modules: `xltool --help` and the other commands start without them
     import json
 
     from xltool.sources import importing as run
@@ -364,6 +401,7 @@ def serve(
     workers: Annotated[int, typer.Option("--workers", help="校验上传文件的进程数")] = 2,
 ) -> None:
     """运行报表收集网站：各单位下载模板、上传、即时校验；管理员查看报送情况并下载汇总。"""
+    # each command imports its own modules: `xltool --help` and the other commands start without them
     from xltool import serve as portal
 
     if not init:
@@ -372,7 +410,7 @@ def serve(
     options = {"year": year, "unit": unit, "roster": roster, "previous": previous, "base_url": base_url}
     created = _guard(lambda: portal.init(folder, db=db, deadline=deadline, **options))
     if json_out:
-        import json
+        import json  # only for --json
 
         typer.echo(json.dumps(created.to_json(), ensure_ascii=False, indent=2))
         return

@@ -24,6 +24,7 @@ pytest.importorskip("starlette", reason="xltool[serve] is not installed (pip ins
 
 from starlette.testclient import TestClient
 
+from tests.conftest import missing
 from tests.helpers import fill
 from tests.sample_data import SHUYANG, T3
 from xltool.serve import collection
@@ -86,7 +87,7 @@ def postgres() -> Iterator[Postgres]:
     if not (PG_BIN / "initdb").exists():
         if os.environ.get("CI"):
             pytest.fail("PostgreSQL 15 is required in CI (.ci/run installs it)")
-        pytest.skip(f"PostgreSQL not installed ({PG_BIN}/initdb missing)")
+        missing(f"PostgreSQL ({PG_BIN}/initdb)")
     if os.geteuid() == 0:
         try:
             pwd.getpwnam("postgres")
@@ -102,7 +103,7 @@ def postgres() -> Iterator[Postgres]:
     pg.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def db(request: pytest.FixtureRequest) -> str | None:
     if request.param == "sqlite":
         return None

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import missing
+
 from .conftest import SHU, Made, broken_then_fixed, free_port, kill_group, make_collection, start_server
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (the test extra)")
@@ -39,7 +41,7 @@ def browser(tmp_path: Path) -> Iterator[tuple[object, Path]]:
     if not (Path(CHROMIUM).exists() and Path(DRIVER).exists()):
         if os.environ.get("CI"):
             pytest.fail("chromium and chromium-driver are required in CI (.ci/run installs them)")
-        pytest.skip("chromium or chromium-driver is not installed")
+        missing("chromium and chromium-driver")
     downloads = tmp_path / "downloads"
     downloads.mkdir()
     options = webdriver.ChromeOptions()
@@ -85,6 +87,7 @@ def shot(driver: Any, name: str) -> None:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
+@pytest.mark.slow
 def test_the_round_in_a_real_browser(browser, tmp_path):
     driver, downloads = browser
     made: Made = make_collection(tmp_path / "round", None)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from tests.sample_data import CHEPAIZI, SHUYANG, T3
 from xltool.form import spec as specs
@@ -54,6 +55,7 @@ def test_init_json_and_base_url(tmp_path):
     assert all(link["link"].startswith("http://10.1.2.3:8000/u/") for link in out["links"])
 
 
+@pytest.mark.slow
 def test_init_refusals_are_chinese_with_exit_2(tmp_path):
     roster = tmp_path / "名单.csv"
     roster.write_text(ROSTER, encoding="utf-8")
@@ -107,6 +109,7 @@ def test_previous_round_prefills_the_carry_over(tmp_path):
         assert c.get(other[other.index("/u/") :] + "/template.xlsx").status_code == 200
 
 
+@pytest.mark.slow
 def test_previous_must_be_a_round_folder_or_a_summary(tmp_path):
     roster = tmp_path / "名单.csv"
     roster.write_text(ROSTER, encoding="utf-8")
@@ -134,6 +137,7 @@ def last_summary(tmp_path: Path) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_previous_summary_prefills_each_units_carry_over(tmp_path):
     summary = last_summary(tmp_path)
     roster = tmp_path / "名单.csv"

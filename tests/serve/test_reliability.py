@@ -47,6 +47,7 @@ def test_concurrent_uploads_of_one_unit_get_versions_without_gaps(made: Made):
         s.close()
 
 
+@pytest.mark.slow
 def test_kill_9_during_uploads_loses_no_acknowledged_upload(tmp_path, db):
     from .conftest import make_collection
 
@@ -126,6 +127,7 @@ def test_kill_9_during_uploads_loses_no_acknowledged_upload(tmp_path, db):
         kill_group(proc)
 
 
+@pytest.mark.slow
 def test_a_slow_check_does_not_stall_other_requests(made: Made, monkeypatch):
     real = collection.check_upload
 
@@ -198,6 +200,7 @@ def _die_once(marker: str) -> str:
     return "checked"
 
 
+@pytest.mark.slow
 def test_a_dead_check_worker_is_replaced(made: Made, tmp_path):
     """A worker that dies breaks the process pool; the portal replaces it and tries the work once more,
     so one crash neither fails that upload nor every upload after it."""

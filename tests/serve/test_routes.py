@@ -9,6 +9,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from xltool.serve import collection
 from xltool.sources import checking
 from xltool.workbook.reader import read
@@ -154,6 +156,7 @@ def test_status_json(client, made):
     }
 
 
+@pytest.mark.slow
 def test_summary_merges_only_latest_passed_uploads(client, made, tmp_path):
     upload(client, made.link(SHU), GOOD_SHU)
     upload(client, made.link(SHU), BROKEN_SHU)  # the latest has errors: not merged, never the older one
@@ -184,6 +187,7 @@ def _sheet_text(path: Path, sheet: str) -> str:
     return json.dumps(sheet_rows(path, [sheet]), ensure_ascii=False, default=str)
 
 
+@pytest.mark.slow
 def test_summary_document(client, made):
     upload(client, made.link(CHE), GOOD_CHE)
     r = client.get("/admin/summary.docx", headers=bearer(made))
@@ -242,6 +246,7 @@ def test_reissue_revokes_the_old_link(client, made):
     assert client.get(new.removeprefix("http://127.0.0.1:8000")).status_code == 200
 
 
+@pytest.mark.slow
 def test_browser_flow_files_in_process(client, made, tmp_path):
     """The template the portal hands out, filled wrong then right, goes 有错误 -> 通过."""
     r = client.get(made.link(SHU) + "/template.xlsx")

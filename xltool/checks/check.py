@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from xltool.checks import rules, schemas
+from xltool.checks import rules, values
 from xltool.errors import InputFileError, UsageError
 from xltool.form import spec as specs
 from xltool.form.layout import SEVERITY_LABEL, for_spec, rowcol
@@ -52,10 +52,18 @@ def unreadable(name: str, exc: InputFileError) -> FileResult:
     return FileResult(name, None, [Finding(rule.id, rule.severity, rule.message.format(reason=exc.reason))])
 
 
-def evaluate(results: list[FileResult], previous: Submission | None = None) -> list[FileResult]:
-    """Add schema and rule findings to every readable result (schemas validate the batch at once)."""
+def evaluate(results: list[FileResult], previous: Submission | None = None, *, batch: bool = True) -> list[FileResult]:
+    """Add value and rule findings to every readable result. With ``batch`` the pandera schema
+    validates the whole batch at once; without, the same value rules run one value at a time
+    (:mod:`values`), and pandas is never loaded (a command that renders one workbook)."""
     readable = [r for r in results if r.submission is not None]
-    value_findings = schemas.validate([r.submission for r in readable if r.submission is not None])
+    subs = [r.submission for r in readable if r.submission is not None]
+    if batch:
+        from xltool.checks import schemas  # pandas and pandera take ~0.5 s to load: only for batches
+
+        value_findings = schemas.validate(subs)
+    else:
+        value_findings = values.validate(subs)
     for result, extra in zip(readable, value_findings, strict=True):
         assert result.submission is not None
         found = [*result.submission.findings, *extra, *rules.apply(result.submission, previous)]

@@ -96,7 +96,7 @@ def _styles(d: DocxDocument) -> None:
     cell = d.styles.add_style(TABLE_STYLE, WD_STYLE_TYPE.PARAGRAPH)
     cell.base_style = normal  # type: ignore[attr-defined]
     _font(cell, BODY_FONT, TABLE_SIZE)
-    cf = cell.paragraph_format  # type: ignore[attr-defined]
+    cf = cell.paragraph_format
     cf.first_line_indent = Pt(0)
     cf.line_spacing_rule = WD_LINE_SPACING.SINGLE
     cf.alignment = WD_ALIGN_PARAGRAPH.CENTER

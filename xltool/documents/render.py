@@ -180,7 +180,7 @@ def render(submission: Submission, out: Path) -> Path:
 def writer_for(out: Path) -> Callable[[Document, Path], None]:
     suffix = out.suffix.lower()
     if suffix == ".docx":
-        from xltool.documents import docx as render_docx
+        from xltool.documents import docx as render_docx  # python-docx loads slowly: only for .docx
 
         return render_docx.write
     if suffix in (".html", ".md"):

@@ -318,9 +318,9 @@ def _held(boxes: list[Box], segments: list[_Segment]) -> list[list[_Segment]]:
     for seg in segments:
         x, y = (seg.left + seg.right) / 2, (seg.top + seg.bottom) / 2
         if xs[0] <= x <= xs[-1] and ys[0] <= y <= ys[-1]:
-            i = slot.get((bisect.bisect_right(ys, y) - 1, bisect.bisect_right(xs, x) - 1))
-            if i is not None and _inside(seg, boxes[i]):
-                out[i].append(seg)
+            at = slot.get((bisect.bisect_right(ys, y) - 1, bisect.bisect_right(xs, x) - 1))
+            if at is not None and _inside(seg, boxes[at]):
+                out[at].append(seg)
     return out
 
 

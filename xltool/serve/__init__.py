@@ -37,6 +37,7 @@ def require(db: str | None = None) -> None:
 def init(folder: Path, **options: Any) -> Any:
     """Create the collection or update its roster; returns collection.Created."""
     require(options.get("db"))
+    # the web stack is an optional extra (xltool[serve]): imported only once require() found it
     from xltool.serve import collection
 
     return collection.init(folder, **options)
@@ -44,6 +45,7 @@ def init(folder: Path, **options: Any) -> Any:
 
 def serve(folder: Path, *, host: str, port: int, db: str | None, max_upload_mb: int, workers: int) -> None:
     require(db)
+    # the web stack is an optional extra (xltool[serve]): imported only once require() found it
     from xltool.serve import app
     from xltool.serve.store import open_store
 

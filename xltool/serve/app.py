@@ -38,6 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from xltool.serve import auth
 from xltool.serve import collection as col
 from xltool.serve.store import Store, Unit, now, open_store
+from xltool.text import normalise
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "xltool_session"
@@ -152,14 +153,10 @@ class Portal:
 
     def carried(self, unit: Unit) -> dict[str, Any] | None:
         """The unit's 上年结转 from last year's summary (``--previous`` a summary), if it is listed there."""
-        from xltool.text import normalise
-
         return self.carry.get(normalise(unit.name))
 
 
 def _previous_upload(folder: Path, name: str) -> str | None:
-    from xltool.text import normalise
-
     old = open_store(folder)
     try:
         for state in col.states(old):

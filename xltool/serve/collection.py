@@ -13,24 +13,29 @@ import json
 import os
 import secrets
 import shutil
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xltool.checks import check as checking
+from xltool.documents.render import render
 from xltool.errors import UsageError, XltoolError
 from xltool.form import spec as specs
 from xltool.form.layout import for_spec
 from xltool.serve import auth
 from xltool.serve.store import Store, Unit, Upload, open_store
 from xltool.sources import checking as files
+from xltool.sources import merging as merge_files
+from xltool.sources import publishing as publish
 from xltool.sources import rosters as roster_files
 from xltool.sources import templates as make
+from xltool.sources.merging import summary_carry
 from xltool.summary import merge as merging
 from xltool.summary import roster as rosters
 from xltool.text import normalise, safe_filename
 from xltool.workbook.atomic import atomic_path
+from xltool.workbook.reader import read
 
 LINKS_FILE = "填报链接.csv"
 LINKS_HEADER = ("单位名称", "链接")
@@ -50,7 +55,7 @@ class Created:
     not_in_previous: tuple[str, ...] | None = None  # with a summary as --previous: units it lacks
 
     def to_json(self) -> dict[str, Any]:
-        out = {
+        out: dict[str, Any] = {
             "admin_password": self.admin_password,
             "admin_token": self.admin_token,
             "links": [{"unit": u, "link": link} for u, link in self.links],
@@ -172,8 +177,6 @@ def _previous_carry(path: Path, year: int) -> str:
     """With last year's summary: each unit's locked 上年结转 (JSON by normalised name); "" for a folder."""
     if not path.is_file():
         return ""
-    from xltool.sources.merging import summary_carry
-
     return json.dumps(summary_carry(make.choose_form(year, None, lambda _m: None), path, year), ensure_ascii=False)
 
 
@@ -226,10 +229,10 @@ def clean_temp(folder: Path) -> None:
 
 def warm(pause: float) -> None:
     """Load the form definition and the checking libraries in a worker before the first upload."""
-    import time
+    from xltool.checks import schemas  # pandas loads in the workers, never in the server process
 
     specs.load()
-    checking.schemas.validate([])
+    schemas.validate([])
     time.sleep(pause)  # keep this worker busy so that the next warm-up lands on another one
 
 
@@ -266,9 +269,6 @@ def write_annotated(src: str, out: str) -> None:
 
 
 def write_preview(src: str, out: str) -> None:
-    from xltool.documents.render import render
-    from xltool.workbook.reader import read
-
     render(read(Path(src)), Path(out))
 
 
@@ -277,9 +277,6 @@ def build_summary(files: list[tuple[str, str]], names: list[str], unit: str, out
     with ``document``, also render the summary into that .docx. Returns the merge's text report.
 
     Each upload is named in the summary by its unit (unit names are unique in a round)."""
-    from xltool.sources import merging as merge_files
-    from xltool.sources import publishing as publish
-
     parts = merge_files.read_parts([path for path, _name in files])
     shown = {path: f"{name}.xlsx" for path, name in files}
     roster = rosters.Roster("名单", tuple(rosters.Member(i, (("unit_name", n),)) for i, n in enumerate(names, start=2)))

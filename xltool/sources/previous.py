@@ -16,11 +16,12 @@ from xltool.workbook.reader import read
 
 def last_year(path: Path) -> Submission:
     """Last year's report as a submission: a workbook read, or a published report imported."""
+    # the importers (lxml, pdfium, opencc) load only when last year's report is a published one
     from xltool.importers.parsers import PARSERS
 
     if Path(path).suffix.lower() not in PARSERS:
         return read(path)
-    from xltool.sources.importing import as_submission
+    from xltool.sources.importing import as_submission  # see above: start-up time
 
     return as_submission(Path(path))
 

@@ -25,7 +25,7 @@ def publish(workbook: Path, out: Path, *, force: bool = False) -> Published:
         raise OutputError(f"输出文件 {out} 就是输入的工作簿，不能覆盖。请另选输出文件名。")
     if out.exists() and not force:
         raise UsageError(f"{out} 已存在。请换一个文件名，或加 --force 覆盖。")
-    result = checking.evaluate(read_all([workbook]))[0]
+    result = checking.evaluate(read_all([workbook]), batch=False)[0]
     if result.submission is None:
         raise InputFileError(str(workbook), result.findings[0].message)
     if result.errors and not force:

@@ -8,9 +8,11 @@ from pathlib import Path
 from xltool.errors import UsageError, XltoolError
 from xltool.form import spec as specs
 from xltool.form.spec import FormSpec
+from xltool.sources import rosters
 from xltool.sources.previous import last_report
 from xltool.submission import Value
 from xltool.summary.carry import carry_over
+from xltool.summary.roster import Member
 from xltool.text import safe_filename
 from xltool.workbook import template
 
@@ -137,14 +139,12 @@ def _roster_templates(
     force: bool,
 ) -> list[Path]:
     """One template per unit on the roster, its unit information pre-filled and locked."""
-    from xltool.sources import rosters
-
     if unit or previous is not None:
         raise UsageError("--roster 不能和 --unit 或 --previous 一起使用：名单中的每个单位各生成一份模板。")
     if output is None or output.suffix.lower() == ".xlsx" or (output.exists() and not output.is_dir()):
         raise UsageError("使用 --roster 时，请用 -o 指定一个输出文件夹（每个单位一份模板）。")
     members = rosters.load(roster, spec).members
-    targets: dict[Path, rosters.Member] = {}
+    targets: dict[Path, Member] = {}
     for member in members:
         path = output / default_filename(year, member.name)
         if path in targets:

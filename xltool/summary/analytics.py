@@ -224,8 +224,8 @@ def notes(spec: FormSpec, figures: Sequence[Figure], this: Sequence[Number], cmp
         if then is None:  # not a figure of last year's form
             out.append((figure.name, "", now, "", ""))
             continue
-        diff, percent = change(now, then)
-        out.append((figure.name, then, now, diff, "" if percent is None else percent))
+        delta, percent = change(now, then)
+        out.append((figure.name, then, now, delta, "" if percent is None else percent))
     return out
 
 

@@ -335,7 +335,7 @@ def _carry_sheet(spec: FormSpec, o: Outcome) -> template.ExtraSheet:
     """What next year's merge needs of each unit: its 上年结转 and 结转下年度, column by column."""
     header = carry_header(spec)
     rows = tuple((u.name or NO_NAME, u.file, *u.carry) for u in o.rows if u.carry is not None)
-    widths = (max((text_width(r[0]) for r in rows), default=10.0) + 2.5, 40.0, *[12.0] * (len(header) - 2))
+    widths = (max((text_width(str(r[0])) for r in rows), default=10.0) + 2.5, 40.0, *[12.0] * (len(header) - 2))
     return template.ExtraSheet(analytics.CARRY_SHEET, header, rows, widths, repeat_first_column=True)
 
 
@@ -442,21 +442,21 @@ def _detail(spec: FormSpec, o: Outcome) -> template.ExtraSheet:
     total = combine((u.figures or () for u in o.rows), len(figures))
     body: list[tuple[Any, ...]] = [(f"{TOTAL}（{o.units} 个单位）", "", "", "", *total)]
     body += [(u.name or NO_NAME, u.unit_type, u.file, u.status, *(u.figures or ())) for u in o.rows]
-    header, extra = detail_header(spec), []
+    header, extra = detail_header(spec), list[float]()
     if o.comparison is not None:
         at = analytics.new_at(spec, figures)
         header += analytics.detail_header(figures[at].name)
         then = sum((u.figures[at] for u in o.comparison.last.units if u.figures), start=0)
         cells = [
             (then, total[at] - then, ""),
-            *(analytics.detail_cells(o.comparison, u, u.figures[at]) for u in o.rows),
-        ]  # type: ignore[index]
+            *(analytics.detail_cells(o.comparison, u, u.figures[at] if u.figures else 0) for u in o.rows),
+        ]
         body = [(*row, *more) for row, more in zip(body, cells, strict=True)]
         extra = [max(8.0, text_width(header[-3]) + 2.0), max(8.0, text_width(header[-2]) + 2.0)]
         extra.append(min(64.0, max(text_width(str(c[2])) for c in cells) + 2.5))
     for p in o.rejected:
-        unit_type = p.units[0].unit_type if len(p.units) == 1 else ""
-        body.append((_unit_of(p), unit_type, o.shown[p.file], f"{REJECTED}：{_reason(p).split('：')[0]}"))
+        kind = p.units[0].unit_type if len(p.units) == 1 else ""
+        body.append((_unit_of(p), kind, o.shown[p.file], f"{REJECTED}：{_reason(p).split('：')[0]}"))
     # one line per unit: the text columns fit their longest entry (very long ones still wrap)
     name, unit_type, file, status = (
         min(cap, max(text_width(str(r[c])) for r in body) + 2.5) for c, cap in enumerate((40.0, 24.0, 60.0, 30.0))

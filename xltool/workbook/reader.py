@@ -40,7 +40,6 @@ from xltool.workbook.files import CORRUPT, XML_UNSAFE, preflight
 Grid = list[list[Any]]
 IMPORT_PROPERTY = "import_source"  # custom property of a workbook `xltool import` made from a report
 OPTIONAL_SHEETS = frozenset({INSTRUCTIONS_SHEET, CHECK_SHEET})
-DECIMAL_PLACES = {"wan_yuan": 6, "yuan": 2, "money": 6}
 NOT_OURS = "不是用 xltool 模板填写的工作簿（没有模板标识，表格结构也对不上）。请使用 xltool template 生成的模板填写。"
 # What a damaged package raises on the way through zipfile, the XML parsers and calamine.
 _BROKEN = (
@@ -216,8 +215,8 @@ def _scan(xml: bytes) -> tuple[dict[tuple[int, int], str], dict[str, str]]:
             row, col = r - 1, c - 1 + steps
         else:
             col = steps
-        kind = _TYPE.search(attrs)
-        kind = kind.group(1) if kind else b"n"
+        typed = _TYPE.search(attrs)
+        kind = typed.group(1) if typed else b"n"
         formula = _FORMULA.search(body)
         value = _CACHED.search(body)
         if formula is None:
