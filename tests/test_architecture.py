@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("xltool.form",),
     ("xltool.submission", "xltool.workbook"),
     ("xltool.checks",),
-    ("xltool.summary", "xltool.documents", "xltool.importers"),
+    ("xltool.summary", "xltool.documents", "xltool.importers", "xltool.review"),
     ("xltool.sources",),
     ("xltool.cli", "xltool.screens", "xltool.__main__", "xltool.serve"),
 )
