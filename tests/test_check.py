@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import zipfile
 from decimal import Decimal
@@ -15,6 +16,7 @@ from typer.testing import CliRunner
 from xltool.cli import app
 from xltool.form import spec as specs
 from xltool.sources.checking import check
+from xltool.sources.merging import merge
 from xltool.submission import Finding
 from xltool.workbook import template
 from xltool.workbook.reader import read
@@ -474,3 +476,99 @@ def test_libreoffice_saved_workbook_checks_the_same(
     theirs = [f.to_json() for f in findings_of(saved)]
     assert ours == theirs
     assert [f["rule"] for f in ours] == rules
+
+
+# ---------------------------------------------------------------- last year's merge summary as --previous
+
+COUNTY = Path(__file__).parent.parent / "samples" / "county"
+COUNTY_2022 = COUNTY / "青禾县2022年汇总.xlsx"  # 13 units; 住建局 did not report in 2022
+
+
+def county_unit(name: str) -> Path:
+    return COUNTY / "报表" / f"{name}2023年报.xlsx"
+
+
+def test_a_unit_is_checked_against_its_own_row_of_last_years_summary() -> None:
+    """Not against the county's totals (CY-1 4 and 5 for every unit, CY-2 from the county's 表二)."""
+    police = runner.invoke(app, ["check", str(county_unit("青禾县公安局")), "--previous", str(COUNTY_2022)])
+    assert (police.exit_code, police.stderr) == (0, "")
+    assert police.stdout == f"✓ {county_unit('青禾县公安局')}（青禾县公安局）：通过\n"
+    east = check([county_unit("青禾县东城街道办事处")], COUNTY_2022)[0].findings
+    assert [(f.rule, f.cell, f.value, f.expected) for f in east] == [("CY-1", "D7", 0, 1), ("CY-1", "J7", 0, 1)]
+    assert east[0].message == "自然人列：上年结转填报为 0，上年度报告“结转下年度继续办理”为 1。两者应相等。"
+
+
+def test_a_unit_missing_from_last_years_summary_is_checked_without_comparing(tmp_path: Path) -> None:
+    """A warning, not a refusal: this year's check stands; a new or renamed unit has nothing to compare."""
+    new = county_unit("青禾县住房和城乡建设局")
+    result = runner.invoke(app, ["check", str(new), "--previous", str(COUNTY_2022), "--json"])
+    assert result.exit_code == 0
+    assert [f["rule"] for f in json.loads(result.stdout)["files"][0]["findings"]] == []
+    assert result.stderr == (
+        f"注意：上年汇总 {COUNTY_2022}（青禾县人民政府，2022 年度，13 个单位）中没有“青禾县住房和城乡建设局”，"
+        "未核对上年结转等跨年度关系（一个单位不与汇总数比较）。若单位名称与上年不同，请改用该单位上年度自己的工作簿作 --previous。\n"
+    )
+    nameless = fill(county_unit("青禾县公安局"), tmp_path / "无名.xlsx", {"unit.unit_name": None})
+    result = runner.invoke(app, ["check", str(nameless), "--previous", str(COUNTY_2022)])
+    assert result.exit_code == 1  # R-NAME, its own finding
+    assert result.stderr.startswith(
+        f"注意：被检查的工作簿没有填写单位名称，无法在上年汇总 {COUNTY_2022}（青禾县人民政府，2022 年度，13 个单位）中找到它，"
+    )
+
+
+def test_the_carried_row_alone_is_no_copy_of_last_year(tmp_path: Path) -> None:
+    """Only the carry rows of a unit are known from a summary: CY-5 (identical tables) cannot be told."""
+    pending = {"t3.carry_in.natural": 1, "t3.carry_out.natural": 1}
+    base = {k: v for k, v in SHUYANG.items() if not k.startswith(("t2.", "t3.", "t4."))}
+    base |= {"s1.on_request": "依申请公开渠道保持畅通。"}
+    last = write_valid(tmp_path / "2022.xlsx", {**base, **pending, "unit.report_year": 2022})
+    summary = tmp_path / "2022年汇总.xlsx"
+    assert merge([last], summary, unit="某某县人民政府", jobs=1).exit_code == 0
+    this = write_valid(tmp_path / "2023.xlsx", {**base, **pending, "unit.report_year": 2023})
+    assert findings_of(this, summary) == []
+    assert [f.rule for f in findings_of(this, last)] == ["CY-5"]  # its own report: truly the same tables
+
+
+def test_a_summary_is_not_checked_against_one_units_report(tmp_path: Path) -> None:
+    summary = tmp_path / "2023年汇总.xlsx"
+    units = [county_unit("青禾县公安局"), county_unit("青禾县城关镇人民政府")]
+    assert merge(units, summary, unit="青禾县人民政府", jobs=1).exit_code == 0
+    last = variant(tmp_path, {**SHUYANG, "unit.report_year": 2022}, {}, name="one")
+    result = runner.invoke(app, ["check", str(summary), "--previous", str(last)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"错误：被检查的是汇总工作簿（2 个单位），而 {last} 是一个单位自己的年度报告：汇总数不能与一个单位比较。"
+        "--previous 请用上年度的汇总工作簿。\n"
+    )
+    totals = check([summary], COUNTY_2022)[0].findings  # a summary against a summary: totals with totals
+    assert [(f.rule, f.cell, f.value, f.expected) for f in totals if f.rule == "CY-1"] == [
+        ("CY-1", "D7", 1, 4),
+        ("CY-1", "E7", 0, 1),
+        ("CY-1", "J7", 1, 5),
+    ]
+
+
+def test_template_previous_from_last_years_summary_takes_the_units_own_row(tmp_path: Path) -> None:
+    out = tmp_path / "东城2023.xlsx"
+    args = ["template", "--previous", str(COUNTY_2022), "-o", str(out)]
+    result = runner.invoke(app, [*args, "--unit", "青禾县东城街道办事处"])
+    assert (result.exit_code, result.stderr) == (0, "已生成 1 份模板。\n")
+    sub = read(out)
+    assert (sub.unit_name, sub.year, sub.text("unit.unit_type")) == ("青禾县东城街道办事处", 2023, "街道办事处")
+    carried = {k.split(".")[2]: v for k, v in sub.values.items() if k.startswith("t3.carry_in.")}
+    assert carried == {"natural": 1, "business": 0, "research": 0, "nonprofit": 0, "legal": 0, "other": 0}
+    assert openpyxl.load_workbook(out)[T3]["D7"].protection.locked
+    nameless = runner.invoke(app, args)
+    assert nameless.exit_code == 2
+    assert nameless.stderr == (
+        f"错误：{COUNTY_2022} 是汇总工作簿（13 个单位），不是一个单位自己的年度报告。"
+        "用它预填“上年结转”时，请用 --unit 指定单位名称：预填的是该单位自己上年的“结转下年度继续办理”。\n"
+    )
+    missing = runner.invoke(app, [*args, "--unit", "青禾县住房和城乡建设局", "--force"])
+    assert missing.exit_code == 2
+    assert missing.stderr == (
+        f"错误：上年汇总 {COUNTY_2022}（青禾县人民政府，2022 年度，13 个单位）中没有“青禾县住房和城乡建设局”，"
+        "无法为它预填“上年结转”。请核对 --unit 的单位名称（应与上年汇总“各单位结转”表中的一致），"
+        "或改用该单位上年度自己的工作簿作 --previous。\n"
+    )
+    assert read(out).unit_name == "青禾县东城街道办事处"  # the refused run wrote nothing

@@ -21,7 +21,9 @@ from xltool.form.layout import col_title
 from xltool.form.spec import leaves
 from xltool.sources.checking import check
 from xltool.sources.merging import merge
+from xltool.summary import analytics, figures
 from xltool.summary.analytics import CARRY_SHEET, CHART_SHEET, change
+from xltool.summary.figures import key_figures
 from xltool.summary.merge import DETAIL_SHEET, NOTES_SHEET
 from xltool.workbook.reader import read, sheet_rows
 
@@ -73,12 +75,36 @@ def test_on_screen_and_exit_code(valid: Path, tmp_path: Path, monkeypatch: pytes
     assert result.stdout == (
         f"已生成汇总工作簿 {out}（青禾县人民政府，12 个单位）\n"
         "与上年汇总核对（samples/county/青禾县2022年汇总.xlsx，2022 年度，13 个单位）：\n"
-        "  上年结转与上年度“结转下年度”不一致 2 个：青禾县东城街道办事处、青禾县自然资源局\n"
+        "  上年结转与上年度“结转下年度”不一致 2 个：\n"
+        "    青禾县东城街道办事处：自然人列 上年结转 0、上年度结转下年度 1\n"
+        "    青禾县自然资源局：自然人列 上年结转 2、上年度结转下年度 1；商业企业列 上年结转 0、上年度结转下年度 1\n"
         "  上年有、本年没有 2 个：青禾县教育局、青禾县石桥乡人民政府\n"
         "  本年有、上年没有 1 个：青禾县住房和城乡建设局\n"
         "共 12 个输入文件 = 已汇总 12 个 + 未汇总 0 个。\n"
-    )
+    )  # 教育局 sent nothing here: missing
     assert result.stderr == ""
+
+
+def test_a_unit_rejected_this_year_was_submitted_not_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """教育局 sent its workbook, which failed the check: not "上年有、本年没有" but said to be rejected."""
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "汇总.xlsx"
+    args = ["merge", "samples/county/报表", "-o", str(out), "--jobs", "1", "--unit", "青禾县人民政府"]
+    result = runner.invoke(app, [*args, "--previous", "samples/county/青禾县2022年汇总.xlsx"])
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("与上年汇总核对"))
+    assert lines[at + 4 :] == [
+        "  上年有、本年没有 1 个：青禾县石桥乡人民政府",
+        "  上年有、本年未通过校验 1 个：青禾县教育局（本年报送了工作簿，但未通过校验，未计入汇总）",
+        "  本年有、上年没有 1 个：青禾县住房和城乡建设局",
+        "共 13 个输入文件 = 已汇总 12 个 + 未汇总 1 个。",
+    ]
+    assert "  ✗ samples/county/报表/青禾县教育局2023年报.xlsx（青禾县教育局）：有 2 个错误" in lines[:at]
+    # docs/commands.md shows these lines for the sample's command: the doc and the output agree
+    doc = (ROOT / "docs" / "commands.md").read_text(encoding="utf-8").splitlines()
+    start = doc.index("    " + lines[at])
+    assert [line.removeprefix("    ") for line in doc[start : start + len(lines) - at - 1]] == lines[at:-1]
 
 
 def test_consistent_units_exit_zero(valid: Path, tmp_path: Path) -> None:
@@ -88,6 +114,23 @@ def test_consistent_units_exit_zero(valid: Path, tmp_path: Path) -> None:
     assert outcome.comparison is not None
     assert (outcome.comparison.checked, outcome.comparison.diffs, outcome.comparison.only_this) == (2, {}, ())
     assert len(outcome.comparison.only_last) == 11
+
+
+def test_the_carried_rows_are_named_as_the_definition_names_them(
+    valid: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """上年结转 / 结转下年度 on screen and in 汇总说明 are the short names of the carry rule's rows."""
+    outcome = merge([valid / f"{EAST}2023年报.xlsx"], tmp_path / "s.xlsx", jobs=1, previous=PREVIOUS)
+    assert outcome.comparison is not None
+    monkeypatch.setitem(figures.SHORT_NAMES, "carry_in", "结转进来")
+    monkeypatch.setitem(figures.SHORT_NAMES, "carry_out", "结转出去")
+    assert analytics.screen(outcome.comparison)[1:3] == [
+        "  结转进来与上年度“结转出去”不一致 1 个：",
+        f"    {EAST}：自然人列 结转进来 0、上年度结转出去 1",
+    ]
+    keys = key_figures(outcome.spec)
+    notes = analytics.notes(outcome.spec, keys, (0,) * len(keys), outcome.comparison, 2023)
+    assert [row[0] for row in notes[1:3]] == ["结转进来核对", "结转进来不一致"]
 
 
 def test_notes_list_every_differing_unit_and_the_main_figures(compared: Path) -> None:
@@ -104,7 +147,8 @@ def test_notes_list_every_differing_unit_and_the_main_figures(compared: Path) ->
             + CY1.format(column="自然人", value=2, expected=1)
             + CY1.format(column="商业企业", value=0, expected=1),
         ),
-        ("上年有、本年没有", "青禾县教育局、青禾县石桥乡人民政府"),
+        ("上年有、本年没有", "青禾县石桥乡人民政府"),
+        ("上年有、本年未通过校验", "青禾县教育局：本年报送了工作簿，但未通过校验，未计入汇总"),
         ("本年有、上年没有", "青禾县住房和城乡建设局"),
         ("较上年", "2022 年", "2023 年", "增减", "增减（%）"),
         ("新收", 44, 56, 12, Decimal("27.3")),

@@ -190,6 +190,42 @@ def test_attribution_of_table_two_on_the_2019_form(text: str, expected: list[tup
     assert stated(text, "2019") == expected
 
 
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a reply named by its outcome belongs to the outcome, never to 办结 (all replies)
+        ("所有办结的信息公开申请中同意公开答复 9 件、部分公开答复 0 件、不予公开答复 2 件。",
+         [("disclosed", 9), ("partly", 0), ("refused", 2)]),
+        ("信息公开申请中，无法提供答复的3件，不予处理答复1件。", [("unable", 3), ("not_processed", 1)]),
+        ("本年度收到信息公开申请5件，予以公开答复的4件，已答复5件。", [("new", 5), ("disclosed", 4), ("handled", 5)]),
+        # narrowed by a word that names no single row (公开: 予以公开 or with 部分公开?) or by a delay: silent
+        ("办结依申请2件，其中公开答复1件，无法提供1件。", [("unable", 1)]),
+        ("依申请公开答复12件。", []),
+        ("收到信息公开申请5件，延期答复2件，逾期办结1件。", [("new", 5)]),
+        ("信息公开申请中，作出不予公开决定2件、予以公开决定的9件。", [("refused", 2), ("disclosed", 9)]),
+        # after a part of the applications, figures count that part only
+        ("本年度收到信息公开申请5件。上年结转的申请中，予以公开2件。", [("new", 5)]),
+        ("自然人提出的信息公开申请中，予以公开3件、不予公开1件。", []),
+        ("通过网络提交的信息公开申请中，已办结4件；收到信息公开申请5件。", []),  # to the end of the sentence
+        ("收到信息公开申请26件，其中自然人20件。在办结的申请中，同意公开答复9件。", [("new", 26), ("new·自然人", 20), ("disclosed", 9)]),
+    ],
+)  # fmt: skip
+def test_a_figure_belongs_to_the_phrase_that_names_it(text: str, expected: list[tuple[str, Any]], form: str) -> None:
+    assert stated(text, form) == expected
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_replies_named_by_their_outcome_agree_with_the_table(form: str) -> None:
+    """Three figures of three outcomes, each equal to its row: no finding (they were 办结 totals)."""
+    text = "所有办结的信息公开申请中同意公开答复 9 件、部分公开答复 0 件、不予公开答复 2 件。"
+    year = 2023 if form == "2021" else 2020
+    table = {"t3__new__natural": 11, "t3__disclosed__natural": 9, "t3__secret__natural": 2}
+    assert n_findings(submission({"s1.on_request": text}, year=year, form=form, **table)) == []
+    other = {"t3__new__natural": 2, "t3__disclosed__natural": 1, "t3__not_held__natural": 1}
+    assert n_findings(submission({"s1.on_request": "办结依申请2件，其中公开答复1件，无法提供1件。"}, **other)) == []
+
+
 def test_equally_long_phrases_of_two_quantities_are_skipped() -> None:
     assert READER is not None
     found = READER.figures("收到信息公开申请3件，予以公开及部分公开3件。")
@@ -301,6 +337,40 @@ def test_claims_and_years_on_either_form(form: str) -> None:
         ("N-YEAR", 2019, 2020),
         ("N-CLAIM", "本年度未收到政府信息公开申请", 2),
     ]
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("共收到政府信息公开申请0条。", [("new", 0)]),  # 申请 itself counted in 条
+        ("本年度受理信息公开申请3条，其中自然人2条、法人或其他组织1条。",
+         [("new", 3), ("new·自然人", 2), ("new·法人或其他组织", 1)]),
+        ("全年收到3条政府信息公开申请。", [("new", 3)]),
+        ("共收到政府信息公开申请3条，其中法人1件、自然人2件。", [("new", 3), ("new·自然人", 2)]),  # 法人: which rows?
+        # 条 counts documents and messages everywhere else
+        ("其中主动公开信息数169，依申请公开信息数317条，不予公开24条。", []),
+        ("收到依申请公开3条。", []),
+        ("予以公开3条，不予处理1条。", []),
+        ("处理群众留言92条，收到信息公开申请相关咨询20条。", []),
+    ],
+)  # fmt: skip
+def test_applications_counted_in_tiao(text: str, expected: list[tuple[str, Any]], form: str) -> None:
+    assert stated(text, form) == expected
+
+
+def test_contradictions_stated_in_tiao_are_found() -> None:
+    table = {"t3__new__natural": 3, "t3__disclosed__natural": 3}
+    none = submission({"s1.on_request": "本年度共收到政府信息公开申请0条。"}, **table)
+    assert [(f.rule, f.value, f.expected, f.message) for f in n_findings(none)] == [
+        ("N-FIGURE", 0, 3, "文字“本年度共收到政府信息公开申请0条”与表三 一、本年新收政府信息公开申请数量 总计"
+         "（三、收到和处理政府信息公开申请情况!J6）3 不一致。"),
+    ]  # fmt: skip
+    split = submission({"s1.on_request": "共收到政府信息公开申请3条，其中法人1件、自然人2件。"}, **table)
+    assert [(f.rule, f.value, f.expected, f.message) for f in n_findings(split)] == [
+        ("N-FIGURE", 2, 3, "文字“自然人2件”与表三 一、本年新收政府信息公开申请数量 自然人"
+         "（三、收到和处理政府信息公开申请情况!D6）3 不一致。"),
+    ]  # fmt: skip
 
 
 def test_unreadable_cells_are_not_compared() -> None:
@@ -524,7 +594,7 @@ def test_the_two_forms_differ_only_where_their_cells_do() -> None:
     (表三 but （六）, 表四, 第六部分, claims, years) must be worded alike, so a fix reaches both."""
     old, new = specs.load("2019").narrative, specs.load("2021").narrative
     assert old is not None and new is not None
-    alike = ("claims", "years", "continues", "breakdown")  # units: 2019 has no 万元 cell
+    alike = ("claims", "years", "continues", "breakdown", "subsets")  # units: 2019 has no 万元 cell
     assert [getattr(old, name) for name in alike] == [getattr(new, name) for name in alike]
     assert {k: v for k, v in old.fragments.items() if k in new.fragments} == {
         k: v for k, v in new.fragments.items() if k in old.fragments
@@ -557,8 +627,9 @@ def test_the_two_forms_differ_only_where_their_cells_do() -> None:
             "unknown cells ['t3.newx.total']",
         ),
         ('quantity = "carry_out"\ncontradicted', 'quantity = "carry_outx"\ncontradicted', "unknown quantity"),
-        ('"{receive}{kind}申请{total}{n}"', '"{receive}{kinds}申请{total}{n}"', "unknown placeholder"),
-        ('"部分公开(?:的)?{total}{n}"', '"部分公开(?:的{total}{n}"', "missing )"),
+        ('"{receive}{kind}申请{total}{n|条}"', '"{receive}{kinds}申请{total}{n|条}"', "unknown placeholder"),
+        ('"部分公开{reply}{total}{n}"', '"部分公开{reply|答复}{total}{n}"', "measure words are for {n} only"),
+        ('"部分公开{reply}{total}{n}"', '"部分公开(?:{reply}{total}{n}"', "missing )"),
     ],
 )
 @pytest.mark.parametrize("form", FORMS)

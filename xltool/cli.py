@@ -260,12 +260,15 @@ def check(
     from xltool.sources import checking as files
     from xltool.sources.inputs import expand
 
+    def warn(message: str) -> None:
+        typer.echo(message, err=True)
+
     paths = _guard(lambda: expand(inputs))
     if annotate is not None:  # one file
-        results = _guard(lambda: files.check(paths, previous, annotate=annotate))
+        results = _guard(lambda: files.check(paths, previous, annotate=annotate, warn=warn))
         batches = iter([results])
     else:  # printed batch by batch as they are checked, then let go: flat memory for any number of files
-        batches = files.batches(paths, previous)
+        batches = files.batches(paths, previous, warn)
     tally = checking.Tally()
     while (batch := _guard(lambda: next(batches, None))) is not None:
         if json_out:  # JSON is read by programs: escape what the output encoding lacks rather than lose it

@@ -6,8 +6,10 @@ period or a 截至…年底 names another year than the report year) and ``narra
 categorical statement — 未收到申请, 均已办结 — that the tables contradict).
 
 Precision first: a figure counts only where a phrase of the vocabulary ends exactly at it with the
-quantity's unit, the sentence has the quantity's context, and no other quantity's phrase is as long;
-everything else is skipped. Chinese numerals are parsed here (see :func:`chinese_number`): the forms
+quantity's unit, the sentence has the quantity's context, no other quantity's phrase is as long, and
+no part of the applications (自然人提出的申请中, 上年结转的申请中) is named before it in the sentence:
+a figure belongs to the phrase that names it, never to one that only restricts the set. Everything
+else is skipped. Chinese numerals are parsed here (see :func:`chinese_number`): the forms
 reports use (两件, 十二件, 一百零五件) need a 30-line parser, not a dependency.
 """
 
@@ -176,7 +178,11 @@ class Reader:
         types = {c.key: c.type for c in spec.cells()} | {f"{s.key}.{f.key}": f.type for s, _p, f in spec.fields()}
         self.units = {q.key: vocabulary.units[types[q.cell_keys()[0]]] for q in vocabulary.quantities}
         self.words = _breakdown_words(spec, vocabulary)
-        any_unit = sorted({u for units in vocabulary.units.values() for u in units}, key=len, reverse=True)
+        phrases = [p for q in vocabulary.quantities for p in q.phrases]
+        phrases += [vocabulary.breakdown.phrase] if vocabulary.breakdown else []
+        measures = {u for units in vocabulary.units.values() for u in units}
+        measures |= {u for p in phrases for u in _measures(p, {})}
+        any_unit = sorted(measures, key=len, reverse=True)
         self.has_figure = re.compile(f"[0-9{_CN_DIGITS}](?:{'|'.join(any_unit)})")  # cheap: a digit, a unit
         # each text is read by three kinds: once
         self.figures = lru_cache(maxsize=64)(self._figures)
@@ -185,9 +191,13 @@ class Reader:
 
     # patterns are compiled on first use: a text without figures never needs the figure phrases
     @cached_property
-    def figures_of(self) -> list[tuple[Quantity, re.Pattern[str]]]:
-        v = self.v
-        return [(q, re.compile(self._expand(p, self.units[q.key]))) for q in v.quantities for p in q.phrases]
+    def figures_of(self) -> list[tuple[Quantity, re.Pattern[str], dict[str, Decimal]]]:
+        out = []
+        for q in self.v.quantities:
+            for p in q.phrases:
+                units = _measures(p, self.units[q.key])
+                out.append((q, re.compile(self._expand(p, units)), units))
+        return out
 
     @cached_property
     def claims_of(self) -> list[tuple[Claim, list[re.Pattern[str]]]]:
@@ -198,11 +208,16 @@ class Reader:
         return [re.compile(self._expand(p)) for p in self.v.years]
 
     @cached_property
+    def subsets_of(self) -> list[re.Pattern[str]]:
+        words = "|".join(sorted(map(re.escape, self.words), key=len, reverse=True)) or "(?!)"
+        return [re.compile(self._expand(p, word=f"(?:{words})")) for p in self.v.subsets]
+
+    @cached_property
     def breakdown(self) -> re.Pattern[str] | None:
         b = self.v.breakdown
         if b is None or not self.words:
             return None
-        count = next(iter(self.v.units.values()))
+        count = _measures(b.phrase, next(iter(self.v.units.values())))
         alternation = "|".join(sorted(map(re.escape, self.words), key=len, reverse=True))
         return re.compile(self._expand(b.phrase, count, word=f"(?P<w>{alternation})"))
 
@@ -235,6 +250,8 @@ class Reader:
             if self.has_figure.search(s.norm):
                 found = self._sentence_figures(s, context)
                 found += self._breakdowns(s, found, head if carried else None)
+                part = self._part_from(s)
+                found = [f for f in found if f.span[0] < part]
             found.sort(key=lambda f: f.span)
             out.extend(found)
             heads = [f for f in found if self._is_head(f)]
@@ -242,16 +259,21 @@ class Reader:
             previous = s
         return tuple(out)
 
+    def _part_from(self, s: Sentence) -> int:
+        """Where the sentence first names a part of the applications (自然人提出的申请中, 上年结转的
+        申请中): the figures from there to its end count that part only, not the table's whole."""
+        return min((m.start() for rx in self.subsets_of for m in rx.finditer(s.norm)), default=len(s.norm))
+
     def _sentence_figures(self, s: Sentence, context: str) -> list[Stated]:
         hits: dict[tuple[int, int], list[_Hit]] = {}
-        for q, rx in self.figures_of:
+        for q, rx, units in self.figures_of:
             if q.context and not any(w in context for w in q.context):
                 continue
             for m in rx.finditer(s.norm):
                 value = parse_number(m.group("n"))
                 if value is None:
                     continue
-                hit = _Hit(q, value * self.units[q.key][m.group("u")], m.start(), m.end(), m.span("n"))
+                hit = _Hit(q, value * units[m.group("u")], m.start(), m.end(), m.span("n"))
                 hits.setdefault(hit.figure, []).append(hit)
         out: list[Stated] = []
         for figure, candidates in hits.items():
@@ -319,6 +341,13 @@ class Reader:
                                 (s.index, int(year)), YearStated(s.index, int(year), s.quote(m.start(), m.end()))
                             )
         return tuple(sorted(out.values(), key=lambda y: (y.sentence, y.year)))
+
+
+def _measures(phrase: str, units: dict[str, Decimal]) -> dict[str, Decimal]:
+    """The units a phrase's figure may have: its quantity's, and the measure words its ``{n|条}``
+    adds, each worth the quantity's unit of 1 (申请 counted in 条 where 申请 itself is counted)."""
+    extra = [w for m in PLACEHOLDER.finditer(phrase) if m.group(1) == "n" and m.group(2) for w in m.group(2).split("|")]
+    return units | {w: Decimal(1) for w in extra}
 
 
 def _context(s: Sentence, previous: Sentence | None, label: str) -> str:

@@ -171,8 +171,8 @@ def running_total(ctx: Context, rule: Rule) -> Iterator[Finding]:
 
 def same_as_last(ctx: Context, rule: Rule) -> Iterator[Finding]:
     keys = [c.key for c in ctx.spec.inputs()]
-    if any(k not in ctx.prev_numbers for k in keys):
-        return  # last year's form lacks some of these figures: identical tables are impossible to tell
+    if any(k not in ctx.prev_numbers or k in ctx.prev_unknown for k in keys):
+        return  # last year's form lacks some of these figures, or they are unknown: identical is impossible to tell
     now = [ctx.numbers[k] for k in keys]
     if any(now) and now == [ctx.prev_numbers[k] for k in keys]:
         yield ctx.finding(rule, None)

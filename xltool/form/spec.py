@@ -197,7 +197,9 @@ class Narrative(_Strict):
 
     Phrases are regular expressions over the prose with whitespace removed and full-width digits
     made ASCII; ``{n}`` is a figure with its unit (by the quantity's value type, from ``units``),
-    ``{y}`` a four-digit year, ``{name}`` a fragment.
+    ``{n|条}`` one that may also be counted in the measure words after ``|`` (each worth the unit
+    of 1; 申请 counted in 条 only where 申请 itself is counted), ``{y}`` a four-digit year,
+    ``{name}`` a fragment.
     """
 
     units: dict[ValueType, dict[str, Decimal]]
@@ -207,15 +209,17 @@ class Narrative(_Strict):
     quantities: tuple[Quantity, ...] = ()
     claims: tuple[Claim, ...] = ()
     years: tuple[str, ...] = ()
+    subsets: tuple[str, ...] = ()  # a part of the applications named before figures: they count it only
 
     def quantity(self, key: str) -> Quantity:
         return next(q for q in self.quantities if q.key == key)
 
     def placeholders(self, phrase: str) -> list[str]:
-        return PLACEHOLDER.findall(phrase)
+        return [m.group(1) for m in PLACEHOLDER.finditer(phrase)]
 
 
-PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+# {name}; {n|条|...}: a figure that may also be counted in these measure words (worth its unit of 1)
+PLACEHOLDER = re.compile(r"\{([a-z_]+)(?:\|([^{}]+))?\}")
 
 
 class Succession(_Strict):
@@ -301,9 +305,11 @@ class FormSpec(_Strict):
         known = {"n", "y", "word", *n.fragments}
         breakdown = [n.breakdown.phrase] if n.breakdown else []
         phrases = [*(p for q in n.quantities for p in q.phrases), *(p for c in n.claims for p in c.phrases)]
-        for phrase in [*phrases, *n.years, *breakdown]:
+        for phrase in [*phrases, *n.years, *breakdown, *n.subsets]:
             if not set(n.placeholders(phrase)) <= known:
                 raise ValueError(f"narrative phrase {phrase!r}: unknown placeholder")
+            if any(m.group(2) and m.group(1) != "n" for m in PLACEHOLDER.finditer(phrase)):
+                raise ValueError(f"narrative phrase {phrase!r}: measure words are for {{n}} only")
             try:
                 re.compile(PLACEHOLDER.sub("x", phrase))
             except re.error as exc:

@@ -2,31 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from xltool.checks import check as checking
 from xltool.checks.check import FileResult
 from xltool.errors import UsageError
-from xltool.sources.previous import last_year
+from xltool.sources.previous import last_year, own_report
 from xltool.sources.workbooks import read_all
+from xltool.submission import Submission
 from xltool.workbook.annotate import annotate as write_annotated
 
 BATCH = 200  # files read and validated together (pandera costs ~20 ms a call)
 
+Warn = Callable[[str], None]
 
-def check(paths: list[Path], previous: Path | None = None, annotate: Path | None = None) -> list[FileResult]:
+
+def _quiet(_message: str) -> None:
+    pass
+
+
+def check(
+    paths: list[Path], previous: Path | None = None, annotate: Path | None = None, warn: Warn = _quiet
+) -> list[FileResult]:
     """Check every file; with ``previous``, also the cross-year rules (one file only); with
-    ``annotate``, also write a highlighted, commented copy of the one input (never over it)."""
+    ``annotate``, also write a highlighted, commented copy of the one input (never over it).
+    ``warn`` hears why the cross-year rules could not run (see :func:`compared_with`)."""
     if annotate is not None:
         _annotate_target(paths, annotate)
-    results = [r for batch in batches(paths, previous) for r in batch]
+    results = [r for batch in batches(paths, previous, warn) for r in batch]
     if annotate is not None and results[0].submission is not None:
         write_annotated(Path(results[0].file), results[0].findings, annotate)
     return results
 
 
-def batches(paths: list[Path], previous: Path | None = None) -> Iterator[list[FileResult]]:
+def batches(paths: list[Path], previous: Path | None = None, warn: Warn = _quiet) -> Iterator[list[FileResult]]:
     """The results, :data:`BATCH` files at a time: one pandera call per batch, and a caller that
     prints each batch and lets it go checks any number of files in flat memory."""
     if previous is not None and len(paths) != 1:
@@ -34,9 +44,32 @@ def batches(paths: list[Path], previous: Path | None = None) -> Iterator[list[Fi
     last = last_year(previous) if previous is not None else None
     for start in range(0, len(paths), BATCH):
         results = read_all(paths[start : start + BATCH])
-        if last is not None and results[0].submission is not None:
+        prior = None
+        if last is not None and previous is not None and results[0].submission is not None:
             checking.same_family(results[0].submission, last)
-        yield checking.evaluate(results, last)
+            prior = compared_with(results[0].submission, last, previous, warn)
+        yield checking.evaluate(results, prior)
+
+
+def compared_with(sub: Submission, last: Submission, path: Path, warn: Warn) -> Submission | None:
+    """What the cross-year rules compare ``sub`` with: last year's report, or, when that is a merge
+    summary, the unit's own row in it (a summary is compared with a summary). A unit the summary
+    does not hold is checked without them, and ``warn`` is told why: this year's check stands on
+    its own, and a unit that is new, renamed or was not merged last year has nothing to compare."""
+    if sub.summary_units and not last.summary_units:
+        raise UsageError(
+            f"被检查的是汇总工作簿（{sub.summary_units} 个单位），而 {path} 是一个单位自己的年度报告：汇总数不能与一个单位比较。"
+            "--previous 请用上年度的汇总工作簿。"
+        )
+    if sub.summary_units:
+        return last
+    own, reason = own_report(last, path, sub.unit_name)
+    if own is None:
+        warn(
+            f"注意：{reason}，未核对上年结转等跨年度关系（一个单位不与汇总数比较）。"
+            "若单位名称与上年不同，请改用该单位上年度自己的工作簿作 --previous。"
+        )
+    return own
 
 
 def _annotate_target(paths: list[Path], target: Path) -> None:

@@ -43,7 +43,7 @@ def templates(
         return _roster_templates(spec, output, roster, year=year, unit=unit, previous=previous, force=force)
     last = None
     if previous is not None:
-        last = last_report(previous, year)
+        last = last_report(previous, year, unit)  # a summary: the unit's own row
         assert last.year is not None
         year = last.year + 1
     spec = choose_form(year, form, warn)
@@ -78,7 +78,7 @@ def unit_template(
     carried: dict[str, Value] | None = None,
 ) -> Path:
     """One roster unit's template (as ``--roster`` writes it), its 上年结转 carried from ``previous``
-    (the unit's own report last year) or given as ``carried`` (see :func:`xltool.summary.carry.summary_carry`).
+    (the unit's own report last year, or its row of last year's summary) or given as ``carried`` (see :func:`xltool.summary.carry.summary_carry`).
 
     The roster's unit fields and the year are pre-filled and locked; what is carried over is locked
     as ``xltool template --previous`` locks it. Used by the portal for each unit's download.
@@ -90,7 +90,8 @@ def unit_template(
         values = carried | values
         locked |= set(carried)
     if previous is not None:
-        carried, carried_locked = carry_over(spec, last_report(previous, year), str(previous))
+        last = last_report(previous, year, str(fields.get("unit.unit_name") or ""))
+        carried, carried_locked = carry_over(spec, last, str(previous))
         values = carried | values
         locked |= carried_locked
     template.write(path, spec, values, locked=locked)

@@ -16,8 +16,8 @@ from typing import Any
 from xltool.form import spec as specs
 from xltool.form.layout import col_title
 from xltool.form.spec import FormSpec, Leaf, leaves
-from xltool.submission import Number
-from xltool.summary.figures import Figure, UnitRow
+from xltool.submission import Number, shown
+from xltool.summary.figures import SHORT_NAMES, Figure, UnitRow
 from xltool.text import normalise
 from xltool.workbook.charts import Chart
 
@@ -26,6 +26,8 @@ CHART_SHEET = "图表"
 JOIN = "·"  # a row's short name and a column's name in a header: 上年结转·自然人
 TOP_UNITS = 15
 OLD_SUMMARY = "上年汇总工作簿由旧版 xltool 生成，没有各单位分列的结转数"
+ONLY_LAST, ONLY_THIS, REJECTED = "上年有、本年没有", "本年有、上年没有", "上年有、本年未通过校验"
+REJECTED_WHY = "本年报送了工作簿，但未通过校验，未计入汇总"
 
 
 # ---------------------------------------------------------------- the carried rows
@@ -49,6 +51,11 @@ class Carry:
 
     def header(self, short: dict[str, str]) -> tuple[str, ...]:
         return tuple(f"{short[row.key]}{JOIN}{col_title(c)}" for row in (self.this, self.last) for c in self.columns)
+
+    @property
+    def names(self) -> tuple[str, str]:
+        """The short names of the two rows (上年结转, 结转下年度), as 单位明细 and 各单位结转 name them."""
+        return SHORT_NAMES[self.this.key], SHORT_NAMES[self.last.key]
 
 
 def carry(spec: FormSpec) -> Carry:
@@ -132,16 +139,23 @@ class CarryDiff:
 @dataclass(frozen=True)
 class Comparison:
     last: LastYear
+    carry: Carry  # this year's carried rows (their names in what is shown)
     checked: int  # units found in both years
     diffs: dict[str, CarryDiff]  # by normalised unit name
     by_totals: tuple[str, ...]  # units compared on the total only (a year without per-column figures)
     only_this: tuple[str, ...]
-    only_last: tuple[str, ...]
+    only_last: tuple[str, ...]  # last year's units with no workbook this year
     last_new: dict[str, Number]  # last year's 新收 by normalised unit name
+    rejected: tuple[str, ...] = ()  # last year's units whose workbook this year was submitted but not merged
 
 
-def compare(spec: FormSpec, figures: Sequence[Figure], units: Sequence[UnitRow], last: LastYear) -> Comparison:
-    """Each unit's 上年结转 against its own 结转下年度 last year: per column where both years have them."""
+def compare(
+    spec: FormSpec, figures: Sequence[Figure], units: Sequence[UnitRow], last: LastYear, rejected: Sequence[str] = ()
+) -> Comparison:
+    """Each unit's 上年结转 against its own 结转下年度 last year: per column where both years have them.
+
+    ``rejected`` names the units whose workbooks this year failed the check: last year's among them
+    were submitted, not missing."""
     c = carry(spec)
     this_at, carried_out = _index(figures, c, c.this), figures[_index(figures, c, c.last)]
     new = figures[_index(figures, c, _new_row(spec, c))]
@@ -169,14 +183,18 @@ def compare(spec: FormSpec, figures: Sequence[Figure], units: Sequence[UnitRow],
                 tuple(names[i] for i in differ), tuple(now[i] for i in differ), tuple(then[i] for i in differ)
             )
     this_names = {normalise(u.name) for u in units}
+    refused = {normalise(n) for n in rejected} - this_names
+    absent = [u.name for u in last.units if u.name and normalise(u.name) not in this_names]
     return Comparison(
         last,
+        c,
         sum(normalise(u.name) in before for u in units),
         diffs,
         tuple(by_totals),
         tuple(u.name for u in units if normalise(u.name) not in before),
-        tuple(u.name for u in last.units if u.name and normalise(u.name) not in this_names),
+        tuple(n for n in absent if normalise(n) not in refused),
         {k: n for k, u in before.items() if (n := last.unit_figure(spec, u, new)) is not None},
+        tuple(n for n in absent if normalise(n) in refused),
     )
 
 
@@ -205,19 +223,22 @@ def notes(spec: FormSpec, figures: Sequence[Figure], this: Sequence[Number], cmp
     """汇总说明 rows: last year's summary, the carry-over check, units of one year only, the main figures."""
     last = cmp.last
     rule = spec.rules_of("carry_over")[0]
+    this_row, _last_row = cmp.carry.names
     out: list[tuple[Any, ...]] = [
         ("上年汇总", f"{last.file}（{last.unit}，{last.year} 年度，{len(last.units)} 个单位）")
     ]
     verdict = f"两年都有的 {cmp.checked} 个单位逐一核对（规则 {rule.id}：{rule.title}），"
     verdict += f"{len(cmp.diffs)} 个单位不一致。" if cmp.diffs else "全部一致。"
-    out.append(("上年结转核对", verdict))
+    out.append((f"{this_row}核对", verdict))
     if cmp.by_totals:
         which = "全部单位" if len(cmp.by_totals) == cmp.checked else "、".join(cmp.by_totals)
         out.append(("核对方式", f"{which}只按总计核对：{OLD_SUMMARY}，不能逐列核对。"))
     for unit, diff in _named(cmp):
-        out.append(("上年结转不一致", f"{unit}：" + "".join(diff_text(rule.message, diff))))
-    out.append(("上年有、本年没有", "、".join(cmp.only_last) or "无"))
-    out.append(("本年有、上年没有", "、".join(cmp.only_this) or "无"))
+        out.append((f"{this_row}不一致", f"{unit}：" + "".join(diff_text(rule.message, diff))))
+    out.append((ONLY_LAST, "、".join(cmp.only_last) or "无"))
+    if cmp.rejected:
+        out.append((REJECTED, "、".join(cmp.rejected) + f"：{REJECTED_WHY}"))
+    out.append((ONLY_THIS, "、".join(cmp.only_this) or "无"))
     out.append(("较上年", f"{last.year} 年", f"{year} 年" if year else "本年", "增减", "增减（%）"))
     for figure, now in zip(figures, this, strict=True):
         then = last.figure(spec, figure)
@@ -230,19 +251,33 @@ def notes(spec: FormSpec, figures: Sequence[Figure], this: Sequence[Number], cmp
 
 
 def screen(cmp: Comparison) -> list[str]:
-    """The on-screen lines: which units' carry-over differs, which units are in one year only."""
+    """The on-screen lines: each unit whose carry-over differs with both years' figures, column by
+    column; the units of one year only; last year's units whose workbook was rejected this year."""
     last = cmp.last
+    this_row, last_row = cmp.carry.names
     how = f"；{OLD_SUMMARY}，按总计核对" if cmp.by_totals else ""
     lines = [f"与上年汇总核对（{last.file}，{last.year} 年度，{len(last.units)} 个单位{how}）："]
-    names = [unit for unit, _diff in _named(cmp)]
-    lines.append(f"  上年结转与上年度“结转下年度”不一致 {len(names)} 个" + ("：" + "、".join(names) if names else ""))
-    lines.append(
-        f"  上年有、本年没有 {len(cmp.only_last)} 个" + ("：" + "、".join(cmp.only_last) if cmp.only_last else "")
-    )
-    lines.append(
-        f"  本年有、上年没有 {len(cmp.only_this)} 个" + ("：" + "、".join(cmp.only_this) if cmp.only_this else "")
-    )
+    named = _named(cmp)
+    lines.append(f"  {this_row}与上年度“{last_row}”不一致 {len(named)} 个" + ("：" if named else ""))
+    lines += [f"    {unit}：" + "；".join(pairs(cmp.carry, diff)) for unit, diff in named]
+    lines.append(_listed(ONLY_LAST, cmp.only_last))
+    if cmp.rejected:
+        lines.append(_listed(REJECTED, cmp.rejected) + f"（{REJECTED_WHY}）")
+    lines.append(_listed(ONLY_THIS, cmp.only_this))
     return lines
+
+
+def _listed(what: str, names: Sequence[str]) -> str:
+    return f"  {what} {len(names)} 个" + ("：" + "、".join(names) if names else "")
+
+
+def pairs(c: Carry, diff: CarryDiff) -> list[str]:
+    """Each differing column with both years' figures: 自然人列 上年结转 0、上年度结转下年度 1."""
+    this_row, last_row = c.names
+    return [
+        f"{col}列 {this_row} {shown(now)}、上年度{last_row} {shown(then)}"
+        for col, now, then in zip(diff.columns, diff.this, diff.last, strict=True)
+    ]
 
 
 def _named(cmp: Comparison) -> list[tuple[str, CarryDiff]]:
@@ -258,8 +293,13 @@ def diff_text(message: str, diff: CarryDiff) -> list[str]:
     ]
 
 
-def detail_header(new: str) -> tuple[str, ...]:
-    return (f"上年{new}", f"{new}增减", "上年结转核对")
+def _short_diff(diff: CarryDiff) -> list[str]:
+    """A differing column in 单位明细's narrow verdict column (its header names the rows)."""
+    return [f"{c}列 本年 {a}、上年 {b}" for c, a, b in zip(diff.columns, diff.this, diff.last, strict=True)]
+
+
+def detail_header(new: str, c: Carry) -> tuple[str, ...]:
+    return (f"上年{new}", f"{new}增减", f"{c.names[0]}核对")
 
 
 def detail_cells(cmp: Comparison, unit: UnitRow, new: Number) -> tuple[Any, ...]:
@@ -273,10 +313,6 @@ def detail_cells(cmp: Comparison, unit: UnitRow, new: Number) -> tuple[Any, ...]
     if normalise(unit.name) in {normalise(n) for n in cmp.by_totals}:
         verdict += "（只按总计核对）" if diff is None else ""
     return (then, new - then, verdict)
-
-
-def _short_diff(diff: CarryDiff) -> list[str]:
-    return [f"{c}列 本年 {a}、上年 {b}" for c, a, b in zip(diff.columns, diff.this, diff.last, strict=True)]
 
 
 # ---------------------------------------------------------------- chart data

@@ -62,13 +62,35 @@ def summary_carry(spec: FormSpec, last: analytics.LastYear, path: str, year: int
             f"{path}：{analytics.OLD_SUMMARY}（缺少“{analytics.CARRY_SHEET}”工作表），无法逐个单位预填“上年结转”。"
             "请改用上一年度的收集文件夹，或用新版 xltool 重新汇总上一年度的报表后再试。"
         )
-    old = specs.load(last.version) if last.version else specs.load()
-    cells = analytics.carry(old).cells()
     out: dict[str, dict[str, Value]] = {}
     for unit in last.units:
-        assert unit.carry is not None
-        values = blank_values(old) | dict(zip(cells, unit.carry, strict=True))
-        report = Submission(old, path, values | {"unit.unit_name": unit.name, "unit.report_year": last.year})
+        report = unit_report(last, unit.name, path)
+        assert report is not None
         carried, locked = carry_over(spec, report, path)
         out[normalise(unit.name)] = {k: carried[k] for k in sorted(locked)}
     return out
+
+
+def unit_report(last: analytics.LastYear, name: str, path: str) -> Submission | None:
+    """One unit's own report last year as its merge summary keeps it (``path`` names the summary):
+    its row of the carry sheet (上年结转 and 结转下年度, column by column), its name, type and year.
+    Every other cell is unknown, so a rule that needs one is skipped: a unit is never compared with
+    the summary's totals. None where the summary lists no such unit or keeps no per-column figures."""
+    unit = next((u for u in last.units if u.name and normalise(u.name) == normalise(name)), None)
+    if unit is None or unit.carry is None:
+        return None
+    old = specs.load(last.version) if last.version else specs.load()
+    values: dict[str, Value] = {k: None for k in blank_values(old)}
+    values |= dict(zip(analytics.carry(old).cells(), unit.carry, strict=True))
+    values |= {"unit.unit_name": unit.name, "unit.unit_type": unit.unit_type or None, "unit.report_year": last.year}
+    return Submission(old, path, values)
+
+
+def not_in_summary(last: analytics.LastYear, name: str, path: str) -> str:
+    """Why :func:`unit_report` found nothing for ``name``: the reason, naming the unit and the summary."""
+    where = f"上年汇总 {path}（{last.unit}，{last.year} 年度，{len(last.units)} 个单位）"
+    if not name.strip():
+        return f"被检查的工作簿没有填写单位名称，无法在{where}中找到它"
+    if any(normalise(u.name) == normalise(name) for u in last.units):
+        return f"{where}：{analytics.OLD_SUMMARY}（缺少“{analytics.CARRY_SHEET}”工作表），无法取出“{name}”的结转数"
+    return f"{where}中没有“{name}”"

@@ -272,7 +272,8 @@ def merge(
             raise UsageError(
                 f"上年汇总 {previous.file} 是 {previous.year} 年度的，不是 {o.year} 年度的上一年度（应为 {o.year - 1} 年度）。"
             )
-        o.comparison = analytics.compare(spec, key_figures(spec), rows, previous)
+        refused = [u.name for p in rejected for u in p.units]  # submitted, but failed the check
+        o.comparison = analytics.compare(spec, key_figures(spec), rows, previous, refused)
     return o
 
 
@@ -445,7 +446,7 @@ def _detail(spec: FormSpec, o: Outcome) -> template.ExtraSheet:
     header, extra = detail_header(spec), list[float]()
     if o.comparison is not None:
         at = analytics.new_at(spec, figures)
-        header += analytics.detail_header(figures[at].name)
+        header += analytics.detail_header(figures[at].name, o.comparison.carry)
         then = sum((u.figures[at] for u in o.comparison.last.units if u.figures), start=0)
         cells = [
             (then, total[at] - then, ""),
