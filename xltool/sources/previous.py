@@ -11,15 +11,13 @@ with, and pre-filled from, its own row in the summary's carry sheet, never with 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from xltool.checks.check import FileResult
 from xltool.errors import UsageError
 from xltool.submission import Submission
+from xltool.summary import carry
+from xltool.summary.analytics import CARRY_SHEET, LastYear
 from xltool.workbook.reader import read
-
-if TYPE_CHECKING:
-    from xltool.summary.analytics import LastYear
 
 
 def last_year(path: Path) -> Submission:
@@ -55,8 +53,6 @@ def last_report(path: Path, year: int | None, unit: str | None = None) -> Submis
     assert unit is not None
     own, reason = own_report(last, path, unit)
     if own is None:
-        from xltool.summary.analytics import CARRY_SHEET
-
         raise UsageError(
             f"{reason}，无法为它预填“上年结转”。请核对 --unit 的单位名称（应与上年汇总“{CARRY_SHEET}”表中的一致），"
             "或改用该单位上年度自己的工作簿作 --previous。"
@@ -68,8 +64,6 @@ def own_report(last: Submission, path: Path, unit: str) -> tuple[Submission | No
     """``unit``'s own report last year: ``last`` itself, or, when ``last`` is a merge summary, the
     unit's row of its carry sheet (:func:`xltool.summary.carry.unit_report`). None where the
     summary has no such row, with the reason (naming the unit and the summary) to tell the user."""
-    from xltool.summary import carry  # a summary's machinery: only for a summary
-
     if not last.summary_units:
         return last, ""
     summary = summary_of(last, path)
@@ -79,6 +73,7 @@ def own_report(last: Submission, path: Path, unit: str) -> tuple[Submission | No
 
 def summary_of(last: Submission, path: Path) -> LastYear:
     """A merge summary already read, as merge reads last year's: refused unless it is sound."""
+    # summary.merge writes summaries (xlsxwriter): loaded only when last year's report is a summary
     from xltool.summary.merge import last_year_of, part_of
 
     return last_year_of(part_of(FileResult(str(path), last)), str(path))
