@@ -6,7 +6,9 @@ import re
 import shutil
 import tempfile
 import zipfile
+from dataclasses import replace
 from decimal import Decimal
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +19,12 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from xltool.cli import app
+from xltool.form import spec as specs
 from xltool.form.layout import col_title
 from xltool.form.spec import leaves
 from xltool.sources.checking import check
 from xltool.sources.merging import merge
-from xltool.summary import analytics, figures
+from xltool.summary import analytics
 from xltool.summary.analytics import CARRY_SHEET, CHART_SHEET, change
 from xltool.summary.figures import key_figures
 from xltool.summary.merge import DETAIL_SHEET, NOTES_SHEET
@@ -116,14 +119,15 @@ def test_consistent_units_exit_zero(valid: Path, tmp_path: Path) -> None:
     assert len(outcome.comparison.only_last) == 11
 
 
-def test_the_carried_rows_are_named_as_the_definition_names_them(
-    valid: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_carried_rows_are_named_as_the_definition_names_them(valid: Path, tmp_path: Path) -> None:
     """上年结转 / 结转下年度 on screen and in 汇总说明 are the short names of the carry rule's rows."""
     outcome = merge([valid / f"{EAST}2023年报.xlsx"], tmp_path / "s.xlsx", jobs=1, previous=PREVIOUS)
     assert outcome.comparison is not None
-    monkeypatch.setitem(figures.SHORT_NAMES, "carry_in", "结转进来")
-    monkeypatch.setitem(figures.SHORT_NAMES, "carry_out", "结转出去")
+    text = resources.files("xltool.specs").joinpath("gov_disclosure_2021.toml").read_text(encoding="utf-8")
+    renamed = specs.parse(
+        text.replace('short = "上年结转"', 'short = "结转进来"').replace('short = "结转下年度"', 'short = "结转出去"')
+    )
+    outcome.comparison = replace(outcome.comparison, carry=analytics.carry(renamed))
     assert analytics.screen(outcome.comparison)[1:3] == [
         "  结转进来与上年度“结转出去”不一致 1 个：",
         f"    {EAST}：自然人列 结转进来 0、上年度结转出去 1",

@@ -10,6 +10,15 @@ import re
 import unicodedata
 from typing import Any
 
+# The numbering of a heading or a row as the forms print it and reports copy it: 一、 （一） (1) 1. 1、 1．
+ENUMERATOR = re.compile(r"\s*(?:[（(][一二三四五六七八九十0-9]+[)）]|[一二三四五六七八九十]+、|[0-9]+[.、．])")
+
+
+def without_enumerator(label: str) -> str:
+    """A label without its leading numbering: ``（三）不予公开`` -> ``不予公开``."""
+    found = ENUMERATOR.match(label)
+    return label[found.end() :] if found else label
+
 
 def normalise(text: Any) -> str:
     """Labels and unit names compare after NFKC and with all whitespace removed (published copies vary)."""

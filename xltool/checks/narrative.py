@@ -26,6 +26,7 @@ from xltool.checks.context import Context
 from xltool.form.layout import Layout, compress
 from xltool.form.spec import PLACEHOLDER, Claim, FormSpec, Leaf, Narrative, Node, Quantity, Rule, leaves
 from xltool.submission import Finding, Number
+from xltool.text import ENUMERATOR
 
 _WIDE = str.maketrans("０１２３４５６７８９．％", "0123456789.%")
 _CN_DIGITS = "零〇一二两三四五六七八九十百千万"
@@ -35,7 +36,6 @@ _SPACE = re.compile(r"\s")
 _WIDE_CHARS = re.compile("[０-９．％]")
 HAS_YEAR = re.compile(r"(?:19|20)[0-9]{2}")
 SENTENCE_END = re.compile(r"[。！？!?]|\n")
-ENUMERATOR = re.compile(r"\s*(?:[（(][一二三四五六七八九十0-9]+[)）]|[一二三四五六七八九十]+、|[0-9]+[.、．])")
 WRAPPED = 15  # a line this long, ended without a full stop, was wrapped mid-sentence
 CLAUSE = "，,；;：:。"
 QUOTE_MAX = 30

@@ -45,6 +45,7 @@ class Node(_Strict):
 
     key: str | None = None
     label: str
+    short: str | None = None  # what summaries call it in a column header (新收, 结转下年度)
     type: ValueType = "count"
     derived: Literal["sum"] | None = None
     children: tuple[Node, ...] = ()

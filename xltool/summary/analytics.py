@@ -17,7 +17,7 @@ from xltool.form import spec as specs
 from xltool.form.layout import col_title
 from xltool.form.spec import FormSpec, Leaf, leaves
 from xltool.submission import Number, shown
-from xltool.summary.figures import SHORT_NAMES, Figure, UnitRow
+from xltool.summary.figures import Figure, UnitRow, short_name
 from xltool.text import normalise
 from xltool.workbook.charts import Chart
 
@@ -49,13 +49,15 @@ class Carry:
     def titles(self) -> tuple[str, ...]:
         return tuple(col_title(c) for c in self.columns)
 
-    def header(self, short: dict[str, str]) -> tuple[str, ...]:
-        return tuple(f"{short[row.key]}{JOIN}{col_title(c)}" for row in (self.this, self.last) for c in self.columns)
+    def header(self) -> tuple[str, ...]:
+        return tuple(
+            f"{short_name(row.node)}{JOIN}{col_title(c)}" for row in (self.this, self.last) for c in self.columns
+        )
 
     @property
     def names(self) -> tuple[str, str]:
         """The short names of the two rows (上年结转, 结转下年度), as 单位明细 and 各单位结转 name them."""
-        return SHORT_NAMES[self.this.key], SHORT_NAMES[self.last.key]
+        return short_name(self.this.node), short_name(self.last.node)
 
 
 def carry(spec: FormSpec) -> Carry:

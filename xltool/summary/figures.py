@@ -6,20 +6,11 @@ whatever reads a summary back.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from xltool.form.spec import FormSpec, Leaf, Node, leaves
 from xltool.submission import Number
-
-SHORT_NAMES = {
-    "new": "新收",
-    "carry_in": "上年结转",
-    "carry_out": "结转下年度",
-    "total": "办理总计",
-    "fees": "收费金额",
-}
-ENUMERATOR = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+\.)")
+from xltool.text import without_enumerator
 
 
 @dataclass(frozen=True)
@@ -56,7 +47,7 @@ def key_figures(spec: FormSpec) -> tuple[Figure, ...]:
             if block.label_columns and totals:
                 for anchor, members in _groups(rows):
                     keys = tuple(f"{table.key}.{r.key}.{totals[-1].key}" for r in members)
-                    ranked.append((0, Figure(_name(anchor), keys)))
+                    ranked.append((0, Figure(short_name(anchor), keys)))
             elif not block.label_columns:
                 for node in block.columns:
                     keys = tuple(
@@ -66,7 +57,7 @@ def key_figures(spec: FormSpec) -> tuple[Figure, ...]:
             elif len(cols) == 1:
                 for r in rows:
                     money = "（万元）" if cols[0].node.type == "wan_yuan" else ""
-                    ranked.append((2, Figure(_name(r.node) + money, (f"{table.key}.{r.key}.{cols[0].key}",))))
+                    ranked.append((2, Figure(short_name(r.node) + money, (f"{table.key}.{r.key}.{cols[0].key}",))))
     return tuple(f for _rank, f in sorted(ranked, key=lambda item: item[0]))
 
 
@@ -80,12 +71,14 @@ def _groups(rows: list[Leaf]) -> list[tuple[Node, list[Leaf]]]:
     return list(groups.values())
 
 
-def _name(node: Node) -> str:
-    return SHORT_NAMES.get(node.key or "", _short(node.label))
+def short_name(node: Node) -> str:
+    """What a summary calls a row: the definition's ``short`` name, else its label without numbering
+    and parenthesis (（三）不予公开 -> 不予公开)."""
+    return node.short or _short(node.label)
 
 
 def _short(label: str) -> str:
-    return ENUMERATOR.sub("", label).split("（")[0]
+    return without_enumerator(label).split("（")[0]
 
 
 def figures_of(spec: FormSpec, numbers: dict[str, Number]) -> tuple[Number, ...]:

@@ -26,7 +26,7 @@ from xltool.form.spec import FormSpec
 from xltool.submission import SUMMARY, Counted, Finding, Number, Submission, Value, computed, shown
 from xltool.summary import analytics
 from xltool.summary import roster as rosters
-from xltool.summary.figures import SHORT_NAMES, UnitRow, figures_of, key_figures
+from xltool.summary.figures import UnitRow, figures_of, key_figures
 from xltool.text import normalise
 from xltool.workbook import charts, template
 
@@ -174,7 +174,7 @@ def _carried(
 
 def carry_header(spec: FormSpec) -> tuple[str, ...]:
     labels = {f.key: f.label for f in spec.unit.fields}
-    return (labels["unit_name"], FILE, *analytics.carry(spec).header(SHORT_NAMES))
+    return (labels["unit_name"], FILE, *analytics.carry(spec).header())
 
 
 def _detail_rows(spec: FormSpec, rows: list[tuple[Any, ...]]) -> tuple[UnitRow, ...] | None:
