@@ -314,7 +314,7 @@ def test_fee_in_yuan_instead_of_wan(tmp_path: Path) -> None:
 def test_zero_tables_but_narrative_mentions_applications(tmp_path: Path) -> None:
     found = only(variant(tmp_path, CHEPAIZI, {"s1.on_request": "全年共收到政府信息公开申请3件，均已按期答复。"}))
     assert (found.rule, found.severity, found.cell) == ("P-ZERO-TABLES", "warning", "A6")
-    assert found.message == "文字部分提到了“收到政府信息公开申请3件”，但第三部分表格全部为 0。请核对表格或文字。"
+    assert found.message == "文字部分提到了“全年共收到政府信息公开申请3件”，但第三部分表格全部为 0。请核对表格或文字。"
 
 
 # ---------------------------------------------------------------- the 2019 form

@@ -565,16 +565,17 @@ KINDS = {"narrative_figure": narrative_figure, "narrative_year": narrative_year,
 
 
 def narrative_mentions(ctx: Context, rule: Rule) -> Iterator[Finding]:
-    """Every table figure is 0 while a narrative says applications were received."""
+    """Every figure of ``rule.table`` is 0 while the prose states a positive figure of one of its
+    quantities, read with the vocabulary N-FIGURE reads (one finding: the first such statement)."""
     if any(ctx.numbers[c.key] for c in ctx.spec.cells() if c.table == rule.table):
         return
-    pattern = re.compile(rule.params["pattern"])
-    for section in ctx.spec.sections:
-        for part in section.parts:
-            key = f"{section.key}.{part.key}"
-            match = pattern.search(ctx.sub.text(key))
-            if match:
-                yield ctx.finding(rule, key, match.group(0), 0, quote=match.group(0))
+    reader = reader_for(ctx.spec)
+    if reader is None:
+        return
+    for at, label in _texts(ctx.spec):
+        for f in reader.figures(ctx.sub.text(at), label):
+            if f.value > 0 and all(k.split(".")[0] == rule.table for k in f.keys):
+                yield ctx.finding(rule, at, f.quote, 0, quote=f.quote)
                 return
 
 
