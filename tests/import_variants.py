@@ -44,7 +44,7 @@ import tempfile
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cache, cached_property
 from importlib import metadata
@@ -78,7 +78,7 @@ TRANSFORMS = (
 )
 TEXT_STYLES = ("pipes", "tabs", "spaces", "lines", "markdown")
 FORMATS = ("html", "docx", "pdf", *TEXT_STYLES)
-SUFFIX = {"html": ".html", "docx": ".docx", "pdf": ".pdf", "markdown": ".md"}  # other text styles: .txt
+SUFFIX = {"markdown": ".md"}  # the other text styles: .txt
 NARROW = 0.3  # label columns shrink to this share of their width (their labels then wrap in the PDF)
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -179,12 +179,19 @@ def _shanghai_values() -> dict[str, Any]:
 
 
 def _written(name: str, values: Callable[[], dict[str, Any]]) -> Source:
+    """A workbook written by the project's template writer (cached: the values, the writer and the
+    form definitions make it)."""
+
     def make(folder: Path) -> Path:
         vals = values()
-        path = folder / f"{name}.xlsx"
-        if not path.exists():
-            template.write(path, specs.for_year(vals["unit.report_year"]), vals)
-        return path
+        spec = specs.for_year(vals["unit.report_year"])
+        made_of = [repr(sorted(vals.items())).encode(), Path(template.__file__).read_bytes()]
+        made_of += [p.read_bytes() for p in sorted(Path(specs.__file__).parent.parent.joinpath("specs").glob("*.toml"))]
+        cached = CACHE / "workbooks" / f"{_hash(*made_of)}.xlsx"
+        if not cached.exists():
+            template.write(folder / f"{name}.xlsx", spec, vals)
+            _store(folder / f"{name}.xlsx", cached)
+        return cached
 
     return Source(name, make)
 
@@ -600,14 +607,8 @@ def _split(spans: list[Span], grid: Grid, header_rows: int) -> list[list[Span]]:
 
     allowed = [b for b in range(lo + 1, hi) if all(s.col == first_label for s in cuts(b))]
     b = min(allowed, key=lambda b: (abs(b - middle), b))
-    top, bottom = (
-        [],
-        [
-            Span(copy.deepcopy(s.item), s.row, s.col, s.rowspan, s.colspan, s.source_row)
-            for s in spans
-            if s.row < header_rows
-        ],
-    )
+    top: list[Span] = []
+    bottom = [_copy(s) for s in spans if s.row < header_rows]  # the header again
     for s in spans:
         end = s.row + s.rowspan
         if end <= b:
@@ -616,8 +617,13 @@ def _split(spans: list[Span], grid: Grid, header_rows: int) -> list[list[Span]]:
             bottom.append(Span(s.item, s.row - b + header_rows, s.col, s.rowspan, s.colspan, s.source_row))
         else:  # cut: printed in both parts
             top.append(Span(s.item, s.row, s.col, b - s.row, s.colspan, s.source_row))
-            bottom.append(Span(copy.deepcopy(s.item), header_rows, s.col, end - b, s.colspan, s.source_row))
+            bottom.append(_copy(s, row=header_rows, rowspan=end - b))
     return [top, bottom]
+
+
+def _copy(s: Span, **changes: int) -> Span:
+    """A span printed a second time (a second element: one element cannot stand in two tables)."""
+    return replace(s, item=copy.deepcopy(s.item), **changes)
 
 
 def _arranged(spans: list[Span], p: Plan, grid: Grid) -> list[list[Span]]:
@@ -884,6 +890,21 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+def html_tables(path: Path) -> list[list[list[str]]]:
+    """Each table of an HTML file as rows of its printed cells' texts (for tests of the variants)."""
+    root = etree.parse(str(path), etree.HTMLParser(encoding="utf-8")).getroot()
+    out = []
+    for table in root.findall(".//table"):
+        spans = _html_spans(table)
+        rows = [sorted((s for s in spans if s.row == r), key=lambda s: s.col) for r in range(_rows_of(spans))]
+        out.append([[_cell(s) for s in row] for row in rows])
+    return out
+
+
+def document_xml(docx: bytes) -> bytes:
+    return zipfile.ZipFile(io.BytesIO(docx)).read("word/document.xml")
+
+
 # ================================================================ PDF
 
 
@@ -953,11 +974,6 @@ def make(report: Report, transform: str, fmt: str, folder: Path, rng: random.Ran
         path = folder / f"{stem}-{fmt}{SUFFIX.get(fmt, '.txt')}"
         path.write_text(text_variant(html_variant(report, plans), fmt), encoding="utf-8")
     return Variant(report, transform, fmt, path, expected(report, plans), swapped_headers(report, plans))
-
-
-def valid_for(transform: str, fmt: str) -> bool:
-    """narrow_labels changes only how a PDF wraps its labels."""
-    return transform != "narrow_labels" or fmt == "pdf"
 
 
 # ================================================================ comparing an import with the workbook

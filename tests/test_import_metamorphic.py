@@ -14,17 +14,18 @@ column headers (:func:`import_variants.order_confusions`); each reason lists tho
 variant whose figures are the same either way (a report of zeros) proves nothing about headers and is
 expected to pass. When the importer places by header these XPASS, and the marks go.
 
-Fast tier: every variant of the FULL sources in HTML, .docx and the five text styles; every other source
-as it is in HTML and text and with each transform in HTML; the imported workbook of each FULL source.
-``slow``: the PDF variants (every transform of the FULL sources, the narrowed label column of every
-source; LibreOffice, cached by content hash under $TMPDIR/xltool-import-variants), the .docx of every
-other source, the imported workbooks of every FULL variant, and the hypothesis property test.
+Fast tier: every variant of the CORE sources in HTML, .docx and the five text styles, and every other
+source in HTML as it is and in each column order. ``slow``: the rest: every variant of FULL (CORE and
+two from ../shared/reports) also in PDF (LibreOffice, cached by content hash under
+$TMPDIR/xltool-import-variants), every other source in .docx and text and with each row transform, its
+label column narrowed in PDF; the imported workbooks; and the hypothesis property test.
 """
 
 from __future__ import annotations
 
 import atexit
 import random
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -50,19 +51,10 @@ from .sample_data import write_valid
 from .test_properties import BASES, NUMERIC_KEYS, PLACES
 
 SOURCES = {s.name: s for s in iv.all_sources()}
-# Every variant of these (both forms, figures of every size, 表二–表四 all non-zero somewhere) in the
-# fast tier; the other sources there in HTML and text (their .docx and PDF in the slow tier).
-FULL = [
-    name
-    for name in (
-        "沭阳县发展和改革局2023年报",
-        "平潭综合实验区自然资源与生态环境局2020年报",
-        "青禾县2022年汇总",
-        "007_pingtan-jiaotongjianshe_2022",
-        "028_shanghai_szfbgt_2025_full_pdfext",
-    )
-    if name in SOURCES
-]
+# Every variant of these in the fast tier: both forms, figures of every size, 表二–表四 non-zero.
+CORE = ["沭阳县发展和改革局2023年报", "平潭综合实验区自然资源与生态环境局2020年报", "青禾县2022年汇总"]
+# Every variant of these too, in the slow tier (the report corpus's figures, when ../shared is here).
+FULL = CORE + [n for n in ("007_pingtan-jiaotongjianshe_2022", "028_shanghai_szfbgt_2025_full_pdfext") if n in SOURCES]
 TABLE_TRANSFORMS = tuple(t for t in iv.TRANSFORMS if t != "narrow_labels")
 REASONS = {
     "permute_columns": "columns placed by order, not by header",
@@ -103,21 +95,25 @@ def _param(case: Case, *, slow: bool = False) -> Any:
     return pytest.param(case, marks=marks, id=f"{case.source}-{case.transform}-{case.fmt}")
 
 
+def _matrix(name: str) -> list[tuple[str, str]]:
+    """(transform, format) of one source: all of them for FULL; the others as they are in every format,
+    with each transform in HTML, and with the narrowed label column in PDF."""
+    if name in FULL:
+        pairs = [(t, f) for t in TABLE_TRANSFORMS for f in ("html", "docx", *iv.TEXT_STYLES)]
+        return pairs + [(t, "pdf") for t in iv.TRANSFORMS]
+    pairs = [("identity", f) for f in ("html", "docx", *iv.TEXT_STYLES)]
+    return pairs + [(t, "html") for t in TABLE_TRANSFORMS if t != "identity"] + [("narrow_labels", "pdf")]
+
+
+def _fast(name: str, transform: str, fmt: str) -> bool:
+    """The fast tier: CORE without PDF; the others in HTML, as they are and in each column order."""
+    if fmt == "pdf":
+        return False
+    return name in CORE or (fmt == "html" and transform in ("identity", *REASONS))
+
+
 def _cases() -> list[Any]:
-    out = []
-    for name in SOURCES:
-        if name in FULL:
-            fast = [(t, f) for t in TABLE_TRANSFORMS for f in ("html", "docx", *iv.TEXT_STYLES)]
-            pdf = [(t, "pdf") for t in iv.TRANSFORMS]
-            docx: list[tuple[str, str]] = []
-        else:
-            fast = [("identity", f) for f in ("html", *iv.TEXT_STYLES)]
-            fast += [(t, "html") for t in TABLE_TRANSFORMS if t != "identity"]
-            pdf = [("narrow_labels", "pdf")]
-            docx = [("identity", "docx")]
-        out += [_param(Case(name, t, f)) for t, f in fast]
-        out += [_param(Case(name, t, f), slow=True) for t, f in docx + pdf]
-    return out
+    return [_param(Case(n, t, f), slow=not _fast(n, t, f)) for n in SOURCES for t, f in _matrix(n)]
 
 
 CASES = _cases()
@@ -165,6 +161,84 @@ def assert_same_or_fewer(v: iv.Variant, reading: Any) -> None:
 def test_variant_imports_the_same_figures_or_fewer(case: Case, request: pytest.FixtureRequest) -> None:
     v = variant_file(case, request)
     assert_same_or_fewer(v, read_report(v.path))
+
+
+def test_the_report_figures_are_among_the_sources(shared_reports: Path) -> None:
+    """Without ../shared/reports the figure sources drop out; that is a skip here (a failure in CI)."""
+    assert {"001_pingtan-gonganju_2021", "028_shanghai_szfbgt_2025_full_pdfext"} <= set(SOURCES)
+    assert set(FULL) > set(CORE)
+
+
+# ---------------------------------------------------------------- the variants are what they say
+
+
+def test_the_variants_are_what_they_say() -> None:
+    """Guards the generator: a transform that silently did nothing would let every case pass."""
+    name = "沭阳县发展和改革局2023年报"
+    folder = _WORK / name / "guard"
+    made = {t: iv.make(report(name), t, "html", folder).path for t in TABLE_TRANSFORMS}
+    t2, t3, t4 = iv.html_tables(made["identity"])
+    assert t2[1:4] == [
+        ["信息内容", "本年制发件数", "本年废止件数", "现行有效件数"],
+        ["规章", "0", "0", "0"],
+        ["行政规范性文件", "8", "0", "18"],
+    ]
+    t2, t3, t4 = iv.html_tables(made["permute_columns"])
+    assert t2[1:4] == [
+        ["信息内容", "本年废止件数", "现行有效件数", "本年制发件数"],
+        ["规章", "0", "0", "0"],
+        ["行政规范性文件", "0", "18", "8"],
+    ]
+    assert t3[1:4] == [
+        ["法人或其他组织", "总计", "自然人"],
+        ["科研机构", "社会公益组织", "法律服务机构", "其他", "商业企业"],
+        ["一、本年新收政府信息公开申请数量", "0", "0", "0", "0", "0", "26", "26"],
+    ]
+    assert t4[:2] == [
+        ["行政诉讼", "行政复议"],
+        ["复议后起诉", "未经复议直接起诉", "结果纠正", "其他结果", "尚未审结", "总计", "结果维持"],
+    ]
+    assert t4[3] == ["0"] * 12 + ["1", "1", "0"]
+    _, t3, t4 = iv.html_tables(made["total_first"])
+    assert t3[1] == ["总计", "自然人", "法人或其他组织"] and t3[3] == [
+        "一、本年新收政府信息公开申请数量",
+        "26",
+        "26",
+        *"00000",
+    ]
+    assert t4[1][:5] == ["总计", "结果维持", "结果纠正", "其他结果", "尚未审结"] and t4[3][:5] == [
+        "1",
+        "0",
+        "0",
+        "0",
+        "1",
+    ]
+    t2, t3, _ = iv.html_tables(made["reorder_subrows"])
+    assert [r[0] for r in t2[2:4]] == ["行政规范性文件", "规章"] and t2[2] == ["行政规范性文件", "8", "0", "18"]
+    secret = [r[-8] for r in t3 if len(r) > 7 and "属于" in r[-8]]
+    assert secret[0] == "8.属于行政查询事项" and secret[-1] == "1.属于国家秘密"
+    tables = iv.html_tables(made["split_t3"])
+    assert len(tables) == 4 and tables[2][:3] == tables[1][:3] and tables[1][-1][0] == "8.属于行政查询事项"
+    assert tables[2][3][:3] == ["三、本年度办理结果", "（四）无法提供", "1.本机关不掌握相关政府信息"]
+    t2, t3, t4 = iv.html_tables(made["swap_headers"])
+    assert t2[1:4] == [
+        ["信息内容", "本年废止件数", "本年制发件数", "现行有效件数"],
+        ["规章", "0", "0", "0"],
+        ["行政规范性文件", "8", "0", "18"],
+    ]
+    assert t3[2][:2] == ["科研机构", "商业企业"] and t4[1][:2] == ["结果纠正", "结果维持"]
+    docx = iv.make(report(name), "narrow_labels", "pdf", folder).path.read_bytes()
+    wide, narrow = iv.document_xml(report(name).docx), iv.document_xml(docx)
+    assert (
+        narrow.count(b"<w:tbl>") == 3
+        and narrow.count(b'<w:gridCol w:w="1061"/>') == 1
+        and wide.count(b'<w:gridCol w:w="3538"/>') == 1
+    )  # 30 %
+    styles = {f: iv.make(report(name), "identity", f, folder).path.read_text(encoding="utf-8") for f in iv.TEXT_STYLES}
+    row = "行政规范性文件"
+    assert f"{row} | 8 | 0 | 18\n" in styles["pipes"] and f"{row}\t8\t0\t18\n" in styles["tabs"]
+    assert f"{row}\n8\n0\n18\n" in styles["lines"] and f"| {row} | 8 | 0 | 18 |\n" in styles["markdown"]
+    assert re.search(f"^{row} +8 +0 +18$", styles["spaces"], re.M) and "|---|---|---|---|" in styles["markdown"]
 
 
 # ---------------------------------------------------------------- through the imported workbook
