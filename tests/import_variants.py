@@ -15,6 +15,7 @@ rendered file's own tables (HTML ``<table>``, Word ``<w:tbl>``), each header mov
 - ``reorder_subrows``: the rows of every innermost row group reversed (（三）8 … 1, 行政强制 before 行政处罚);
 - ``split_t3``: 表三 printed as two tables, its header rows repeated in the second;
 - ``narrow_labels``: the label columns of the .docx narrowed so that labels wrap in the PDF;
+- ``no_rules``: the .docx tables without borders, so that the PDF's tables have no ruled lines;
 - ``swap_headers``: the adversarial control: two column headers of each table swapped *without* their
   figures. The figures a correct import reads swap with them (the header decides).
 
@@ -74,8 +75,11 @@ TRANSFORMS = (
     "reorder_subrows",
     "split_t3",
     "narrow_labels",
+    "no_rules",
     "swap_headers",
 )
+PDF_ONLY = ("narrow_labels", "no_rules")  # they change only how the PDF prints the tables
+COMPLETE = ("identity", *PDF_ONLY)  # variants that lose nothing a reader needs: every figure must be read
 TEXT_STYLES = ("pipes", "tabs", "spaces", "lines", "markdown")
 FORMATS = ("html", "docx", "pdf", *TEXT_STYLES)
 SUFFIX = {"markdown": ".md"}  # the other text styles: .txt
@@ -374,6 +378,7 @@ class Plan:
     swap: tuple[tuple[int, int], ...] = ()  # old columns whose leaf headers trade places (figures stay)
     split: bool = False  # print as two tables, the header rows repeated in the second
     narrow: bool = False  # label columns narrowed (.docx / PDF)
+    rules: bool = True  # the table's borders (.docx / PDF)
 
 
 def plan(report: Report, transform: str, rng: random.Random | None = None) -> list[Plan]:
@@ -406,6 +411,7 @@ def plan(report: Report, transform: str, rng: random.Random | None = None) -> li
                 swap,
                 split=transform == "split_t3" and grid.key == t3,
                 narrow=transform == "narrow_labels",
+                rules=transform != "no_rules",
             )
         )
     return out
@@ -709,7 +715,7 @@ def _html_table(old: etree._Element, spans: list[Span], cols: list[etree._Elemen
 
 
 def docx_variant(report: Report, plans: list[Plan]) -> bytes:
-    """The report's .docx with each table rearranged (and its label columns narrowed) by its plan."""
+    """The report's .docx with each table rearranged (label columns narrowed, borders off) by its plan."""
     src = zipfile.ZipFile(io.BytesIO(report.docx))
     root = etree.fromstring(src.read("word/document.xml"))
     tables = root.findall("w:body/w:tbl", NS)
@@ -724,6 +730,10 @@ def docx_variant(report: Report, plans: list[Plan]) -> bytes:
         rows = tbl.findall("w:tr", NS)
         parts = _arranged(spans, p, grid)
         new = [_docx_table(tbl, part, widths, rows) for part in parts]
+        if not p.rules:  # the borders come from the "Table Grid" style: without it, none
+            for t in new:
+                style = t.find("w:tblPr/w:tblStyle", NS)
+                style.getparent().remove(style)
         parent = tbl.getparent()
         at = parent.index(tbl)
         parent.remove(tbl)

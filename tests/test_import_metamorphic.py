@@ -4,15 +4,21 @@ Each case takes one source workbook, renders it, rearranges its tables (tests/im
 imports the file with :func:`xltool.sources.importing.read_report`. Every figure read must be the
 source workbook's (for the swapped-header control: the swapped one, since the header decides); a figure
 not read must be reported unread with a reason. A failure lists each wrong cell as
-``sheet!cell label: expected X, got Y``. The identity variant must read every figure, so that "fewer"
-cannot hide an importer that reads nothing.
+``sheet!cell label: expected X, got Y``. The variants that lose nothing a reader needs (as rendered; the
+PDF with narrow label columns or without ruled lines) must read every figure, so that "fewer" cannot
+hide an importer that reads nothing.
 
-Marked xfail(strict=True): the cases today's importer gets wrong. They are exactly the variants in
-which taking each row's figures in their printed order gives other figures than taking them by their
-column headers (:func:`import_variants.order_confusions`); each reason lists those columns, where
-``表二 本年制发件数←本年废止件数`` means the figure printed under 本年废止件数 is read as 本年制发件数. A
-variant whose figures are the same either way (a report of zeros) proves nothing about headers and is
-expected to pass. When the importer places by header these XPASS, and the marks go.
+Marked xfail(strict=True): the cases today's importer gets wrong, for two reasons.
+
+- Columns: exactly the variants in which taking each row's figures in their printed order gives other
+  figures than taking them by their column headers (:func:`import_variants.order_confusions`); each
+  reason lists those columns, where ``表二 本年制发件数←本年废止件数`` means the figure printed under
+  本年废止件数 is read as 本年制发件数. A variant whose figures are the same either way (a report of
+  zeros) proves nothing about headers and is expected to pass.
+- Wrapped labels: the PDF with a narrowed label column, or without ruled lines, leaves the rows whose
+  labels wrap unread (:data:`WRAPPED`): no wrong figure, but not every figure.
+
+When the importer places by header and joins wrapped labels these XPASS, and the marks go.
 
 Fast tier: every variant of the CORE sources in HTML, .docx and the five text styles, and every other
 source in HTML as it is and in each column order. ``slow``: the rest: every variant of FULL (CORE and
@@ -55,7 +61,7 @@ SOURCES = {s.name: s for s in iv.all_sources()}
 CORE = ["沭阳县发展和改革局2023年报", "平潭综合实验区自然资源与生态环境局2020年报", "青禾县2022年汇总"]
 # Every variant of these too, in the slow tier (the report corpus's figures, when ../shared is here).
 FULL = CORE + [n for n in ("007_pingtan-jiaotongjianshe_2022", "028_shanghai_szfbgt_2025_full_pdfext") if n in SOURCES]
-TABLE_TRANSFORMS = tuple(t for t in iv.TRANSFORMS if t != "narrow_labels")
+TABLE_TRANSFORMS = tuple(t for t in iv.TRANSFORMS if t not in iv.PDF_ONLY)
 REASONS = {
     "permute_columns": "columns placed by order, not by header",
     "total_first": "a 总计 column printed first is placed by order, not by header",
@@ -84,6 +90,15 @@ class Case:
     fmt: str
 
 
+WRAPPED = {  # PDF variants that fail today although nothing is lost: rows whose wrapped labels are not found
+    "narrow_labels": "labels wrapped in a narrowed PDF column are not found, their rows reported unread: "
+    "8.属于行政查询事项 (two lines, the first row after a page break) and （六）2.申请人逾期未按收费通知… "
+    "(four lines; the 2019 form has no such row)",
+    "no_rules": "an unruled PDF: wrapped row labels are not found, their rows reported unread: "
+    "（二）部分公开…, （六）1. and 2. (the 2019 form: （二）)",
+}
+
+
 def _param(case: Case, *, slow: bool = False) -> Any:
     marks = [pytest.mark.slow] if slow else []
     if case.transform in REASONS:
@@ -92,6 +107,8 @@ def _param(case: Case, *, slow: bool = False) -> Any:
             more = f" and {len(confused) - 4} more" if len(confused) > 4 else ""
             reason = f"{REASONS[case.transform]}: {', '.join(confused[:4])}{more}"
             marks.append(pytest.mark.xfail(strict=True, reason=reason))
+    if case.transform in WRAPPED:
+        marks.append(pytest.mark.xfail(strict=True, reason=WRAPPED[case.transform]))
     return pytest.param(case, marks=marks, id=f"{case.source}-{case.transform}-{case.fmt}")
 
 
@@ -153,7 +170,7 @@ def assert_same_or_fewer(v: iv.Variant, reading: Any) -> None:
     wrong = iv.differences(v.report.spec, v.expected, reading)
     swapped = f" (headers swapped: {v.swapped})" if v.swapped else ""
     assert not wrong, f"{v.path.name}{swapped}: {len(wrong)} cells wrong\n" + "\n".join(wrong)
-    if v.transform == "identity":
+    if v.transform in iv.COMPLETE:
         assert not reading.refused and reading.placement.missing == {}, (reading.refused, reading.placement.missing)
 
 
@@ -229,6 +246,8 @@ def test_the_variants_are_what_they_say() -> None:
     assert t3[2][:2] == ["科研机构", "商业企业"] and t4[1][:2] == ["结果纠正", "结果维持"]
     docx = iv.make(report(name), "narrow_labels", "pdf", folder).path.read_bytes()
     wide, narrow = iv.document_xml(report(name).docx), iv.document_xml(docx)
+    unruled = iv.document_xml(iv.make(report(name), "no_rules", "pdf", folder).path.read_bytes())
+    assert wide.count(b'<w:tblStyle w:val="TableGrid"/>') == 3 and b"tblStyle" not in unruled
     assert (
         narrow.count(b"<w:tbl>") == 3
         and narrow.count(b'<w:gridCol w:w="1061"/>') == 1
@@ -260,7 +279,9 @@ def workbook_figures(path: Path) -> dict[str, Any]:
     return out
 
 
-WORKBOOK_CASES = [_param(Case(name, t, "html"), slow=t != "identity") for name in FULL for t in TABLE_TRANSFORMS]
+WORKBOOK_CASES = [
+    _param(Case(name, t, "html"), slow=name not in CORE or t != "identity") for name in FULL for t in TABLE_TRANSFORMS
+]
 
 
 @pytest.mark.parametrize("case", WORKBOOK_CASES)
