@@ -38,6 +38,7 @@ SAMPLE: dict[str, Value] = {
     "s1.oversight": "将政务公开纳入年度考核，本年度未发生责任追究情况。",
     "s5.problems": "政策解读的形式还比较单一。",
     "s5.improvements": "一是丰富解读形式。\n二是加强业务培训。",
+    "s6.other": "无。",
     "t2.normative.issued": 8,
     "t2.normative.in_force": 18,
     "t3.new.natural": 26,
@@ -180,7 +181,7 @@ def test_title_opening_and_sections_in_official_order() -> None:
     assert doc.closing == (Paragraph("沭阳县发展和改革局", "right"), Paragraph("2024年1月17日", "right"))
 
 
-def test_narrative_parts_keep_paragraphs_and_omit_empty_parts() -> None:
+def test_narrative_parts_keep_paragraphs_and_mark_unwritten_parts() -> None:
     doc = document(submission(s1__management="", s1__platform="第一段\r\n\r\n　　第二段  \n"))
     assert doc.chapters[0].content == (
         Heading("（一）主动公开", 2),
@@ -188,20 +189,24 @@ def test_narrative_parts_keep_paragraphs_and_omit_empty_parts() -> None:
         Paragraph("规范性文件均在印发后及时公开，并同步发布政策解读。"),
         Heading("（二）依申请公开", 2),
         Paragraph("本年度新收政府信息公开申请26件，均在法定期限内答复。"),
+        Heading("（三）政府信息管理", 2),
+        Paragraph("〔待撰写〕"),
         Heading("（四）政府信息公开平台建设", 2),
         Paragraph("第一段"),
         Paragraph("第二段"),
         Heading("（五）监督保障", 2),
         Paragraph("将政务公开纳入年度考核，本年度未发生责任追究情况。"),
     )
+    assert doc.stamp == "〔草稿〕"
+    assert document(submission()).stamp is None
 
 
 @pytest.mark.parametrize(
     ("notices", "collected", "sentence"),
     [
-        (0, 0, "本年度未发出信息处理费收费通知，未收取信息处理费。"),
+        (0, 0, "本年度未发出收费通知，未收取信息处理费。"),
         (3, Decimal("120.50"), "本年度发出收费通知3件，实际收取信息处理费120.50元。"),
-        (2, 0, "本年度发出收费通知2件，实际收取信息处理费0元。"),
+        (2, 0, "本年度发出收费通知2件，未收取信息处理费。"),
     ],
 )
 def test_fee_figures_as_a_sentence_before_the_part_text(notices: int, collected: Value, sentence: str) -> None:
@@ -210,7 +215,28 @@ def test_fee_figures_as_a_sentence_before_the_part_text(notices: int, collected:
         Heading("（一）信息处理费收取情况", 2),
         Paragraph(sentence),
         Paragraph("收费按国家规定执行。"),
+        Heading("（二）其他需要报告的事项", 2),
+        Paragraph("无。"),
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "本年度未发生信息处理费收费情况。",  # issue 19: said once, not twice
+        "本年度未收取信息处理费。",
+        "本年度未发出收费通知。",
+        "全年共收取信息处理费0元。",
+    ],
+)
+def test_no_fee_sentence_where_the_text_already_states_the_fees(text: str) -> None:
+    doc = document(submission(s6__fee=text))
+    assert doc.chapters[5].content[:2] == (Heading("（一）信息处理费收取情况", 2), Paragraph(text))
+
+
+def test_the_fee_sentence_stays_where_the_text_says_something_else() -> None:
+    doc = document(submission(s6__fee="严格执行收费管理办法。"))
+    assert doc.chapters[5].content[1] == Paragraph("本年度未发出收费通知，未收取信息处理费。")
 
 
 @pytest.mark.parametrize(
@@ -438,7 +464,7 @@ def test_written_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     out = tmp_path / "x.md"
     out.write_text("old", encoding="utf-8")
     assert render(submission(), out) == out
-    assert out.read_text(encoding="utf-8").startswith("# 沭阳县发展和改革局")
+    assert out.read_text(encoding="utf-8").startswith("# 沭阳县发展和改革局")  # finished: no 〔草稿〕
     assert [p.name for p in tmp_path.iterdir()] == ["x.md"]
 
     def full(path: Path, text: str) -> None:

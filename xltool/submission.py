@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,7 @@ Value = Number | str | None
 PROPERTY_PREFIX = "xltool."
 SUMMARY = "summary_units"  # property of a merged summary: how many units it covers
 UNSPLIT_PROPERTY = "unsplit_sections"  # set by `xltool import`: see Submission.unsplit_sections
+DRAFTED_PROPERTY = "drafted"  # set by `xltool draft` and `merge`: see Submission.drafts
 
 
 @dataclass(frozen=True)
@@ -109,9 +111,37 @@ class Submission:
         return frozenset(k for k in self.properties.get(UNSPLIT_PROPERTY, "").split(",") if k)
 
     @property
+    def drafts(self) -> dict[str, str]:
+        """Text parts xltool drafted, each with the fingerprint of the text it wrote (:func:`drafted_stamp`)."""
+        pairs = (item.partition("=") for item in self.properties.get(DRAFTED_PROPERTY, "").split(";"))
+        return {key: digest for key, _, digest in pairs if key and digest}
+
+    def unedited_drafts(self) -> list[str]:
+        """The drafted parts whose text is still exactly what xltool wrote (an edited draft is the writer's)."""
+        return [key for key, digest in self.drafts.items() if fingerprint(self.text(key)) == digest]
+
+    def drafts_to_review(self) -> list[str]:
+        """Unedited drafts of prose someone must read before publishing. A part with figures of its own
+        (六（一）信息处理费) is fully said by its draft of them: it needs no review."""
+        said = {f"{s.key}.{p.key}" for s in self.spec.sections for p in s.parts if p.fields}
+        return [key for key in self.unedited_drafts() if key not in said]
+
+    @property
     def year(self) -> int | None:
         v = self.values.get("unit.report_year")
         return v if isinstance(v, int) else None
+
+
+def fingerprint(text: str) -> str:
+    """A short digest of a text as a spreadsheet program keeps it (line ends and outer blanks aside)."""
+    plain = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return hashlib.sha256(plain.encode("utf-8")).hexdigest()[:12]
+
+
+def drafted_stamp(texts: Mapping[str, str]) -> str:
+    """The DRAFTED_PROPERTY value for drafted texts: ``key=fingerprint`` joined by ";" (short: a custom
+    property holds 255 characters)."""
+    return ";".join(f"{key}={fingerprint(text)}" for key, text in texts.items())
 
 
 def _num(v: Value) -> Number:

@@ -186,6 +186,12 @@ def unit_chosen(ctx: Context, rule: Rule) -> Iterator[Finding]:
             yield ctx.finding(rule, unit_key, ctx.numbers[cell.key], "、".join(cell.col.node.units), where=where)
 
 
+def draft(ctx: Context, rule: Rule) -> Iterator[Finding]:
+    """A text part still holding the draft xltool wrote from the figures, unedited (Submission.drafts_to_review)."""
+    for key in ctx.sub.drafts_to_review():
+        yield ctx.finding(rule, key, part=ctx.layout.locate(key)[1].what)
+
+
 KINDS: dict[str, RuleFn] = {
     "equal_sums": equal_sums,
     "total_of": total_of,
@@ -200,6 +206,7 @@ KINDS: dict[str, RuleFn] = {
     "same_as_last": same_as_last,
     **narrative_rules.KINDS,
     "unit_chosen": unit_chosen,
+    "draft": draft,
 }
 
 

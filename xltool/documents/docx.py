@@ -46,6 +46,8 @@ def write(doc: Document, path: Path) -> None:
     _styles(d)
     _page(d.sections[0], landscape=False)
     _page_numbers(d.sections[0])
+    if doc.stamp:
+        _stamp(d.sections[0], doc.stamp)
     _title(d, doc)
     for p in doc.preamble:
         _paragraph(d, p)
@@ -146,6 +148,18 @@ def _page_numbers(section: DocxSection) -> None:
     field.append(run)
     p._p.append(field)
     p.add_run(" —")
+
+
+def _stamp(section: DocxSection, text: str) -> None:
+    """〔草稿〕 at the top left of every page (later sections inherit the header), in 黑体 like a 公文's
+    marks above its title."""
+    p = section.header.paragraphs[0]
+    p.alignment = WD_ALIGN_PARAGRAPH.LEFT
+    p.paragraph_format.first_line_indent = Pt(0)
+    run = p.add_run(text)
+    run.font.size = BODY_SIZE
+    run.font.name = LATIN_FONT
+    run.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), HEADING_FONT)
 
 
 def _text_width(section: DocxSection) -> int:

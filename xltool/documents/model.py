@@ -94,6 +94,7 @@ class Document:
     preamble: tuple[Paragraph, ...]
     chapters: tuple[Chapter, ...]
     closing: tuple[Paragraph, ...]
+    stamp: str | None = None  # 〔草稿〕: a document with parts unwritten or still drafts, at the top of every page
 
 
 def cell_align(c: GridCell) -> Literal["left", "center"]:

@@ -14,6 +14,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from xltool.checks.narrative import reader_for
+from xltool.documents import draft as drafts
 from xltool.documents.model import (
     _GRID_ROLES,
     Chapter,
@@ -43,12 +45,17 @@ def number_text(value: Number) -> str:
 
 
 def document(submission: Submission) -> Document:
+    """The document of a submission. One with parts unwritten or still holding an unedited draft
+    (:func:`xltool.documents.draft.unfinished`) is stamped 〔草稿〕 and shows where text is missing."""
     spec = submission.spec
     unit, year = _identity(submission)
     numbers = computed(spec, submission.values)
     units = {cell.key: submission.text(unit_key) for cell, unit_key in spec.chosen_units()}
+    blank = set(drafts.blank_parts(submission))
     chapters = tuple(
-        _table_chapter(spec, section, numbers, units) if section.table else _narrative_chapter(submission, section)
+        _table_chapter(spec, section, numbers, units)
+        if section.table
+        else _narrative_chapter(submission, section, blank)
         for section in spec.sections
     )
     closing = [Paragraph(unit, "right")]
@@ -61,6 +68,7 @@ def document(submission: Submission) -> Document:
         preamble=(Paragraph(_opening(spec, unit, year)),),
         chapters=chapters,
         closing=tuple(closing),
+        stamp=drafts.STAMP if drafts.unfinished(submission) else None,
     )
 
 
@@ -82,10 +90,15 @@ def _opening(spec: FormSpec, unit: str, year: int) -> str:
     )
 
 
-def _narrative_chapter(submission: Submission, section: Section) -> Chapter:
+def _narrative_chapter(submission: Submission, section: Section, blank: set[str]) -> Chapter:
+    """A section's parts: each part's figures (unless its text says them already), then its text.
+    A part nobody wrote is left out, or in a draft document (``blank`` non-empty) marked 〔待撰写〕."""
     content: list[Content] = []
     for part in section.parts:
-        paragraphs = [*_figures(submission, section, part), *_paragraphs(submission.text(f"{section.key}.{part.key}"))]
+        key = f"{section.key}.{part.key}"
+        paragraphs = [*_figures(submission, section, part), *_paragraphs(submission.text(key))]
+        if key in blank:
+            paragraphs = [drafts.TO_WRITE]
         if paragraphs:
             content.append(Heading(part.label, 2))
             content.extend(Paragraph(p) for p in paragraphs)
@@ -97,14 +110,30 @@ def _paragraphs(text: str) -> list[str]:
 
 
 def _figures(submission: Submission, section: Section, part: Part) -> list[str]:
-    """A part's figures as prose: the 信息处理费 pair (notices, yuan) as one sentence, others as 标签：值。"""
-    values = {f.type: submission.number(f"{section.key}.{f.key}") for f in part.fields}
-    if len(part.fields) == 2 and values.keys() == {"count", "yuan"}:
-        notices, collected = values["count"], values["yuan"]
-        if not notices and not collected:
-            return ["本年度未发出信息处理费收费通知，未收取信息处理费。"]
-        return [f"本年度发出收费通知{number_text(notices)}件，实际收取信息处理费{number_text(collected)}元。"]
+    """A part's figures in words, as the definition drafts them (六（一）: the 信息处理费 sentence), or
+    标签：值。 where it drafts nothing; nothing where the part's text already states them."""
+    if not part.fields or _states_figures(submission, section, part):
+        return []
+    key = f"{section.key}.{part.key}"
+    sentence = drafts.figures_text(submission, key)
+    if sentence is not None:
+        return [sentence] if sentence else []
     return [f"{f.label}：{number_text(submission.number(f'{section.key}.{f.key}'))}。" for f in part.fields]
+
+
+def _states_figures(submission: Submission, section: Section, part: Part) -> bool:
+    """Whether a part's text states a figure of its own fields or makes a claim about them (本年度未发生
+    信息处理费收费情况): then a sentence generated from them would say it twice."""
+    reader, vocabulary = reader_for(submission.spec), submission.spec.narrative
+    text = submission.text(f"{section.key}.{part.key}")
+    if reader is None or vocabulary is None or not text.strip():
+        return False
+    fields = {f"{section.key}.{f.key}" for f in part.fields}
+    own = {q.key for q in vocabulary.quantities if set(q.cell_keys()) <= fields}
+    said = {f.quantity for f in reader.figures(text, part.label)} | {
+        c.quantity for c in reader.claims(text, part.label)
+    }
+    return bool(said & own)
 
 
 def _table_chapter(spec: FormSpec, section: Section, numbers: dict[str, Number], units: dict[str, str]) -> Chapter:
@@ -208,6 +237,7 @@ h2 {{ font-family: {_HEI}; font-size: 17px; font-weight: normal; margin: 1em 0 .
 h3 {{ font-family: {_KAI}; font-size: 16px; font-weight: bold; margin: .5em 0 .2em; text-indent: 2em; }}
 p {{ margin: 0; text-indent: 2em; text-align: justify; }}
 table {{ font-size: 14px; line-height: 1.4; margin: .5em 0 1em; }}"""
+_STAMP_STYLE = f"p.stamp {{ font-family: {_HEI}; text-indent: 0; margin-bottom: 1em; }}"
 _TABLE = "border-collapse:collapse;width:100%"
 _CELL = "border:1px solid #000;padding:4px 6px;vertical-align:middle"
 
@@ -221,10 +251,11 @@ def to_html(doc: Document) -> str:
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{e(doc.title)}</title>",
-        f"<style>\n{_STYLE}\n</style>",
+        f"<style>\n{_STYLE}\n{_STAMP_STYLE}\n</style>" if doc.stamp else f"<style>\n{_STYLE}\n</style>",
         "</head>",
         "<body>",
         "<article>",
+        *([f'<p class="stamp">{e(doc.stamp)}</p>'] if doc.stamp else []),
         f"<h1>{e(doc.title)}</h1>",
     ]
     out.extend(_html_paragraph(p) for p in doc.preamble)
@@ -289,7 +320,8 @@ def md_text(text: str) -> str:
 
 
 def to_markdown(doc: Document) -> str:
-    out = [f"# {md_text(doc.title)}", ""]
+    out = [md_text(doc.stamp), ""] if doc.stamp else []
+    out += [f"# {md_text(doc.title)}", ""]
     out += [line for p in doc.preamble for line in (md_text(p.text), "")]
     for chapter in doc.chapters:
         out += [f"## {md_text(chapter.heading)}", ""]

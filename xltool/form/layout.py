@@ -266,7 +266,8 @@ def _instructions(spec: FormSpec) -> Sheet:
     ]
     seen: set[str] = set()
     for rule in spec.rules:
-        if rule.title not in seen and not rule.cross_year and rule.kind != "file":
+        # D-DRAFT (kind draft) concerns drafted copies only: their 填报说明 lists it with the drafted parts
+        if rule.title not in seen and not rule.cross_year and rule.kind not in ("file", "draft"):
             seen.add(rule.title)
             lines.append(("note", f"{rule.id}　{rule.title}（{_SEVERITY[rule.severity]}）"))
     for row, (role, text) in enumerate(lines):

@@ -126,6 +126,7 @@ class Rule(_Strict):
         "narrative_year",
         "narrative_claim",
         "unit_chosen",
+        "draft",
     ]
     severity: Severity
     title: str
@@ -223,6 +224,60 @@ class Narrative(_Strict):
 PLACEHOLDER = re.compile(r"\{([a-z_]+)(?:\|([^{}]+))?\}")
 
 
+class DraftItem(_Strict):
+    """One figure of a drafted sentence: the value of a narrative ``quantity`` in ``text``.
+
+    ``text`` may hold {n} (the figure), {kinds} (its non-zero kinds in the form's order and words,
+    along the ``kinds`` axis of its table) and {change} (on last year's figure, when it is known).
+    A figure of 0 is said by ``zero``, or left out.
+    """
+
+    quantity: str
+    text: str
+    zero: str = ""
+    kinds: Literal["rows", "columns"] | None = None
+
+
+class DraftSentence(_Strict):
+    """Items joined by ``join`` into ``text``'s {items}; every figure 0: ``none`` if it has one.
+    {who} is the unit word (全县共…; empty in a unit's own report)."""
+
+    text: str
+    items: tuple[DraftItem, ...]
+    join: str = "、"
+    none: str = ""
+
+
+class DraftPart(_Strict):
+    """The sentences drafted into one text part (``section.part``, e.g. "s1.on_request")."""
+
+    part: str
+    sentences: tuple[DraftSentence, ...]
+
+
+class Change(_Strict):
+    """{change}: a figure against last year's; {d} the difference, {p} the percentage (never on 0)."""
+
+    up: str
+    down: str
+    same: str
+    from_zero: str
+
+
+class Drafting(_Strict):
+    """What ``xltool draft`` and ``merge`` write into the empty text parts: the figures in words.
+
+    ``areas``: a summary's unit word by how its unit's name ends once an ``offices`` suffix is
+    taken off (青禾县人民政府 → 青禾县 → 全县); ``default_area`` otherwise.
+    """
+
+    areas: dict[str, str]
+    offices: tuple[str, ...] = ()
+    default_area: str
+    change: Change
+    parts: tuple[DraftPart, ...]
+
+
 class Succession(_Strict):
     """How the cells of the form this one replaced correspond to this form's (cross-year rules and
     ``template --previous`` when last year's report is on the older form).
@@ -263,6 +318,7 @@ class FormSpec(_Strict):
     merge: MergePolicy
     rules: tuple[Rule, ...]
     narrative: Narrative | None = None
+    drafting: Drafting | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> FormSpec:
@@ -288,7 +344,29 @@ class FormSpec(_Strict):
             raise ValueError(f"merge.types lacks {sorted(used - set(self.merge.types))}")
         if self.narrative is not None:
             self._narrative_consistent(self.narrative)
+        if self.drafting is not None:
+            self._drafting_consistent(self.drafting)
         return self
+
+    def _drafting_consistent(self, d: Drafting) -> None:
+        parts = {f"{s.key}.{p.key}" for s in self.sections if s.kind == "narrative" for p in s.parts}
+        quantities = {q.key: q for q in self.narrative.quantities} if self.narrative else {}
+        texts: list[tuple[str, set[str]]] = [(t, {"d", "p"}) for t in d.change.model_dump().values()]
+        for part in d.parts:
+            if part.part not in parts:
+                raise ValueError(f"drafting: unknown part {part.part}")
+            for sentence in part.sentences:
+                texts += [(sentence.text, {"who", "items"}), (sentence.none, {"who"})]
+                for item in sentence.items:
+                    q = quantities.get(item.quantity)
+                    if q is None:
+                        raise ValueError(f"drafting {part.part}: unknown quantity {item.quantity}")
+                    if item.kinds and (q.table is None or q.cells):
+                        raise ValueError(f"drafting {part.part}: kinds of {item.quantity} need a table quantity")
+                    texts += [(item.text, {"n", "kinds", "change"}), (item.zero, set())]
+        for text, known in texts:
+            if not set(PLACEHOLDER.findall(text)) <= known:
+                raise ValueError(f"drafting: {text!r} has an unknown placeholder")
 
     def _narrative_consistent(self, n: Narrative) -> None:
         types = {c.key: c.type for c in self.cells()} | {f"{s.key}.{f.key}": f.type for s, _p, f in self.fields()}
