@@ -116,9 +116,12 @@ def test_a_merged_summary_renders(tmp_path: Path) -> None:
     )
     assert merged.exit_code == 1  # the sample county has one workbook with errors, left out
     out = tmp_path / "汇总.html"
-    result = runner.invoke(app, ["render", str(summary), "-o", str(out)])
+    refused = runner.invoke(app, ["render", str(summary), "-o", str(out)])
+    assert refused.exit_code == 1 and not out.exists()  # its drafts and its parts still to write (test_draft.py)
+    result = runner.invoke(app, ["render", str(summary), "-o", str(out), "--allow-draft"])
     assert result.exit_code == 0, result.output
     html = out.read_text(encoding="utf-8")
+    assert '<p class="stamp">〔草稿〕</p>' in html
     assert "<h1>青禾县人民政府2023年政府信息公开工作年度报告</h1>" in html
     from xltool.submission import computed
     from xltool.workbook.reader import read

@@ -377,7 +377,7 @@ def test_charts_of_a_summary(compared: Path, tmp_path: Path) -> None:
 
 def test_a_summary_with_charts_checks_clean_and_merges_again(compared: Path, tmp_path: Path) -> None:
     assert CHART_SHEET in openpyxl.load_workbook(compared, read_only=True).sheetnames
-    assert check([compared])[0].findings == []  # the reader ignores the chart sheet
+    assert {f.rule for f in check([compared])[0].findings} == {"D-DRAFT"}  # the reader ignores the chart sheet
     assert runner.invoke(app, ["check", str(compared)]).exit_code == 0
     again = merge([compared], tmp_path / "again.xlsx", jobs=1)
     assert again.exit_code == 0 and again.units == 12

@@ -292,15 +292,49 @@ def render(
     workbook: Annotated[Path, typer.Argument(help="填好的工作簿（.xlsx）", metavar="工作簿", show_default=False)],
     output: Annotated[Path, typer.Option("-o", "--output", help="输出文档：.docx、.html 或 .md", show_default=False)],
     force: Annotated[bool, typer.Option("--force", help="工作簿有错误也照样生成，并覆盖已存在的输出文件")] = False,
+    allow_draft: Annotated[
+        bool,
+        typer.Option("--allow-draft", help="文字部分未写完或仍是未修改的草稿时也生成，文档顶部标注“〔草稿〕”"),
+    ] = False,
 ) -> None:
-    """把工作簿生成可发布的年度报告文档（.docx / .html / .md）。"""
+    """把工作簿生成可发布的年度报告文档（.docx / .html / .md）。文字部分未写完或仍是草稿时不生成（退出码 1）。"""
     # each command imports its own modules: `xltool --help` and the other commands start without them
     from xltool.sources import publishing as publish
 
-    result = _guard(lambda: publish.publish(workbook, output, force=force))
+    result = _guard(lambda: publish.publish(workbook, output, force=force, allow_draft=allow_draft))
     if result.refused is not None:
         typer.echo(result.refused, err=True)
         raise typer.Exit(1)
+    typer.echo(str(result.path))
+
+
+@app.command(cls=_Command)
+def draft(
+    workbook: Annotated[Path, typer.Argument(help="填好表格的工作簿（.xlsx）", metavar="工作簿", show_default=False)],
+    output: Annotated[Path, typer.Option("-o", "--output", help="输出的草稿工作簿（.xlsx）", show_default=False)],
+    previous: Annotated[
+        Path | None,
+        typer.Option("--previous", help="上年度的工作簿（汇总起草时用上年汇总）：写出与上年相比的增减"),
+    ] = None,
+    unit_word: Annotated[
+        str | None,
+        typer.Option("--unit-word", help="句子的主语，如 全县、本机关（汇总默认按单位名称：某某县人民政府为“全县”）"),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="工作簿有错误也照现有数字起草，并覆盖已存在的输出文件")
+    ] = False,
+) -> None:
+    """根据表格数字起草空白的文字部分（第一部分的主动公开、依申请公开，第六部分的信息处理费），另存为新工作簿。原有文字一字不改。"""
+    # each command imports its own modules: `xltool --help` and the other commands start without them
+    from xltool.sources import drafting
+
+    result = _guard(
+        lambda: drafting.draft_workbook(workbook, output, previous=previous, unit_word=unit_word, force=force)
+    )
+    if result.refused is not None:
+        typer.echo(result.refused, err=True)
+        raise typer.Exit(1)
+    typer.echo("\n".join(drafting.text_lines(workbook, result)), err=True)
     typer.echo(str(result.path))
 
 
@@ -320,6 +354,12 @@ def merge(
         Path | None,
         typer.Option("--previous", help="上年度的汇总工作簿：逐个单位核对上年结转，并与上年比较主要数字"),
     ] = None,
+    unit_word: Annotated[
+        str | None,
+        typer.Option(
+            "--unit-word", help="起草文字时句子的主语（默认按 --unit：某某县人民政府为“全县”，其他为“本机关”）"
+        ),
+    ] = None,
 ) -> None:
     """把多个单位的工作簿汇总成一个同样格式、可再次汇总的工作簿。退出码：0 全部汇总，1 有文件未汇总或有错误，2 无法运行。"""
     # each command imports its own modules: `xltool --help` and the other commands start without them
@@ -338,6 +378,7 @@ def merge(
                 roster_path=roster,
                 include_invalid=include_invalid,
                 previous=previous,
+                unit_word=unit_word,
                 progress=step,
             )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from xltool.form.spec import (
@@ -34,6 +34,7 @@ CHECK_SHEET = "校验"
 PASS, FAIL = "✓", "✗"
 INPUT_NOTE = "浅黄色单元格为填写区域；灰色单元格为自动合计，不能修改。无数据请填 0，只填数字，不带单位。"
 TEXT_HEIGHT = 150.0  # points: a narrative input area
+DRAFT_FILL = "#FCE4D6"  # a text cell holding xltool's draft (xltool draft, merge): light orange
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class Cell:
     last_col: int | None = None
     prompt: str = ""
     choices: tuple[str, ...] = ()
-    style: Literal["", "input", "total"] = ""  # legend cells: which fill they show
+    style: Literal["", "input", "total", "draft"] = ""  # legend cells: which fill they show
     what: str = ""  # keyed cells: what the value is, for messages (行 / 列 labels, field label)
 
     @property
@@ -274,6 +275,18 @@ def _instructions(spec: FormSpec) -> Sheet:
         base, _, style = role.partition(":")
         g.add(Cell(row, 0, base, text, style=style))  # type: ignore[arg-type]
     return Sheet(INSTRUCTIONS_SHEET, "instructions", tuple(g.cells), tuple(g.widths), tuple(g.heights.items()))
+
+
+def with_lines(sheet: Sheet, lines: Iterable[tuple[str, str]]) -> Sheet:
+    """The 填报说明 sheet with more lines after a blank one (role, text; a legend's role is
+    "legend:draft" and so on), fitted as its own lines are: a drafted copy lists its drafts there."""
+    g = _Grid(list(sheet.widths))
+    g.heights = dict(sheet.heights)
+    start = max((c.last_row if c.last_row is not None else c.row) for c in sheet.cells) + 2
+    for row, (role, text) in enumerate(lines, start=start):
+        base, _, style = role.partition(":")
+        g.add(Cell(row, 0, base, text, style=style))  # type: ignore[arg-type]
+    return replace(sheet, cells=sheet.cells + tuple(g.cells), heights=tuple(g.heights.items()))
 
 
 def _type_notes(spec: FormSpec) -> list[str]:

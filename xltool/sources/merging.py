@@ -49,6 +49,7 @@ def merge(
     roster_path: Path | None = None,
     include_invalid: bool = False,
     previous: Path | None = None,
+    unit_word: str | None = None,
     progress: Progress | None = None,
     now: dt.datetime | None = None,
     chunk: int | None = None,
@@ -78,7 +79,14 @@ def merge(
     parts = _read(list(shown), jobs, chunk, progress)
     assert len(parts) == len(paths)
     outcome = merge_parts(
-        parts, names=shown, folder=folder, unit=unit, roster=listed, include_invalid=include_invalid, previous=last
+        parts,
+        names=shown,
+        folder=folder,
+        unit=unit,
+        roster=listed,
+        include_invalid=include_invalid,
+        previous=last,
+        unit_word=unit_word,
     )
     write(outcome, output, now)
     return outcome

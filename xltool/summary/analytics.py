@@ -107,6 +107,11 @@ class LastYear:
         links = spec.counterparts(specs.load(self.version) if self.version else specs.load())
         return None if any(k not in links for k in keys) else [s for k in keys for s in links[k]]
 
+    def under(self, spec: FormSpec) -> dict[str, Number]:
+        """Last year's summed figures under ``spec``'s table keys (a key without counterpart is absent)."""
+        links = spec.counterparts(specs.load(self.version) if self.version else specs.load())
+        return {k: sum((self.numbers.get(s, 0) for s in src), start=0) for k, src in links.items()}
+
     def figure(self, spec: FormSpec, figure: Figure) -> Number | None:
         """Last year's value of this year's key figure: its cells' counterparts summed; None without them."""
         sources = self._sources(spec, figure.keys)

@@ -19,11 +19,23 @@ from typing import Any
 
 from xltool import __version__
 from xltool.checks.check import FileResult
+from xltool.documents import draft as drafts
 from xltool.errors import UsageError
 from xltool.form import spec as specs
 from xltool.form.layout import SEVERITY_LABEL, text_width
 from xltool.form.spec import FormSpec
-from xltool.submission import SUMMARY, Counted, Finding, Number, Submission, Value, computed, shown
+from xltool.submission import (
+    DRAFTED_PROPERTY,
+    SUMMARY,
+    Counted,
+    Finding,
+    Number,
+    Submission,
+    Value,
+    computed,
+    drafted_stamp,
+    shown,
+)
 from xltool.summary import analytics
 from xltool.summary import roster as rosters
 from xltool.summary.figures import UnitRow, figures_of, key_figures
@@ -221,6 +233,8 @@ class Outcome:
     missing: tuple[str, ...] = ()
     unlisted: tuple[str, ...] = ()
     comparison: analytics.Comparison | None = None  # with --previous
+    unit_word: str = ""  # the subject of the drafted sentences (全县)
+    draft: drafts.Draft | None = None  # what :func:`write` drafted into the summary's text parts
 
     @property
     def units(self) -> int:
@@ -241,12 +255,15 @@ def merge(
     roster: rosters.Roster | None = None,
     include_invalid: bool = False,
     previous: analytics.LastYear | None = None,
+    unit_word: str | None = None,
 ) -> Outcome:
     """Merge checked inputs (:func:`part_of`); see the module docstring. Nothing is written: see :func:`write`.
 
     ``names`` gives each input's name in the summary (default: ``Part.file``), relative to ``folder``.
     ``roster`` lists the units expected; ``previous`` is last year's summary: each unit's carry-over
-    is checked against it and the main figures are compared year over year.
+    is checked against it and the main figures are compared year over year. ``unit_word`` is the
+    subject of the summary's drafted sentences; by default the area of ``unit`` (青禾县人民政府: 全县,
+    :func:`xltool.documents.draft.area_word`), none without a ``unit``.
     """
     if not parts:
         raise UsageError("没有要汇总的工作簿。")
@@ -264,6 +281,7 @@ def merge(
     rows = sorted((_row(p, u, shown) for p in merged for u in p.units), key=lambda u: (normalise(u.name), u.file))
     name = (unit or "").strip() or f"汇总（{len(rows)} 个单位）"
     o = Outcome(name, year if isinstance(year, int) else None, folder, len(parts), merged, rejected, rows, shown, spec)
+    o.unit_word = unit_word if unit_word is not None else drafts.area_word(spec, name) if (unit or "").strip() else ""
     if roster is not None:
         missing, unlisted = roster.compare([u.name for u in rows] + [u.name for p in rejected for u in p.units])
         o.roster, o.missing, o.unlisted = roster, tuple(missing), tuple(unlisted)
@@ -291,6 +309,10 @@ def _write(spec: FormSpec, o: Outcome, now: dt.datetime | None) -> None:
     own = {"unit_name": o.unit, "report_year": o.year}  # the policy's "summary" unit fields
     values |= {f"unit.{k}": own[k] for k, policy in spec.merge.unit.items() if policy == "summary"}
     texts = sorted((t for p in o.merged for t in p.texts), key=lambda t: normalise(t[0]))  # stable: form order
+    properties = {SUMMARY: str(o.units)}
+    o.draft = _drafts(spec, o, values, properties)
+    values |= o.draft.texts
+    properties[DRAFTED_PROPERTY] = drafted_stamp(o.draft.texts)
     sheets = [
         _notes_sheet(spec, o, values, now),
         _detail(spec, o),
@@ -299,7 +321,6 @@ def _write(spec: FormSpec, o: Outcome, now: dt.datetime | None) -> None:
         ),
         _carry_sheet(spec, o),
     ]
-    properties = {SUMMARY: str(o.units)}
     locked = [*keys, *(unit_key for _cell, unit_key in spec.chosen_units()), "unit.report_year"]
     table = computed(spec, values)
     last = o.comparison.last if o.comparison is not None else None
@@ -312,7 +333,15 @@ def _write(spec: FormSpec, o: Outcome, now: dt.datetime | None) -> None:
         properties=properties,
         extra_sheets=sheets,
         finish=lambda wb: charts.write(wb, analytics.CHART_SHEET, drawn),
+        drafted=o.draft.texts,
+        notes=drafts.notes(spec, o.draft),
     )
+
+
+def _drafts(spec: FormSpec, o: Outcome, values: dict[str, Value], properties: dict[str, str]) -> drafts.Draft:
+    """The summary's text parts drafted from its summed figures (with --previous, against last year's)."""
+    summary = Submission(spec, str(o.output), dict(values), properties=dict(properties))
+    return drafts.draft(summary, o.comparison.last.under(spec) if o.comparison else None, o.unit_word)
 
 
 def _notes_sheet(spec: FormSpec, o: Outcome, values: dict[str, Value], now: dt.datetime | None) -> template.ExtraSheet:
@@ -484,7 +513,7 @@ def _notes(o: Outcome, now: dt.datetime | None) -> list[tuple[str, str]]:
         out.append(("名单核对", f"{o.roster.path}：{len(o.roster.members)} 个单位"))
         out.append(("未报送", "、".join(o.missing) if o.missing else "无"))
         out.append(("不在名单中", "、".join(o.unlisted) if o.unlisted else "无"))
-    out.append(("文字部分", f"第一、五、六部分的文字由汇总单位撰写；各单位的文字见“{TEXTS_SHEET}”表，供参考。"))
+    out.append(("文字部分", _texts_note(o)))
     for p in [*o.merged, *o.rejected]:
         for f in p.findings:
             where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else (f.sheet or "")
@@ -492,6 +521,18 @@ def _notes(o: Outcome, now: dt.datetime | None) -> list[tuple[str, str]]:
             out.append((f"{SEVERITY_LABEL[f.severity]}", f"{head}{f.rule} {where}：{f.message}"))
     out += [("xltool 版本", __version__), ("汇总时间", when)]
     return out
+
+
+def _texts_note(o: Outcome) -> str:
+    """汇总说明's line on the written parts: what xltool drafted from the summed figures, what is left."""
+    d = o.draft or drafts.Draft()
+
+    def names(keys: Iterable[str]) -> str:
+        return "、".join(drafts.part_name(o.spec, k) for k in keys)
+
+    said = f"已根据汇总数字起草（草稿，橙色单元格，须核对修改）：{names(d.texts)}。" if d.texts else ""
+    left = f"须由汇总单位撰写：{names(d.to_write)}。" if d.to_write else ""
+    return f"{said}{left}各单位的文字见“{TEXTS_SHEET}”表，供参考。"
 
 
 def _rejections(parts: list[Part], shown: int = 5) -> str:

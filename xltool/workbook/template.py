@@ -17,7 +17,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from xltool import __version__
-from xltool.form.layout import FAIL, PASS, Cell, Layout, Sheet, for_spec, lines_needed
+from xltool.form.layout import DRAFT_FILL, FAIL, PASS, Cell, Layout, Sheet, for_spec, lines_needed, with_lines
 from xltool.form.spec import FormSpec
 from xltool.submission import PROPERTY_PREFIX, Value, blank_values, check_result, computed
 from xltool.workbook.atomic import atomic_path
@@ -55,6 +55,8 @@ def write(
     extra_sheets: Sequence[ExtraSheet] = (),
     finish: Finish | None = None,
     constants: dict[str, Value] | None = None,
+    drafted: Iterable[str] = (),
+    notes: Sequence[tuple[str, str]] = (),
 ) -> None:
     """Write the form's workbook to ``path`` atomically (temporary file, then rename).
 
@@ -62,13 +64,22 @@ def write(
     locked (pre-filled from last year or a roster). ``finish`` may add sheets of its own (charts)
     by calling the methods of the xlsxwriter Workbook it is given. ``constants`` are written over
     total cells in place of their formulas (None leaves the cell blank): an imported report's totals
-    as printed.
+    as printed. ``drafted`` text cells are filled as drafts; ``notes`` (role, text) are added to
+    填报说明 (:func:`xltool.form.layout.with_lines`).
     """
     layout = for_spec(spec)
     merged = blank_values(spec)
     merged.update(values or {})
     with atomic_path(Path(path)) as tmp:
-        _write(tmp, layout, merged, frozenset(locked), properties or {}, extra_sheets, finish, constants or {})
+        marks = _Marks(frozenset(locked), frozenset(drafted), tuple(notes))
+        _write(tmp, layout, merged, marks, properties or {}, extra_sheets, finish, constants or {})
+
+
+@dataclass(frozen=True)
+class _Marks:
+    locked: frozenset[str]
+    drafted: frozenset[str]
+    notes: tuple[tuple[str, str], ...]
 
 
 def template_properties(spec: FormSpec, values: dict[str, Value]) -> dict[str, str]:
@@ -86,7 +97,7 @@ def _write(
     path: Path,
     layout: Layout,
     values: dict[str, Value],
-    locked: frozenset[str],
+    marks: _Marks,
     extra: dict[str, str],
     extra_sheets: Sequence[ExtraSheet],
     finish: Finish | None,
@@ -101,8 +112,10 @@ def _write(
     fmt = _Formats(wb)
     numbers = computed(spec, values)
     for sheet in layout.sheets:
+        if sheet.kind == "instructions" and marks.notes:
+            sheet = with_lines(sheet, marks.notes)
         ws = wb.add_worksheet(sheet.name)
-        _sheet(ws, sheet, layout, values, numbers, locked, fmt, constants)
+        _sheet(ws, sheet, layout, values, numbers, marks, fmt, constants)
     for extra_sheet in extra_sheets:
         _extra(wb.add_worksheet(extra_sheet.name), extra_sheet, fmt)
     if finish is not None:
@@ -128,7 +141,7 @@ class _Formats:
             self.cache[key] = self.wb.add_format(base | props)
         return self.cache[key]
 
-    def for_cell(self, sheet: Sheet, cell: Cell, locked: bool) -> Format:
+    def for_cell(self, sheet: Sheet, cell: Cell, locked: bool, drafted: bool = False) -> Format:
         boxed = sheet.kind in ("table", "unit", "checks") or (
             sheet.kind == "narrative" and cell.role != "title" and cell.role != "note"
         )
@@ -138,7 +151,7 @@ class _Formats:
         if cell.role == "note":
             return self.get(font_size=10, font_color="#595959", align="left")
         if cell.role == "legend":
-            fill = {"input": INPUT_FILL, "total": TOTAL_FILL}.get(cell.style, "#FFFFFF")
+            fill = {"input": INPUT_FILL, "total": TOTAL_FILL, "draft": DRAFT_FILL}.get(cell.style, "#FFFFFF")
             return self.get(bg_color=fill, border=1)
         if cell.role == "caption":
             return self.get(bold=True, align="left", **border)
@@ -153,7 +166,7 @@ class _Formats:
         if cell.role == "check":
             return self.get(align="center", bold=True, border=1)
         # inputs
-        fill = LOCKED_INPUT_FILL if locked else INPUT_FILL
+        fill = DRAFT_FILL if drafted else LOCKED_INPUT_FILL if locked else INPUT_FILL
         if cell.vtype == "text" and cell.merged:
             return self.get(bg_color=fill, locked=locked, align="left", valign="top", border=1)
         number_format = {"count": "0", "signed_count": "0", "year": "0"}.get(cell.vtype or "", "General")
@@ -167,7 +180,7 @@ def _sheet(
     layout: Layout,
     values: dict[str, Value],
     numbers: dict[str, Any],
-    locked: frozenset[str],
+    marks: _Marks,
     fmt: _Formats,
     constants: dict[str, Value],
 ) -> None:
@@ -177,8 +190,8 @@ def _sheet(
         ws.set_row(row, height)
     checks = {f"check.{i}": c for i, c in enumerate(layout.checks)}
     for cell in sheet.cells:
-        is_locked = cell.key in locked
-        f = fmt.for_cell(sheet, cell, is_locked)
+        is_locked = cell.key in marks.locked
+        f = fmt.for_cell(sheet, cell, is_locked, cell.key in marks.drafted)
         if cell.role == "total" and cell.key in constants:
             _put(ws, cell, f, value=constants[cell.key])
         elif cell.role == "total":
