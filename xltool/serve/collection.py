@@ -283,7 +283,8 @@ def build_summary(files: list[tuple[str, str]], names: list[str], unit: str, out
     outcome = merging.merge(parts, names=shown, unit=unit, roster=roster)
     merging.write(outcome, Path(out))
     if document is not None:
-        published = publish.publish(Path(out), Path(document))
+        # the summary's parts hold drafts and parts still to write: a document stamped 〔草稿〕
+        published = publish.publish(Path(out), Path(document), allow_draft=True)
         if published.refused is not None:
             raise UsageError(published.refused)
     return merging.as_text(outcome)
