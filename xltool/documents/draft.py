@@ -286,14 +286,14 @@ class Words:
     def change(self, q: Quantity, value: Number) -> str:
         if self.previous is None or any(k not in self.previous for k in q.cell_keys()):
             return ""
-        last = sum((self.previous[k] for k in q.cell_keys()), start=0)
-        c = self.d.change
-        if value == last:
+        last: Number = sum((self.previous[k] for k in q.cell_keys()), start=0)
+        c, diff = self.d.change, Decimal(value) - Decimal(last)
+        if diff == 0:
             return c.same
         if last == 0:  # never a percentage on a zero base
-            return c.from_zero.format(d=_text(value - last))
-        percent = (Decimal(abs(value - last)) * 100 / Decimal(last)).quantize(Decimal("0.1"), ROUND_HALF_UP)
-        return (c.up if value > last else c.down).format(d=_text(abs(value - last)), p=percent)
+            return c.from_zero.format(d=_text(diff))
+        percent = (Decimal(abs(diff)) * 100 / Decimal(last)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+        return (c.up if diff > 0 else c.down).format(d=_text(abs(diff)), p=percent)
 
 
 def word(label: str) -> str:
