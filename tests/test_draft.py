@@ -61,7 +61,7 @@ def test_a_department_on_the_2021_form() -> None:
         "s1.active": "本年度制发行政规范性文件8件。截至年底，现行有效行政规范性文件18件。"
         "全年未作出行政许可、行政处罚和行政强制决定。未收取行政事业性收费。",
         "s1.on_request": "本年度共新收政府信息公开申请26件，其中自然人26件。办结政府信息公开申请26件，其中予以公开26件。"
-        "因政府信息公开工作被申请行政复议1件（尚未审结1件）。",
+        "\n因政府信息公开工作被申请行政复议1件（尚未审结1件）。",
         "s6.fee": "本年度未发出收费通知，未收取信息处理费。",
     }
     assert d.to_write == ()
@@ -71,7 +71,7 @@ def test_a_town_with_nothing_to_report_gets_statements_of_none() -> None:
     d = draft(submission(cleared(CHEPAIZI, *PROSE, "s1.on_request", "s6.fee")))
     assert d.texts == {
         "s1.active": "本年度未制发、废止规章和行政规范性文件。全年未作出行政许可、行政处罚和行政强制决定。未收取行政事业性收费。",
-        "s1.on_request": "本年度未收到政府信息公开申请。未发生因政府信息公开工作被申请行政复议、提起行政诉讼的情况。",
+        "s1.on_request": "本年度未收到政府信息公开申请。\n未发生因政府信息公开工作被申请行政复议、提起行政诉讼的情况。",
         "s6.fee": "本年度未发出收费通知，未收取信息处理费。",
     }
     # what figures cannot say is left to the writer, in the form's order
@@ -86,7 +86,7 @@ def test_the_2019_form_drafts_in_its_own_words() -> None:
         "全年作出行政处罚决定14件、行政强制决定14件。",
         "s1.on_request": "本年度共新收政府信息公开申请9件，其中自然人9件。办结政府信息公开申请10件，其中予以公开2件、"
         "部分公开4件、无法提供2件（本机关不掌握相关政府信息2件）、其他处理2件。"
-        "未发生因政府信息公开工作被申请行政复议、提起行政诉讼的情况。",
+        "\n未发生因政府信息公开工作被申请行政复议、提起行政诉讼的情况。",
     }
     assert "行政规范性文件" not in d.texts["s1.active"] and "制发" not in d.texts["s1.active"]
 
@@ -119,7 +119,7 @@ def test_kinds_in_the_forms_order_and_words_nonzero_only() -> None:
         "其他处理1件（申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请1件）；"
         "结转下年度继续办理1件。"
         # 行政诉讼: 未经复议直接起诉 and 复议后起诉 summed by result
-        "因政府信息公开工作被申请行政复议1件（结果纠正1件）；被提起行政诉讼3件（结果维持2件、尚未审结1件）。"
+        "\n因政府信息公开工作被申请行政复议1件（结果纠正1件）；被提起行政诉讼3件（结果维持2件、尚未审结1件）。"
     )
 
 

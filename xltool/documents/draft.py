@@ -182,7 +182,11 @@ class Words:
         self.cells = {c.key: c for c in sub.spec.cells()}
 
     def part(self, part: DraftPart) -> str:
-        return "".join(self.sentence(s) for s in part.sentences)
+        out = ""
+        for s in part.sentences:
+            said = self.sentence(s)
+            out += ("\n" if out and said and s.paragraph else "") + said
+        return out
 
     def sentence(self, s: DraftSentence) -> str:
         """The sentence; "" when a figure it needs could not be read (never a guess) or it says nothing."""

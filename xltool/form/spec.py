@@ -246,6 +246,7 @@ class DraftSentence(_Strict):
     items: tuple[DraftItem, ...]
     join: str = "、"
     none: str = ""
+    paragraph: bool = False  # starts a paragraph of its own
 
 
 class DraftPart(_Strict):
