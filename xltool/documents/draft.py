@@ -130,25 +130,18 @@ def part_name(spec: FormSpec, key: str) -> str:
 
 
 def notes(spec: FormSpec, d: Draft) -> list[tuple[str, str]]:
-    """What a drafted workbook's 填报说明 adds (role, text): which parts are drafts, which remain to write."""
-    rule = spec.rule("D-DRAFT") if any(r.id == "D-DRAFT" for r in spec.rules) else None
+    """What a drafted workbook's 填报说明 adds (role, text): which parts are drafts, which remain to
+    write. Short lines: a spreadsheet program prints the sheet's one wide column as it is."""
     out: list[tuple[str, str]] = [("caption", "四、xltool 起草的草稿")]
     if d.texts:
         out.append(
-            (
-                "note",
-                "下列部分的文字由 xltool 根据本工作簿表格中的数字起草（橙色单元格），只写数字能说明的内容。"
-                "请逐句核对，补充本单位的工作情况后使用；改动后即不再视为草稿。",
-            )
+            ("note", "下列部分的文字由 xltool 根据本工作簿表格中的数字起草（橙色单元格），只写数字能说明的内容：")
         )
         out += [("note", f"　　{part_name(spec, k)}") for k in d.texts]
-    if rule is not None:
-        out.append(
-            (
-                "note",
-                f"未经修改的草稿：校验时提示 {rule.id}（{rule.title}），成文时不予生成（加 --allow-draft 可生成标注{STAMP}的文档）。",
-            )
-        )
+        out.append(("note", "请逐句核对，补充本单位的工作情况后使用；改动后即不再视为草稿。"))
+        for rule in spec.rules_of("draft"):
+            out.append(("note", f"未经修改的草稿：校验时提示 {rule.id}（{rule.title}），成文时不予生成，"))
+            out.append(("note", f"加 --allow-draft 可生成标注{STAMP}的草稿文档。"))
     if d.to_write:
         out.append(("note", "下列部分无法根据数字起草，请撰写："))
         out += [("note", f"　　{part_name(spec, k)}") for k in d.to_write]
