@@ -378,6 +378,16 @@ def test_draft_refuses_a_workbook_with_errors_unless_forced(tmp_path: Path) -> N
     )
 
 
+def test_an_empty_section_is_what_drafting_is_for_not_a_reason_to_refuse(tmp_path: Path) -> None:
+    """A clerk who filled the tables and nothing of 一 (N-SECTION, an error) gets the drafts."""
+    book = write_valid(tmp_path / "表格填好.xlsx", cleared(SHUYANG, *PROSE, "s1.on_request", "unit.filler"))
+    assert {f.rule for f in check(read(book)) if f.severity == "error"} == {"N-SECTION"}
+    out = tmp_path / "草稿.xlsx"
+    result = runner.invoke(app, ["draft", str(book), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert set(read(out).drafts) == {"s1.active", "s1.on_request"}
+
+
 def test_draft_of_a_finished_workbook_is_a_plain_copy(tmp_path: Path) -> None:
     valid = ROOT / "samples" / "沭阳县发展和改革局2023年报.xlsx"
     out = tmp_path / "x.xlsx"

@@ -15,6 +15,7 @@ from xltool.checks import check as checking
 from xltool.documents import draft as drafts
 from xltool.errors import InputFileError, OutputError, UsageError
 from xltool.form.layout import DRAFT_FILL, INSTRUCTIONS_SHEET, for_spec, with_lines
+from xltool.form.spec import FormSpec
 from xltool.sources.previous import last_report
 from xltool.sources.workbooks import read_all
 from xltool.submission import DRAFTED_PROPERTY, Number, Submission, drafted_stamp, previous_numbers
@@ -54,10 +55,10 @@ def draft_workbook(
     sub = result.submission
     if sub is None:
         raise InputFileError(str(workbook), result.findings[0].message)
-    if result.errors and not force:
-        errors = [f for f in result.findings if f.severity == "error"]
+    errors = [f for f in result.findings if f.severity == "error" and _about_figures(sub.spec, f.rule)]
+    if errors and not force:
         lines = [
-            f"{workbook} 有 {result.errors} 个错误，未起草：草稿照表格的数字写，表格要先改对。"
+            f"{workbook} 有 {len(errors)} 个错误，未起草：草稿照表格的数字写，表格要先改对。"
             "请先改正（xltool check 可查看全部），或加 --force 照现有数字起草："
         ]
         lines += [f"  {f.rule} {f.sheet or ''}!{f.cell or ''} {f.message}" for f in errors[:SHOWN]]
@@ -80,6 +81,13 @@ def draft_workbook(
     properties = {DRAFTED_PROPERTY: drafted_stamp(d.texts)}
     write_texts(workbook, out, cells, fill=DRAFT_FILL, properties=properties, notes=listing)
     return Drafted(out, d, submission=sub)
+
+
+def _about_figures(spec: FormSpec, rule_id: str) -> bool:
+    """Whether a finding's rule concerns what the drafts are written from: not the empty sections
+    drafting is for, nor the unit fields (kinds narrative, required, year)."""
+    kind = next((r.kind for r in spec.rules if r.id == rule_id), None)
+    return kind not in ("narrative", "required", "year")
 
 
 def _last_year(sub: Submission, path: Path) -> dict[str, Number]:
