@@ -366,7 +366,7 @@ class FormSpec(_Strict):
                         raise ValueError(f"drafting {part.part}: kinds of {item.quantity} need a table quantity")
                     texts += [(item.text, {"n", "kinds", "change"}), (item.zero, set())]
         for text, known in texts:
-            if not set(PLACEHOLDER.findall(text)) <= known:
+            if not {m.group(1) for m in PLACEHOLDER.finditer(text)} <= known:
                 raise ValueError(f"drafting: {text!r} has an unknown placeholder")
 
     def _narrative_consistent(self, n: Narrative) -> None:
