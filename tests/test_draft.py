@@ -238,7 +238,7 @@ def agree(form: str, data: st.DataObject) -> None:
 
 
 @pytest.mark.parametrize("form", FORMS)
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_drafts_of_random_workbooks_agree_with_their_tables(form: str, data: st.DataObject) -> None:
     agree(form, data)
@@ -366,6 +366,16 @@ def test_draft_refuses_a_county_summary_as_a_units_last_year(tmp_path: Path) -> 
         "--previous 请用本单位上年度的工作簿或年度报告。\n"
     )
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_draft_refuses_a_last_year_that_is_not_last_year(tmp_path: Path) -> None:
+    book = write_valid(tmp_path / "2023.xlsx", cleared(SHUYANG, "s1.on_request"))
+    older = write_valid(tmp_path / "2021.xlsx", SHUYANG | {"unit.report_year": 2021})
+    result = runner.invoke(app, ["draft", str(book), "-o", str(tmp_path / "x.xlsx"), "--previous", str(older)])
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"错误：{older} 是 2021 年度的，不是 2023 年的上一年度，无法同比。\n",
+    )
 
 
 def test_draft_refuses_a_workbook_with_errors_unless_forced(tmp_path: Path) -> None:

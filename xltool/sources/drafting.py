@@ -16,7 +16,7 @@ from xltool.documents import draft as drafts
 from xltool.errors import InputFileError, OutputError, UsageError
 from xltool.form.layout import DRAFT_FILL, INSTRUCTIONS_SHEET, for_spec, with_lines
 from xltool.form.spec import FormSpec
-from xltool.sources.previous import last_report
+from xltool.sources.previous import last_year
 from xltool.sources.workbooks import read_all
 from xltool.submission import DRAFTED_PROPERTY, Number, Submission, drafted_stamp, previous_numbers
 from xltool.workbook.annotate import write_texts
@@ -93,7 +93,10 @@ def _about_figures(spec: FormSpec, rule_id: str) -> bool:
 def _last_year(sub: Submission, path: Path) -> dict[str, Number]:
     """Last year's figures under this form's keys: a unit against its own report, a summary against
     last year's summary (never one unit against a county's totals, nor the reverse)."""
-    last = last_report(path, sub.year)
+    last = last_year(path)
+    if last.year is None or (sub.year is not None and last.year != sub.year - 1):
+        which = "“报告年度”未填写" if last.year is None else f"是 {last.year} 年度的"
+        raise UsageError(f"{path} {which}，不是 {sub.year or '本'} 年的上一年度，无法同比。")
     if bool(sub.summary_units) != bool(last.summary_units):
         this, that = ("汇总工作簿", "单位自己的年度报告") if sub.summary_units else ("单位自己的年度报告", "汇总工作簿")
         raise UsageError(
