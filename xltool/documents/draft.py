@@ -28,10 +28,10 @@ from xltool.form.spec import (
     leaves,
 )
 from xltool.submission import Number, Submission, computed, shown, unknown
+from xltool.text import without_enumerator
 
 STAMP = "〔草稿〕"  # printed at the top of a document that is not finished
 TO_WRITE = "〔待撰写〕"  # printed, in such a document, under a part nobody has written yet
-_ENUMERATOR = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+\.)")
 _NOTE = re.compile(r"（[^（）]{9,}）$")  # （二）部分公开（区分处理的，只计这一情形，不计其他情形）
 
 
@@ -295,7 +295,7 @@ class Words:
 
 def word(label: str) -> str:
     """A label in running text: 予以公开 for （一）予以公开, 部分公开 for （二）部分公开（区分处理的…）."""
-    return _NOTE.sub("", _ENUMERATOR.sub("", label)).strip()
+    return _NOTE.sub("", without_enumerator(label)).strip()
 
 
 def _plus(a: Kind, b: Kind) -> Kind:
