@@ -1,6 +1,13 @@
-"""Problems with a run (not with the data): one small hierarchy, translated to a message in cli.py."""
+"""Problems with a run (not with the data): one small hierarchy, translated to a message in cli.py.
+
+Every error crosses a process boundary intact (the portal's and merge's workers send them back
+pickled): :meth:`XltoolError.__reduce__` rebuilds an error from its state, not by calling its
+constructor again, so a subclass may take other arguments than it passes to ``Exception``.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class XltoolError(Exception):
@@ -11,6 +18,17 @@ class XltoolError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuilt, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuilt(cls: type[XltoolError], args: tuple[Any, ...], state: dict[str, Any]) -> XltoolError:
+    """An error as it was pickled: the same class, ``args`` and attributes, without its constructor."""
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class DefinitionError(XltoolError):

@@ -136,7 +136,7 @@ def made(tmp_path: Path, db: str | None) -> Made:
 
 
 def client_for(made: Made, **settings: Any) -> TestClient:
-    app = create_app(Settings(made.folder, db=made.db, processes=False, **settings))
+    app = create_app(Settings(made.folder, db=made.db, **({"processes": False} | settings)))
     return TestClient(app, base_url="http://127.0.0.1:8000", follow_redirects=False)
 
 

@@ -25,6 +25,7 @@ def xltool(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "xltool", *args], capture_output=True, text=True, cwd=ROOT)
 
 
+@pytest.mark.slow
 def test_init_prints_the_secrets_once_then_only_links(tmp_path):
     roster = tmp_path / "名单.csv"
     roster.write_text(ROSTER, encoding="utf-8")
@@ -43,6 +44,7 @@ def test_init_prints_the_secrets_once_then_only_links(tmp_path):
     assert [link["unit"] for link in out["links"]] == [SHU, "车排子镇人民政府", "某某乡人民政府"]
 
 
+@pytest.mark.slow
 def test_init_json_and_base_url(tmp_path):
     roster = tmp_path / "名单.csv"
     roster.write_text(ROSTER, encoding="utf-8")
@@ -173,6 +175,7 @@ def test_previous_summary_prefills_each_units_carry_over(tmp_path):
     assert read(got[CHE]).year == 2024 and read(got[CHE]).unit_name == CHE
 
 
+@pytest.mark.slow
 def test_a_summary_without_the_carry_sheet_is_refused(tmp_path):
     summary = last_summary(tmp_path)
     wb = openpyxl.load_workbook(summary)

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
 
 import httpx2
 import pytest
 
 from xltool.serve import collection, store
-from xltool.serve.app import Portal, Settings
 
 from .conftest import (
     CHE,
@@ -189,27 +184,3 @@ def test_serve_refuses_a_database_without_a_collection(tmp_path, postgres):
     result = CliRunner().invoke(cli.app, ["serve", str(tmp_path), "--db", url])
     assert result.exit_code == 2
     assert "这个数据库中还没有收集。请先运行 xltool serve" in result.output
-
-
-def _die_once(marker: str) -> str:
-    """In a worker: exit hard the first time (as a worker killed by the system would), then work."""
-    path = Path(marker)
-    if not path.exists():
-        path.touch()
-        os._exit(3)
-    return "checked"
-
-
-@pytest.mark.slow
-def test_a_dead_check_worker_is_replaced(made: Made, tmp_path):
-    """A worker that dies breaks the process pool; the portal replaces it and tries the work once more,
-    so one crash neither fails that upload nor every upload after it."""
-    portal = Portal(Settings(made.folder, db=made.db, workers=1))
-    portal.start()
-    try:
-        assert asyncio.run(portal.work(_die_once, str(tmp_path / "died"))) == "checked"
-        with pytest.raises(BrokenProcessPool):  # dies every time: reported, after one retry
-            asyncio.run(portal.work(os._exit, 3))
-        assert asyncio.run(portal.work(pow, 2, 10)) == 1024
-    finally:
-        portal.stop()

@@ -238,12 +238,14 @@ def test_reissue_revokes_the_old_link(client, made):
     unit_id = next(u.id for u in store.units() if u.name == SHU)
     store.close()
     r = client.post(f"/admin/units/{unit_id}/reissue", data={"csrf": admin_csrf(client)})
-    assert r.status_code == 303
+    assert r.status_code == 200 and f"已为“{SHU}”重新生成填报链接" in r.text
+    shown = r.text.split('<p class="link"><code>')[1].split("</code>")[0]
+    assert shown.startswith("http://127.0.0.1:8000/u/") and shown != "http://127.0.0.1:8000" + old
     assert client.get(old).status_code == 404
     rows = (made.folder / "填报链接.csv").read_text(encoding="utf-8-sig").splitlines()
-    new = next(r.split(",")[1] for r in rows if r.startswith(SHU))
-    assert new != "http://127.0.0.1:8000" + old
-    assert client.get(new.removeprefix("http://127.0.0.1:8000")).status_code == 200
+    assert f"{SHU},{shown}" in rows and f"{CHE},{dict(made.created.links)[CHE]}" in rows
+    assert client.get(shown.removeprefix("http://127.0.0.1:8000")).status_code == 200
+    assert shown.rsplit("/", 1)[1] not in client.get("/admin").text  # shown once, on that page only
 
 
 @pytest.mark.slow

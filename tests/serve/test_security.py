@@ -14,11 +14,12 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from xltool import cli
-from xltool.serve import auth, collection, store
+from xltool.serve import app, auth, collection, store, throttle
 from xltool.workbook import files
 
 from .conftest import (
     CHE,
+    GOOD_CHE,
     GOOD_SHU,
     SHU,
     Made,
@@ -53,14 +54,22 @@ def test_tokens_are_compared_in_constant_time(client, made, monkeypatch):
     assert calls
 
 
-def test_wrong_token_is_a_plain_404(client, made):
+def test_wrong_token_is_the_same_404_as_a_missing_page(client, made):
+    """A wrong link answers exactly as a page that does not exist: a Chinese page, no oracle."""
+    missing = client.get("/no/such/page")
+    assert missing.status_code == 404 and "<h1>页面不存在</h1>" in missing.text and app.NOT_FOUND in missing.text
+    assert missing.headers["content-type"] == "text/html; charset=utf-8" and "Not Found" not in missing.text
     link = made.link(SHU)
     near = link[:-1] + ("A" if link[-1] != "A" else "B")
-    for path in (near, "/u/x", near + "/template.xlsx", "/u/" + "A" * 32):
+    for path in (near, "/u/x", near + "/template.xlsx", "/u/" + "A" * 32, near + "/v/1/preview.html"):
         r = client.get(path)
-        assert (r.status_code, r.text) == (404, "Not Found"), path
-    r = upload(client, near, GOOD_SHU, csrf="x")
-    assert (r.status_code, r.text) == (404, "Not Found")
+        assert (r.status_code, r.text) == (404, missing.text), path
+    r = upload(client, near, GOOD_SHU, csrf="x", headers={})
+    assert (r.status_code, r.text) == (404, missing.text)
+    r = upload(client, near, GOOD_SHU, csrf="x")  # a script asking for JSON gets JSON
+    assert (r.status_code, r.json()) == (404, {"error": app.NOT_FOUND})
+    r = client.get("/no/such/page", headers={"Accept": "application/json"})
+    assert (r.status_code, r.json()) == (404, {"error": app.NOT_FOUND})
 
 
 def test_a_token_opens_only_its_own_unit(client, made):
@@ -68,37 +77,85 @@ def test_a_token_opens_only_its_own_unit(client, made):
     assert CHE in page and SHU not in page
 
 
-def test_repeated_wrong_tokens_are_slowed(made: Made):
+def test_repeated_wrong_tokens_are_slowed_but_valid_links_still_open(made: Made):
+    """Units behind one NAT share an address: their guesses are throttled, their valid links are not."""
     with client_for(made, max_failures=5) as c:
         for _ in range(5):
             assert c.get("/u/wrong-token").status_code == 404
         r = c.get("/u/wrong-token")
         assert r.status_code == 429 and r.headers["retry-after"] == "60"
-        assert c.get(made.link(SHU)).status_code == 429  # that address waits, whatever it asks
-    app = client_for(made, max_failures=5).app
+        assert "<h1>请稍后再试</h1>" in r.text and app.TOO_MANY in r.text
+        r = c.get("/u/another-guess", headers={"Accept": "application/json"})
+        assert (r.status_code, r.json()) == (429, {"error": app.TOO_MANY})
+        assert c.get(made.link(SHU)).status_code == 200  # a valid link from the throttled address
+        assert upload(c, made.link(CHE), GOOD_CHE).json()["version"] == 1
+        assert c.get("/u/wrong-token").status_code == 429  # and the guesses stay throttled
     from starlette.testclient import TestClient
 
-    with TestClient(app, client=("10.0.0.9", 5000)) as other:  # another address is not affected
-        assert other.get(made.link(SHU)).status_code == 200
+    with TestClient(client_for(made, max_failures=5).app, client=("10.0.0.9", 5000)) as other:
+        assert other.get("/u/wrong-token").status_code == 404  # another address is not affected
 
 
 # ---------------------------------------------------------------- admin
 
 
-def test_wrong_password_sets_no_cookie_and_is_limited(made: Made):
-    with client_for(made, max_failures=3) as c:
-        csrf = c.get("/admin/login").text.split('name="csrf" value="')[1].split('"')[0]
+def _login_csrf(c) -> str:
+    return c.get("/admin/login").text.split('name="csrf" value="')[1].split('"')[0]
+
+
+def test_wrong_password_sets_no_cookie_and_is_limited(made: Made, monkeypatch):
+    """A throttled address gets one (costly) password check every few seconds: guesses stay slow,
+    the right password still logs in."""
+    checks, clock = [], [1000.0]
+    real = auth.check_password
+    monkeypatch.setattr(auth, "check_password", lambda *a: checks.append(1) or real(*a))
+    monkeypatch.setattr(throttle, "_now", lambda: clock[0])
+    with client_for(made, max_failures=3, password_every=2) as c:
+        csrf = _login_csrf(c)
         for _ in range(3):
             r = c.post("/admin/login", data={"csrf": csrf, "password": "wrong"})
             assert r.status_code == 403 and "密码不正确" in r.text and "set-cookie" not in r.headers
+        r = c.post("/admin/login", data={"csrf": csrf, "password": "wrong"})  # checked: the first of its slot
+        assert r.status_code == 429 and "密码错误次数过多" in r.text and "set-cookie" not in r.headers
+        assert len(checks) == 4
+        for password in ("wrong", made.created.admin_password):  # within the slot: not even checked
+            r = c.post("/admin/login", data={"csrf": csrf, "password": password})
+            assert r.status_code == 429 and r.headers["retry-after"] == "60"
+        assert len(checks) == 4
+        clock[0] += 2
         r = c.post("/admin/login", data={"csrf": csrf, "password": made.created.admin_password})
-        assert r.status_code == 429
+        assert r.status_code == 303 and r.headers["location"] == "/admin"
+        c.cookies.clear()  # the guesser's browser: no device cookie, its address still throttled
+        assert c.post("/admin/login", data={"csrf": csrf, "password": "wrong"}).status_code == 429
+
+
+def test_a_browser_that_logged_in_before_is_not_throttled_by_its_address(made: Made):
+    """Another office behind the same NAT guessing passwords does not lock the admin's own browser out."""
+    from starlette.testclient import TestClient
+
+    app_ = client_for(made, max_failures=3, password_every=60).app
+    with TestClient(app_, follow_redirects=False) as admin, TestClient(app_, follow_redirects=False) as other:
+        login(admin, made)  # yesterday: the browser got its device cookie
+        device = [c for c in admin.cookies.jar if c.name == "xltool_device"]
+        assert len(device) == 1 and device[0].path == "/admin/login"
+        csrf = _login_csrf(other)
+        for _ in range(4):
+            other.post("/admin/login", data={"csrf": csrf, "password": "guess"})
+        r = other.post("/admin/login", data={"csrf": csrf, "password": made.created.admin_password})
+        assert r.status_code == 429  # the same address, no device cookie: waits for its slot
+        login(admin, made)  # the admin's browser: at once
+        forged = TestClient(app_, follow_redirects=False, cookies={"xltool_device": "made-up.0000"})
+        with forged:
+            r = forged.post("/admin/login", data={"csrf": csrf, "password": made.created.admin_password})
+            assert r.status_code == 429  # an unsigned device cookie counts for nothing
 
 
 def test_session_cookie_flags(client, made):
     login(client, made)
-    cookie = client.cookies.jar
-    assert [c.name for c in cookie] == ["xltool_session"]
+    assert sorted((c.name, c.path) for c in client.cookies.jar) == [
+        ("xltool_device", "/admin/login"),
+        ("xltool_session", "/"),
+    ]
 
 
 def test_session_cookie_is_httponly_strict_and_secure_behind_https(made: Made):
@@ -108,9 +165,9 @@ def test_session_cookie_is_httponly_strict_and_secure_behind_https(made: Made):
         with TestClient(client_for(made).app, base_url=base, follow_redirects=False) as c:
             csrf = c.get("/admin/login").text.split('name="csrf" value="')[1].split('"')[0]
             r = c.post("/admin/login", data={"csrf": csrf, "password": made.created.admin_password})
-            header = r.headers["set-cookie"]
-            assert "HttpOnly" in header and "SameSite=strict" in header and "Path=/" in header
-            assert ("Secure" in header) is secure
+            for header in r.headers.get_list("set-cookie"):
+                assert "HttpOnly" in header and "SameSite=strict" in header and "Path=/" in header
+                assert ("Secure" in header) is secure
 
 
 def test_admin_pages_need_a_session(client):
@@ -136,9 +193,16 @@ def test_posts_without_the_csrf_token_are_refused(client, made):
         ("/admin/login", {"password": made.created.admin_password}),
     ):
         r = client.post(path, data=data)
-        assert r.status_code == 403 and "表单校验码不符" in r.text, path
+        assert r.status_code == 403 and "表单校验码不符" in r.text and "<h1>" in r.text, path
+        r = client.post(path, data=data, headers={"Accept": "application/json"})  # a script: JSON
+        assert r.status_code == 403 and "表单校验码不符" in r.json()["error"], path
     r = upload(client, made.link(SHU), GOOD_SHU, csrf="forged", headers={})
     assert r.status_code == 403 and "表单校验码不符" in r.text
+    r = upload(client, made.link(SHU), GOOD_SHU, csrf="forged")
+    assert r.status_code == 403 and r.json() == {
+        "accepted": False,
+        "error": "页面已过期（表单校验码不符）。请刷新本页后重新选择文件上传。",
+    }
     assert client.get(made.link(SHU)).status_code == 200  # the link was not reissued
     assert client.get("/admin").status_code == 200  # still logged in
 
@@ -180,8 +244,10 @@ def test_repeated_wrong_api_tokens_are_slowed(made: Made):
     with client_for(made, max_failures=3) as c:
         for _ in range(3):
             assert c.get("/admin/status.json", headers={"Authorization": "Bearer guess"}).status_code == 401
-        r = c.get("/admin/status.json", headers=bearer(made))
+        r = c.get("/admin/status.json", headers={"Authorization": "Bearer guess"})
         assert r.status_code == 429 and r.json()["error"] == "错误的令牌次数过多，请稍后再试。"
+        assert c.get("/admin/status.json", headers=bearer(made)).status_code == 200  # the right token works
+        assert c.get("/admin/status.json", headers={"Authorization": "Bearer guess"}).status_code == 429
 
 
 def test_token_in_the_query_string_is_refused(client, made):
@@ -342,8 +408,6 @@ def test_no_inline_script_or_handlers_in_any_page():
 def test_binds_to_loopback_by_default(monkeypatch, tmp_path):
     made = make_collection(tmp_path / "round", None)
     seen = {}
-    from xltool.serve import app
-
     monkeypatch.setattr(app, "run", lambda settings, host, port: seen.update(host=host, port=port))
     result = CliRunner().invoke(cli.app, ["serve", str(made.folder)])
     assert result.exit_code == 0, result.output

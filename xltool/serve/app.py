@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import errno
 import hashlib
 import os
+import socket
+import sys
 import tempfile
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from multiprocessing import get_context
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -30,22 +28,31 @@ from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
-from starlette.requests import Request
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from xltool.errors import UsageError, XltoolError
 from xltool.serve import auth
 from xltool.serve import collection as col
-from xltool.serve.store import Store, Unit, now, open_store
-from xltool.text import normalise
+from xltool.serve.connections import Bounded, Limits
+from xltool.serve.pool import Pool, WorkerDied
+from xltool.serve.store import Store, Unit, Upload, now, open_store
+from xltool.serve.throttle import Limiter
+from xltool.text import normalise, safe_filename
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "xltool_session"
 SESSION_HOURS = 8
+DEVICE_COOKIE = "xltool_device"  # a browser that has logged in before: its own throttle, not its address's
+DEVICE_DAYS = 365
 ENVELOPE = 64 * 1024  # multipart headers and the small fields around the file
 CHUNK = 1 << 16
-MAX_TRACKED = 10_000  # addresses the rate limiter remembers before it forgets expired ones
+HEADER_BYTES = 16 * 1024  # request line and headers
+RESERVED_FILES = 256  # open files kept for the database, uploads and workers, beside the connections
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
@@ -53,6 +60,12 @@ PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 's
 TOKEN_PARAMS = ("token", "access_token", "api_token", "admin_token")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+BACK = "请用浏览器的“后退”返回上一页重试。"
+NOT_FOUND = "这个网址不存在，或者链接已经作废。请核对链接是否完整（从收到的链接中整行复制），或请汇总单位重新发送链接。"
+TOO_MANY = "从这个网络地址发出的错误链接或错误密码过多，请稍后再试。正确的链接和密码不受影响。"
+WORKER_DIED = "处理这个请求的进程意外退出（文件可能异常，或服务器内存不足）。请稍后重试；一再出现时请联系汇总单位。"
+CHECK_DIED = "校验这个文件时校验进程意外退出（文件可能过大或经过恶意构造），已拒绝。请用本单位的模板重新填写，另存为 .xlsx 后再上传。"
+CHECK_SLOW = "校验这个文件超过 {seconds} 秒仍未完成（文件可能过大或经过恶意构造），已拒绝。请用本单位的模板重新填写，另存为 .xlsx 后再上传。"
 
 _pages = jinja2.Environment(
     loader=jinja2.FileSystemLoader(HERE / "pages"), autoescape=True, undefined=jinja2.StrictUndefined
@@ -66,35 +79,16 @@ class Settings:
     max_upload: int = 20 * 1024 * 1024
     workers: int = 2
     processes: bool = True  # False: a thread pool (tests that need no process start-up)
-    max_failures: int = 20  # wrong unit links or passwords per address per window, then 429
+    max_failures: int = 20  # failed guesses (links, passwords, tokens) per address per window: then throttled
     window: float = 60.0
+    password_every: float = 2.0  # a throttled address: one password check per this many seconds
+    task_seconds: float = 60.0  # one upload's check, a template, a preview: then the worker is stopped
+    summary_seconds: float = 1800.0
+    limits: Limits = field(default_factory=Limits)
 
 
 class TooLarge(Exception):
     pass
-
-
-@dataclass
-class Limiter:
-    """Repeated wrong tokens or passwords from one address are answered 429 for a while."""
-
-    limit: int
-    window: float
-    seen: dict[str, deque[float]] = field(default_factory=dict)
-
-    def blocked(self, address: str) -> bool:
-        times = self.seen.get(address)
-        if not times:
-            return False
-        while times and times[0] < time.monotonic() - self.window:
-            times.popleft()
-        return len(times) >= self.limit
-
-    def fail(self, address: str) -> None:
-        if len(self.seen) > MAX_TRACKED:  # many addresses: forget those whose window has passed
-            for key in [k for k, times in self.seen.items() if not times or times[-1] < time.monotonic() - self.window]:
-                del self.seen[key]
-        self.seen.setdefault(address, deque()).append(time.monotonic())
 
 
 class Portal:
@@ -104,44 +98,38 @@ class Portal:
         self.s = settings
         self.folder = settings.folder
         self.store: Store = open_store(settings.folder, settings.db)
+        col.secure(self.folder)
         col.clean_temp(self.folder)
+        for sha in col.clean_orphans(self.folder, self.store):
+            self.store.log("", "-", "cleanup", sha, "未登记的文件（上传未完成时服务被终止）已删除")
         self.secret = self.store.get("secret") or ""
         self.year = int(self.store.get("year") or 0)
         self.unit = self.store.get("unit") or ""
         self.deadline = self.store.get("deadline") or ""
         self.previous = self.store.get("previous")
         self.carry = col.previous_carry(self.store)
-        self.limiter = Limiter(settings.max_failures, settings.window)
+        self.limiter = Limiter(settings.max_failures, settings.window, settings.password_every)
         self.locks: dict[int, asyncio.Lock] = {}
-        self.pool: Executor | None = None
+        self.pool = Pool(settings.workers, timeout=settings.task_seconds, processes=settings.processes, warm=col.warm)
         self._prior: dict[str, str | None] = {}
 
     def start(self) -> None:
-        if self.s.processes:
-            self.pool = ProcessPoolExecutor(self.s.workers, mp_context=get_context("spawn"))
-        else:
-            self.pool = ThreadPoolExecutor(self.s.workers)
+        self.pool.start()
 
     def stop(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool.stop()
         self.store.close()
 
-    async def work(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """``fn(*args)`` in the worker pool. A worker that died (killed, out of memory) breaks the
-        pool: it is replaced and the work tried once more, so one crash does not stop the portal."""
-        for attempt in (1, 2):
-            pool = self.pool
-            try:
-                return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
-            except BrokenProcessPool:
-                if self.pool is pool:  # the first request to notice replaces it
-                    assert pool is not None
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    self.start()
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+    async def work(self, fn: Callable[..., Any], *args: Any, timeout: float | None = None) -> Any:
+        """``fn(*args)`` in a worker process. One that died (killed, out of memory) may have died of
+        something else than this task: the task is tried once more in another; one that ran past
+        its time is not. Either way only this task fails: other units' work goes on."""
+        try:
+            return await self.pool.run(fn, *args, timeout=timeout)
+        except WorkerDied as died:
+            if died.timed_out:
+                raise
+        return await self.pool.run(fn, *args, timeout=timeout)
 
     def prior(self, unit: Unit) -> str | None:
         """The unit's passed upload in last year's round (for 上年结转 and the cross-year checks)."""
@@ -170,21 +158,36 @@ def _previous_upload(folder: Path, name: str) -> str | None:
 # ---------------------------------------------------------------- responses
 
 
-def page(name: str, status: int = 200, **context: Any) -> Response:
+def page(name: str, status: int = 200, headers: dict[str, str] | None = None, **context: Any) -> Response:
     html = _pages.get_template(name).render(**context)
-    return Response(html, status, media_type="text/html; charset=utf-8")
+    return Response(html, status, headers=headers, media_type="text/html; charset=utf-8")
 
 
-def message(title: str, text: str, status: int) -> Response:
-    return page("message.html", status, title=title, text=text)
+def message(title: str, text: str, status: int, hint: str = BACK, headers: dict[str, str] | None = None) -> Response:
+    return page("message.html", status, headers, title=title, text=text, hint=hint)
 
 
-def not_found() -> Response:
-    return PlainTextResponse("Not Found", 404)
+def problem(
+    request: Request, status: int, title: str, text: str, hint: str = BACK, headers: dict[str, str] | None = None
+) -> Response:
+    """A refusal in the portal's style: a Chinese page, or ``{"error": text}`` for a JSON client."""
+    if wants_json(request):
+        return JSONResponse({"error": text}, status, headers=headers)
+    return message(title, text, status, hint, headers)
+
+
+def not_found(request: Request) -> Response:
+    """The one answer for a wrong link and for a page that does not exist: they look the same."""
+    return problem(request, 404, "页面不存在", NOT_FOUND, hint="")
+
+
+def too_many(request: Request, text: str = TOO_MANY) -> Response:
+    retry = {"Retry-After": str(int(request.app.state.portal.s.window))}
+    return problem(request, 429, "请稍后再试", text, hint="", headers=retry)
 
 
 def attachment(path: Path, name: str, media_type: str) -> Response:
-    disposition = f"attachment; filename*=UTF-8''{quote(name)}"
+    disposition = f"attachment; filename*=UTF-8''{quote(safe_filename(name))}"
     return FileResponse(
         path,
         media_type=media_type,
@@ -211,21 +214,30 @@ def _temp(portal: Portal, suffix: str) -> Path:
 
 
 async def unit_of(request: Request) -> Unit | Response:
-    """The unit whose link this is, or a plain 404 (and, after many wrong links, 429)."""
+    """The unit whose link this is; a wrong link is a failed guess (404, or 429 once throttled)."""
     portal: Portal = request.app.state.portal
-    where = address(request)
-    if portal.limiter.blocked(where):
-        return PlainTextResponse("Too Many Requests", 429, headers={"Retry-After": str(int(portal.s.window))})
-    token = request.path_params["token"]
-    unit = await run_in_threadpool(portal.store.unit_by_sha, auth.digest(token))
-    if unit is None or not auth.same(unit.token, token):
-        portal.limiter.fail(where)
-        return not_found()
-    return unit
+    sha = auth.digest(request.path_params["token"])
+    unit = await run_in_threadpool(portal.store.unit_by_sha, sha)
+    if unit is not None and auth.same(unit.token_sha, sha):
+        return unit
+    return guessed(request)
+
+
+def guessed(request: Request, key: str | None = None) -> Response:
+    """A failed guess from ``key`` (its address): counted; 404, or 429 once it has guessed too often."""
+    portal: Portal = request.app.state.portal
+    key = key or address(request)
+    throttled = portal.limiter.throttled(key)
+    portal.limiter.fail(key)
+    return too_many(request) if throttled else not_found(request)
 
 
 def unit_csrf(portal: Portal, unit: Unit) -> str:
-    return auth.form_key(portal.secret, "unit:" + unit.token)
+    return auth.form_key(portal.secret, "unit:" + unit.token_sha)
+
+
+def unit_base(request: Request) -> str:
+    return f"/u/{request.path_params['token']}"
 
 
 async def unit_page(request: Request) -> Response:
@@ -250,9 +262,10 @@ async def unit_page(request: Request) -> Response:
         unit=found,
         year=portal.year,
         deadline=portal.deadline,
-        base=f"/u/{found.token}",
+        base=unit_base(request),
         csrf=unit_csrf(portal, found),
         latest=latest,
+        annotatable=bool(latest and col.annotatable(latest.result)),
         history=list(reversed(history)),
         max_mb=portal.s.max_upload // (1024 * 1024),
         label=col.STATUS_LABEL,
@@ -266,9 +279,13 @@ async def unit_template(request: Request) -> Response:
         return found
     portal: Portal = request.app.state.portal
     out = _temp(portal, ".xlsx")
-    await portal.work(
-        col.write_template, str(out), portal.year, found.fields, portal.prior(found), portal.carried(found)
-    )
+    try:
+        await portal.work(
+            col.write_template, str(out), portal.year, found.fields, portal.prior(found), portal.carried(found)
+        )
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
     name = f"{found.name}{portal.year}年政府信息公开工作年度报告填报模板.xlsx"
     await run_in_threadpool(portal.store.log, found.name, address(request), "template")
     return attachment(out, name, XLSX)
@@ -283,7 +300,7 @@ async def unit_upload(request: Request) -> Response:
         async with request.form(max_files=1, max_fields=4) as form:
             upload = form.get("file")
             if not auth.same(str(form.get("csrf", "")), unit_csrf(portal, found)):
-                return message("无法上传", "页面已过期（表单校验码不符）。请刷新本页后重新选择文件上传。", 403)
+                return _refused(request, "页面已过期（表单校验码不符）。请刷新本页后重新选择文件上传。", 403)
             if not isinstance(upload, UploadFile) or not upload.filename:
                 return _refused(request, "请先选择要上传的工作簿（.xlsx）。", 400)
             filename = upload.filename[:255]
@@ -295,7 +312,7 @@ async def unit_upload(request: Request) -> Response:
         )
         return _refused(request, f"文件超过 {limit} MB 的上传上限，已拒绝。填好的年度报告工作簿通常不到 1 MB。", 413)
     try:
-        result = await portal.work(col.check_upload, str(temp), found.name, filename, portal.prior(found))
+        result = await _checked(portal, temp, found, filename)
         async with portal.locks.setdefault(found.id, asyncio.Lock()):
             version = await run_in_threadpool(
                 _commit, portal, found, temp, sha, size, filename, address(request), result
@@ -304,7 +321,19 @@ async def unit_upload(request: Request) -> Response:
         temp.unlink(missing_ok=True)  # moved to its content address, unless something failed before
     if wants_json(request):
         return JSONResponse({"accepted": bool(result["ok"]), "version": version, "file": result})
-    return RedirectResponse(f"/u/{found.token}?m=v{version}", 303)
+    return RedirectResponse(f"{unit_base(request)}?m=v{version}", 303)
+
+
+async def _checked(portal: Portal, temp: Path, unit: Unit, filename: str) -> dict[str, Any]:
+    """The check --json object of an upload. A file that kills its worker (twice) or runs past the
+    time is refused with that reason, as one that cannot be read: it never fails the request."""
+    try:
+        return dict(await portal.work(col.check_upload, str(temp), unit.name, filename, portal.prior(unit)))
+    except WorkerDied as died:
+        reason = CHECK_SLOW.format(seconds=int(portal.s.task_seconds)) if died.timed_out else CHECK_DIED
+    except XltoolError as exc:
+        reason = exc.message
+    return await run_in_threadpool(col.refused, filename, reason)
 
 
 def _commit(
@@ -354,7 +383,7 @@ def _refused(request: Request, text: str, status: int) -> Response:
     return message("无法上传", text, status)
 
 
-async def _version_file(request: Request, fn: Callable[..., Any], suffix: str) -> Response | tuple[Unit, Path]:
+async def _version(request: Request) -> Response | tuple[Unit, Upload]:
     found = await unit_of(request)
     if isinstance(found, Response):
         return found
@@ -362,26 +391,58 @@ async def _version_file(request: Request, fn: Callable[..., Any], suffix: str) -
     wanted = request.path_params["version"]
     history = await run_in_threadpool(portal.store.uploads, found.id)
     upload = next((u for u in history if u.version == wanted), None)
-    if upload is None:
-        return not_found()
+    return (found, upload) if upload is not None else not_found(request)
+
+
+def _no_copy(request: Request, what: str, why: str) -> Response:
+    return problem(request, 404, f"没有{what}", why, hint="请回到本单位的填报页面查看校验结果。")
+
+
+async def _made(portal: Portal, fn: Callable[..., Any], upload: Upload, suffix: str) -> Path | str:
+    """``fn(stored file, out)`` in a worker: the file made, or why there is none."""
     out = _temp(portal, suffix)
-    await portal.work(fn, str(col.blob_path(portal.folder, upload.sha256)), str(out))
-    return found, out
+    try:
+        written = await portal.work(fn, str(col.blob_path(portal.folder, upload.sha256)), str(out))
+    except XltoolError as exc:
+        out.unlink(missing_ok=True)
+        return exc.message
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
+    if written is False or out.stat().st_size == 0:
+        out.unlink(missing_ok=True)
+        return "这一版的文件无法读取。"
+    return out
 
 
 async def unit_annotated(request: Request) -> Response:
-    got = await _version_file(request, col.write_annotated, ".xlsx")
+    got = await _version(request)
     if isinstance(got, Response):
         return got
-    unit, out = got
-    return attachment(out, f"{unit.name}_第{request.path_params['version']}版_标注.xlsx", XLSX)
+    unit, upload = got
+    what = "标注副本"
+    if not col.annotatable(upload.result):
+        return _no_copy(
+            request, what, f"第 {upload.version} 版的文件无法读取，或没有需要标注的单元格，因此没有{what}。"
+        )
+    out = await _made(request.app.state.portal, col.write_annotated, upload, ".xlsx")
+    if isinstance(out, str):
+        return _no_copy(request, what, f"第 {upload.version} 版没有{what}：{out}")
+    return attachment(out, f"{unit.name}_第{upload.version}版_标注.xlsx", XLSX)
 
 
 async def unit_preview(request: Request) -> Response:
-    got = await _version_file(request, col.write_preview, ".html")
+    got = await _version(request)
     if isinstance(got, Response):
         return got
-    _unit, out = got
+    _unit, upload = got
+    what = "年度报告预览"
+    if upload.status != "ok":
+        why = f"第 {upload.version} 版未通过校验，不生成{what}。请按提示改正后重新上传，通过后即可预览。"
+        return _no_copy(request, what, why)
+    out = await _made(request.app.state.portal, col.write_preview, upload, ".html")
+    if isinstance(out, str):
+        return _no_copy(request, what, f"第 {upload.version} 版没有{what}：{out}")
     html = out.read_text(encoding="utf-8")
     out.unlink()
     return Response(html, media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": PREVIEW_CSP})
@@ -403,21 +464,22 @@ async def admin_session(request: Request) -> str | None:
 
 
 def api_refusal(request: Request) -> Response | None:
-    """None when the request carries the admin API token in its Authorization header."""
+    """None when the request carries the admin API token in its Authorization header. The right
+    token works from any address; wrong ones are failed guesses of the address (401, then 429)."""
     portal: Portal = request.app.state.portal
     if any(p in request.query_params for p in TOKEN_PARAMS):
         return JSONResponse({"error": "令牌只能放在 Authorization 请求头中（Bearer），不能放在网址里。"}, 401)
-    where = address(request)
-    if portal.limiter.blocked(where):
-        return JSONResponse(
-            {"error": "错误的令牌次数过多，请稍后再试。"}, 429, headers={"Retry-After": str(int(portal.s.window))}
-        )
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     stored = portal.store.get("api_sha") or ""
     if scheme.lower() == "bearer" and token and auth.same(auth.digest(token.strip()), stored):
         return None
+    where = address(request)
     if token:
+        throttled = portal.limiter.throttled(where)
         portal.limiter.fail(where)
+        if throttled:
+            retry = {"Retry-After": str(int(portal.s.window))}
+            return JSONResponse({"error": "错误的令牌次数过多，请稍后再试。"}, 429, headers=retry)
     return JSONResponse(
         {"error": "需要管理令牌：Authorization: Bearer <令牌>。"}, 401, headers={"WWW-Authenticate": "Bearer"}
     )
@@ -432,7 +494,7 @@ def admin_or_api(handler: Callable[[Request], Awaitable[Response]]) -> Callable[
             if refusal is not None:
                 return refusal
         elif await admin_session(request) is None:
-            return api_refusal(request) or not_found()
+            return api_refusal(request) or not_found(request)
         return await handler(request)
 
     return guarded
@@ -443,34 +505,49 @@ async def login_page(request: Request) -> Response:
     return page("login.html", unit=portal.unit, year=portal.year, csrf=auth.form_key(portal.secret, "login"), error="")
 
 
+def _device(request: Request, portal: Portal) -> str | None:
+    """The throttle key of a browser that has logged in here before (a signed cookie), or None."""
+    ident, _, signature = request.cookies.get(DEVICE_COOKIE, "").partition(".")
+    if ident and auth.same(signature, auth.form_key(portal.secret, "device:" + ident)):
+        return "device:" + ident
+    return None
+
+
 async def login(request: Request) -> Response:
     portal: Portal = request.app.state.portal
     where = address(request)
-    if portal.limiter.blocked(where):
-        return message("请稍后再试", "密码错误次数过多，请一分钟后再试。", 429)
     form = await request.form(max_files=0, max_fields=3)
     csrf = auth.form_key(portal.secret, "login")
     if not auth.same(str(form.get("csrf", "")), csrf):
-        return message("无法登录", "页面已过期（表单校验码不符）。请刷新登录页后再试。", 403)
+        return problem(request, 403, "无法登录", "页面已过期（表单校验码不符）。请刷新登录页后再试。")
+    device = _device(request, portal)
+    key = device or where
+    if not portal.limiter.may_try(key):  # throttled: the costly check runs once every few seconds
+        return too_many(request, "密码错误次数过多，请稍等几秒再试。")
     stored = await run_in_threadpool(portal.store.get, "admin_hash")
     if not await run_in_threadpool(auth.check_password, stored or "", str(form.get("password", ""))):
-        portal.limiter.fail(where)
+        throttled = portal.limiter.throttled(key)
+        portal.limiter.fail(key)
         await run_in_threadpool(portal.store.log, "", where, "login", "", "密码错误")
+        if throttled:
+            return too_many(request, "密码错误次数过多，请稍等几秒再试。")
         return page("login.html", 403, unit=portal.unit, year=portal.year, csrf=csrf, error="密码不正确。")
     sid = auth.new_token()
     expires = now() + dt.timedelta(hours=SESSION_HOURS)
     await run_in_threadpool(portal.store.add_session, auth.digest(sid), auth.new_token(), expires)
     await run_in_threadpool(portal.store.log, "", where, "login", "", "成功")
     response = RedirectResponse("/admin", 303)
+    secure = request.url.scheme == "https"
     response.set_cookie(
-        SESSION_COOKIE,
-        sid,
-        max_age=SESSION_HOURS * 3600,
-        path="/",
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
+        SESSION_COOKIE, sid, max_age=SESSION_HOURS * 3600, path="/", httponly=True, samesite="strict", secure=secure
     )
+    if device is None:
+        ident = auth.new_token()
+        value = f"{ident}.{auth.form_key(portal.secret, 'device:' + ident)}"
+        age = DEVICE_DAYS * 86400
+        response.set_cookie(
+            DEVICE_COOKIE, value, max_age=age, path="/admin/login", httponly=True, samesite="strict", secure=secure
+        )
     return response
 
 
@@ -481,7 +558,7 @@ async def _admin_form(request: Request) -> tuple[Any, Response | None]:
         return None, RedirectResponse("/admin/login", 303)
     form = await request.form(max_files=0, max_fields=3)
     if not auth.same(str(form.get("csrf", "")), csrf):
-        return None, message("操作未执行", "页面已过期（表单校验码不符）。请刷新管理页后再试。", 403)
+        return None, problem(request, 403, "操作未执行", "页面已过期（表单校验码不符）。请刷新管理页后再试。")
     return form, None
 
 
@@ -520,22 +597,24 @@ async def admin_page(request: Request) -> Response:
         actions=col.ACTION_LABEL,
         audit=await run_in_threadpool(portal.store.audit),
         base_url=col.base_url(portal.store),
-        notice=request.query_params.get("m", ""),
     )
 
 
 async def reissue(request: Request) -> Response:
+    """A new link for a unit, shown on this page once (the database keeps only its hash) and
+    written to 填报链接.csv; the old link stops working at once."""
     _form, refusal = await _admin_form(request)
     if refusal is not None:
         return refusal
     portal: Portal = request.app.state.portal
     unit = await run_in_threadpool(portal.store.unit, request.path_params["unit_id"])
     if unit is None:
-        return not_found()
-    await run_in_threadpool(col.reissue, portal.store, unit.id)
-    await run_in_threadpool(col.write_links, portal.folder, portal.store)
+        return not_found(request)
+    token = await run_in_threadpool(col.reissue, portal.store, unit.id)
+    path = await run_in_threadpool(col.write_links, portal.folder, portal.store, {unit.id: token})
     await run_in_threadpool(portal.store.log, unit.name, address(request), "reissue", "", "旧链接已作废")
-    return RedirectResponse(f"/admin?m=reissued#u{unit.id}", 303)
+    link = f"{col.base_url(portal.store)}/u/{token}"
+    return page("reissued.html", unit=portal.unit, year=portal.year, named=unit.name, link=link, file=path.name)
 
 
 @admin_or_api
@@ -548,27 +627,41 @@ async def status_json(request: Request) -> Response:
 async def _summary(request: Request, document: bool) -> Response:
     portal: Portal = request.app.state.portal
     rows = await run_in_threadpool(col.states, portal.store)
+    names = col.file_names([r.unit for r in rows])
     files = [
-        (str(col.blob_path(portal.folder, r.latest.sha256)), r.unit.name) for r in rows if r.mergeable and r.latest
+        (str(col.blob_path(portal.folder, r.latest.sha256)), f"{names[r.unit.id]}.xlsx")
+        for r in rows
+        if r.mergeable and r.latest
     ]
     if not any(r.status == "ok" for r in rows):
-        return message("暂无可汇总的报表", "还没有单位上传通过校验的工作簿，无法生成汇总。", 409)
+        return problem(request, 409, "暂无可汇总的报表", "还没有单位上传通过校验的工作簿，无法生成汇总。")
     out = _temp(portal, ".xlsx")
     doc = _temp(portal, ".docx") if document else None
     if doc is not None:
         doc.unlink()  # publish refuses to overwrite
-    names = [r.unit.name for r in rows if r.unit.listed]
+    listed = [r.unit.name for r in rows if r.unit.listed]
+    made = [p for p in (out, doc) if p is not None]
     try:
-        await portal.work(col.build_summary, files, names, portal.unit, str(out), doc and str(doc))
-    except col.XltoolError as exc:
-        out.unlink(missing_ok=True)
-        return message("无法生成汇总", exc.message, 409)
+        await portal.work(
+            col.build_summary, files, listed, portal.unit, str(out), doc and str(doc), timeout=portal.s.summary_seconds
+        )
+    except XltoolError as exc:
+        _drop(made)
+        return problem(request, 409, "无法生成汇总", exc.message)
+    except BaseException:
+        _drop(made)
+        raise
     await run_in_threadpool(portal.store.log, "", address(request), "summary", "", f"{len(files)} 份")
     stem = f"{portal.unit}{portal.year}年政府信息公开工作年度报告汇总"
     if doc is not None:
         out.unlink()
         return attachment(doc, stem + ".docx", DOCX)
     return attachment(out, stem + ".xlsx", XLSX)
+
+
+def _drop(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
 
 
 @admin_or_api
@@ -592,7 +685,7 @@ async def files_zip(request: Request) -> Response:
 @admin_or_api
 async def links_csv(request: Request) -> Response:
     portal: Portal = request.app.state.portal
-    data = await run_in_threadpool(col.links_csv, portal.store)
+    data = await run_in_threadpool(col.links_csv, portal.folder, portal.store)
     name = quote(col.LINKS_FILE)
     return Response(
         data,
@@ -607,6 +700,31 @@ async def healthz(_request: Request) -> Response:
 
 async def stylesheet(_request: Request) -> Response:
     return FileResponse(HERE / "static" / "style.css", media_type="text/css")
+
+
+# ---------------------------------------------------------------- errors
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return not_found(request)
+    if exc.status_code == 405:
+        return problem(request, 405, "不支持的请求", "这个网址不接受这种请求方式。", hint="")
+    return problem(request, exc.status_code, "无法处理请求", "请求有误，无法处理。")
+
+
+async def _worker_died(request: Request, _exc: Exception) -> Response:
+    return problem(request, 503, "请稍后重试", WORKER_DIED, hint="", headers={"Retry-After": "30"})
+
+
+async def _too_large(request: Request, _exc: Exception) -> Response:
+    return problem(request, 413, "无法上传", "上传的文件太大。", headers={"Connection": "close"})
+
+
+async def _server_error(request: Request, _exc: Exception) -> Response:
+    text = "服务器内部错误，这个请求没有完成。请稍后重试；一再出现时请联系汇总单位（服务器日志中有详情）。"
+    return problem(request, 500, "服务器内部错误", text, hint="")
 
 
 # ---------------------------------------------------------------- middleware and the app
@@ -624,7 +742,7 @@ class Guard:
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length", b"")
         if scope["method"] == "POST" and declared.isdigit() and int(declared) > self.max_body:
-            response = PlainTextResponse("上传的文件太大。", 413, headers={"Connection": "close"})
+            response = await _too_large(Request(scope), TooLarge())
             return await response(scope, receive, _secured(send))
         received = 0
 
@@ -636,7 +754,10 @@ class Guard:
                 raise TooLarge
             return msg
 
-        await self.app(scope, limited, _secured(send))
+        try:
+            await self.app(scope, limited, _secured(send))
+        except ClientDisconnect:  # the client went (or was cut off for being too slow): nobody to answer
+            return
 
 
 def _secured(send: Send) -> Send:
@@ -657,13 +778,16 @@ def _secured(send: Send) -> Send:
     return sending
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, ready: Callable[[], None] | None = None) -> Starlette:
+    """The portal's ASGI app; ``ready`` is called once its workers are up."""
     portal = Portal(settings)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> Any:
         portal.start()
-        await asyncio.gather(*(portal.work(col.warm, 0.3) for _ in range(settings.workers)))
+        await portal.pool.ready()
+        if ready is not None:
+            ready()
         try:
             yield
         finally:
@@ -688,17 +812,90 @@ def create_app(settings: Settings) -> Starlette:
         Route("/admin/files.zip", files_zip),
         Route("/admin/links.csv", links_csv),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={TooLarge: _too_large})
+    handlers = {
+        HTTPException: _http_error,
+        TooLarge: _too_large,
+        WorkerDied: _worker_died,
+        Exception: _server_error,
+    }
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)  # type: ignore[arg-type]
     app.state.portal = portal
     return Guard(app, settings.max_upload + ENVELOPE)  # type: ignore[return-value]
 
 
-async def _too_large(_request: Request, _exc: Exception) -> Response:
-    return PlainTextResponse("上传的文件太大。", 413, headers={"Connection": "close"})
+# ---------------------------------------------------------------- the server
+
+
+def protocol(limits: Limits) -> type[H11Protocol]:
+    """uvicorn's HTTP protocol with the bounds of :mod:`xltool.serve.connections`."""
+    return type("BoundedH11Protocol", (Bounded, H11Protocol), {"limits": limits})
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The server's listening socket, bound before anything else starts: a port in use is refused at once."""
+    try:
+        family, _type, _proto, _name, where = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, UnicodeError):
+        raise UsageError(
+            f"无法识别监听地址 {host}。请用 127.0.0.1（只允许本机访问）、0.0.0.0（所有网卡）或本机的 IP 地址。"
+        ) from None
+    try:
+        return socket.create_server(where, family=family, backlog=2048)  # SO_REUSEADDR on POSIX only
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(
+                f"端口 {port} 已被占用（也许另一个 xltool serve 已在运行）。请先停止占用它的程序，或换一个端口，如 --port {port + 1}。"
+            ) from None
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            raise UsageError(
+                f"没有权限使用端口 {port}（1024 以下的端口需要管理员权限）。请换一个端口，如 --port 8000。"
+            ) from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise UsageError(f"本机没有地址 {host}，无法在上面监听。请检查 --host。") from None
+        raise UsageError(f"无法在 {host}:{port} 上监听：{exc.strerror}。") from None
+
+
+def fit_open_files(limits: Limits) -> Limits:
+    """Raise the process's open-file limit to what the connections need (up to the hard limit), or
+    lower the connection bound to what the limit allows."""
+    if sys.platform == "win32":
+        return limits
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = limits.connections + RESERVED_FILES
+    if soft != resource.RLIM_INFINITY and soft < want:
+        soft = want if hard == resource.RLIM_INFINITY else min(want, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    if soft != resource.RLIM_INFINITY and soft < want:
+        return replace(limits, connections=max(16, soft - RESERVED_FILES))
+    return limits
+
+
+def server(settings: Settings, sock: socket.socket, ready: Callable[[], None] | None = None) -> uvicorn.Server:
+    """The uvicorn server of the portal, bounded (see :mod:`xltool.serve.connections`), on ``sock``.
+    Behind a reverse proxy on this machine, its X-Forwarded-* headers are trusted."""
+    limits = fit_open_files(settings.limits)
+    config = uvicorn.Config(
+        create_app(replace(settings, limits=limits), ready),
+        http=protocol(limits),
+        timeout_keep_alive=int(limits.keep_alive_seconds),
+        h11_max_incomplete_event_size=HEADER_BYTES,
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+        log_level="warning",
+    )
+    return uvicorn.Server(config)
 
 
 def run(settings: Settings, host: str, port: int) -> None:
-    """Serve until Ctrl+C. Behind a reverse proxy on this machine, its X-Forwarded-* headers are trusted."""
-    app = create_app(settings)
-    print(f"xltool 收集服务已启动：http://{host}:{port}/admin （按 Ctrl+C 停止）", flush=True)
-    uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips="127.0.0.1", log_level="warning")
+    """Serve until Ctrl+C: the port first (refused at once when in use), then the workers, then requests."""
+    sock = listen(host, port)
+    os.umask(0o077)  # whatever the server creates in the data folder is its owner's only
+
+    def ready() -> None:
+        print(f"xltool 收集服务已启动：http://{host}:{port}/admin （按 Ctrl+C 停止）", flush=True)
+
+    server(settings, sock, ready).run(sockets=[sock])

@@ -13,18 +13,21 @@ import json
 import os
 import secrets
 import shutil
+import sys
+import tempfile
 import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xltool.checks import check as checking
 from xltool.documents.render import render
-from xltool.errors import UsageError, XltoolError
+from xltool.errors import InputFileError, UsageError, XltoolError
 from xltool.form import spec as specs
 from xltool.form.layout import for_spec
 from xltool.serve import auth
-from xltool.serve.store import Store, Unit, Upload, open_store
+from xltool.serve.store import DB_NAME, Store, Unit, Upload, open_store
 from xltool.sources import checking as files
 from xltool.sources import merging as merge_files
 from xltool.sources import publishing as publish
@@ -34,12 +37,14 @@ from xltool.sources.merging import summary_carry
 from xltool.summary import merge as merging
 from xltool.summary import roster as rosters
 from xltool.text import normalise, safe_filename
-from xltool.workbook.atomic import atomic_path
 from xltool.workbook.reader import read
 
 LINKS_FILE = "填报链接.csv"
 LINKS_HEADER = ("单位名称", "链接")
+LINK_UNKNOWN = "（链接只在发出时显示一次，这里已没有它：如需要，请在管理页为该单位“作废并重发链接”）"
 FILES, TMP = "files", "tmp"
+PRIVATE_FOLDER, PRIVATE_FILE = 0o700, 0o600  # the data folder holds every unit's workbook and links
+ORPHAN_GRACE = 600.0  # seconds: a file younger than this may belong to an upload being committed now
 PREVIOUS_CARRY = "previous_carry"  # setting: each unit's 上年结转 from last year's summary (JSON)
 UNIT_RULE = "P-UNIT"  # the portal's own finding: the workbook names another unit
 
@@ -86,7 +91,9 @@ def init(
         _previous_folder(previous)
     carry = _previous_carry(Path(previous), year) if previous is not None and year is not None else None
     members = roster_files.load(roster, specs.load()).members
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
+    if db is None:  # created readable by its owner only; SQLite gives its -wal and -shm files the same mode
+        os.close(os.open(folder / DB_NAME, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))
     store = open_store(folder, db, create=True)
     try:
         fresh = store.get("year") is None
@@ -113,57 +120,85 @@ def init(
             values |= {"previous": "" if carry else str(Path(previous).resolve()), PREVIOUS_CARRY: carry}
             lacking = tuple(m.name for m in members if normalise(m.name) not in json.loads(carry)) if carry else None
         store.put(values)
-        _sync_roster(store, members)
+        issued = _sync_roster(store, members)
         store.log("", "cli", "init" if fresh else "roster", "", f"{len(members)} 个单位")
-        path = write_links(folder, store)
-        return Created(password, token, links(store), path, lacking)
+        path = write_links(folder, store, issued)
+        known = [(name, link) for name, link in link_rows(folder, store) if link != LINK_UNKNOWN]
+        return Created(password, token, known, path, lacking)
     finally:
         store.close()
+        secure(folder)
 
 
-def _sync_roster(store: Store, members: tuple[rosters.Member, ...]) -> None:
-    """New units get a link; units still listed keep theirs; units left off are kept, marked unlisted."""
+def _sync_roster(store: Store, members: tuple[rosters.Member, ...]) -> dict[int, str]:
+    """New units get a link; units still listed keep theirs; units left off are kept, marked unlisted.
+    Returns the links issued now (unit id -> token): the only moment they are known in clear."""
     known = {normalise(u.name): u for u in store.units()}
     wanted = {normalise(m.name): m for m in members}
+    issued = {}
     for key, member in wanted.items():
         fields = dict(member.fields)
         if key in known:
             store.update_unit(known[key].id, fields=fields, listed=True)
         else:
             token = auth.new_token()
-            store.add_unit(member.name, fields, token, auth.digest(token))
+            issued[store.add_unit(member.name, fields, auth.digest(token))] = token
     for key, u in known.items():
         if key not in wanted and u.listed:
             store.update_unit(u.id, listed=False)
+    return issued
 
 
 def base_url(store: Store) -> str:
     return store.get("base_url") or "http://127.0.0.1:8000"
 
 
-def links(store: Store) -> list[tuple[str, str]]:
-    return [(u.name, f"{base_url(store)}/u/{u.token}") for u in store.units() if u.listed]
+def link_rows(folder: Path, store: Store, issued: dict[int, str] | None = None) -> list[tuple[str, str]]:
+    """Each listed unit and its link. The database keeps only each link's hash, so a link is known
+    when it was issued just now (``issued``) or when 填报链接.csv still holds it and it still opens
+    that unit's page; otherwise the row says to reissue it."""
+    issued = issued or {}
+    on_file = _links_on_file(folder)
+    rows = []
+    for u in store.units():
+        if not u.listed:
+            continue
+        token = issued.get(u.id) or on_file.get(u.name, "")
+        ok = bool(token) and auth.same(auth.digest(token), u.token_sha)
+        rows.append((u.name, f"{base_url(store)}/u/{token}" if ok else LINK_UNKNOWN))
+    return rows
 
 
-def links_csv(store: Store) -> bytes:
+def _links_on_file(folder: Path) -> dict[str, str]:
+    """Unit name -> token, from the links file as last written (the admin may have edited or removed it)."""
+    try:
+        text = (folder / LINKS_FILE).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    return {
+        row[0]: row[1].rsplit("/u/", 1)[1] for row in csv.reader(io.StringIO(text)) if len(row) >= 2 and "/u/" in row[1]
+    }
+
+
+def links_csv(folder: Path, store: Store, issued: dict[int, str] | None = None) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(LINKS_HEADER)
-    writer.writerows(links(store))
+    writer.writerows(link_rows(folder, store, issued))
     return out.getvalue().encode("utf-8-sig")  # Excel and WPS read UTF-8 CSV only with the BOM
 
 
-def write_links(folder: Path, store: Store) -> Path:
+def write_links(folder: Path, store: Store, issued: dict[int, str]) -> Path:
+    """填报链接.csv (readable by its owner only): the links just issued, and those it already held."""
     path = folder / LINKS_FILE
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(links_csv(store))
+    write_private(path, links_csv(folder, store, issued))
     return path
 
 
 def reissue(store: Store, unit_id: int) -> str:
-    """A new link for the unit; the old one stops working at once."""
+    """A new link for the unit; the old one stops working at once. The link is returned, never stored."""
     token = auth.new_token()
-    store.update_unit(unit_id, token=token, token_sha=auth.digest(token))
+    store.update_unit(unit_id, token_sha=auth.digest(token))
     return token
 
 
@@ -193,17 +228,55 @@ def blob_path(folder: Path, sha256: str) -> Path:
 
 
 def temp_dir(folder: Path) -> Path:
-    path = folder / TMP
-    path.mkdir(exist_ok=True)
+    return private_folder(folder / TMP)
+
+
+def private_folder(path: Path) -> Path:
+    """A folder only its owner can enter (created so, or made so)."""
+    path.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+    _chmod(path, PRIVATE_FOLDER)
     return path
+
+
+def _chmod(path: Path, mode: int) -> None:
+    if sys.platform != "win32":  # Windows: the folder's ACL decides, chmod only sets read-only
+        os.chmod(path, mode)
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file readable by its owner only, atomically (a temporary file beside it, then renamed)."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=".xltool-", suffix=path.suffix)  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(name, path)
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+def secure(folder: Path) -> None:
+    """Make the data folder private, as a collection made before this rule left it world-readable."""
+    if not folder.is_dir():
+        return
+    _chmod(folder, PRIVATE_FOLDER)
+    for sub in (folder / FILES, folder / TMP):
+        for path in (sub, *sub.rglob("*")) if sub.is_dir() else ():
+            _chmod(path, PRIVATE_FOLDER if path.is_dir() else PRIVATE_FILE)
+    for name in (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", LINKS_FILE):
+        if (folder / name).is_file():
+            _chmod(folder / name, PRIVATE_FILE)
 
 
 def keep(folder: Path, temp: Path, sha256: str) -> Path:
     """Move a fsynced temporary upload to its content address (same content: same file, kept once)."""
     target = blob_path(folder, sha256)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(target.parent.parent)
+    private_folder(target.parent)
     if target.exists():
         temp.unlink()
+        os.utime(target)  # young again: the start-up cleaning of a second server leaves it alone
     else:
         os.replace(temp, target)
         _fsync_dir(target.parent)
@@ -224,16 +297,57 @@ def clean_temp(folder: Path) -> None:
     temp_dir(folder)
 
 
+def clean_orphans(folder: Path, store: Store, grace: float = ORPHAN_GRACE) -> list[str]:
+    """At start-up: stored files that no upload row names (the server was killed between the file
+    and its row: never acknowledged) are removed; returns their SHA-256. Files younger than
+    ``grace`` seconds are left, as another server process on the same database may be about to
+    commit their row."""
+    known = store.shas()
+    cutoff = time.time() - grace
+    removed = []
+    for blob in sorted((folder / FILES).glob("??/*.xlsx")):
+        if blob.stem not in known and blob.stat().st_mtime < cutoff:
+            blob.unlink(missing_ok=True)
+            removed.append(blob.stem)
+    return removed
+
+
+def file_names(units: list[Unit]) -> dict[int, str]:
+    """Each unit's file name (without .xlsx) in files.zip and in the summary: its name made safe
+    for Windows, numbered when two units' safe names meet (``A/B局`` and ``A_B局``). Unique by
+    construction, compared as Windows compares names, and stable: in the order units were added."""
+    taken: set[str] = set()
+    names = {}
+    for u in sorted(units, key=lambda u: u.id):
+        base = name = safe_filename(u.name)
+        n = 1
+        while name.casefold() in taken:
+            n += 1
+            name = f"{base}（{n}）"
+        taken.add(name.casefold())
+        names[u.id] = name
+    return names
+
+
 # ---------------------------------------------------------------- work done in the worker pool
 
 
-def warm(pause: float) -> None:
-    """Load the form definition and the checking libraries in a worker before the first upload."""
+def warm() -> None:
+    """Load the form definition and the checking libraries in a worker before its first task."""
     from xltool.checks import schemas  # pandas loads in the workers, never in the server process
 
     specs.load()
     schemas.validate([])
-    time.sleep(pause)  # keep this worker busy so that the next warm-up lands on another one
+
+
+def refused(filename: str, reason: str) -> dict[str, Any]:
+    """The check --json object of an upload that could not be checked at all (its worker died)."""
+    return checking.unreadable(filename, InputFileError(filename, reason)).to_json() | {"file": filename}
+
+
+def annotatable(result: dict[str, Any]) -> bool:
+    """Whether an upload's findings point at any cell (a file that could not be read has none)."""
+    return any(f.get("cell") for f in result["findings"])
 
 
 def check_upload(path: str, unit_name: str, filename: str, previous: str | None) -> dict[str, Any]:
@@ -264,8 +378,9 @@ def write_template(
     make.unit_template(Path(out), year, unit, previous and Path(previous), carried)  # type: ignore[arg-type]
 
 
-def write_annotated(src: str, out: str) -> None:
-    files.check([Path(src)], annotate=Path(out))
+def write_annotated(src: str, out: str) -> bool:
+    """The annotated copy of ``src`` at ``out``; False (nothing written) when ``src`` cannot be read."""
+    return files.check([Path(src)], annotate=Path(out))[0].submission is not None
 
 
 def write_preview(src: str, out: str) -> None:
@@ -273,12 +388,12 @@ def write_preview(src: str, out: str) -> None:
 
 
 def build_summary(files: list[tuple[str, str]], names: list[str], unit: str, out: str, document: str | None) -> str:
-    """Merge the given (path, unit name) uploads into ``out`` (names: the roster, for who is missing);
+    """Merge the given (path, file name) uploads into ``out`` (names: the roster, for who is missing);
     with ``document``, also render the summary into that .docx. Returns the merge's text report.
 
-    Each upload is named in the summary by its unit (unit names are unique in a round)."""
+    Each upload is named in the summary by its unit's file name (:func:`file_names`, unique)."""
     parts = merge_files.read_parts([path for path, _name in files])
-    shown = {path: f"{name}.xlsx" for path, name in files}
+    shown = dict(files)
     roster = rosters.Roster("名单", tuple(rosters.Member(i, (("unit_name", n),)) for i, n in enumerate(names, start=2)))
     outcome = merging.merge(parts, names=shown, unit=unit, roster=roster)
     merging.write(outcome, Path(out))
@@ -336,6 +451,7 @@ ACTION_LABEL = {
     "logout": "退出登录",
     "reissue": "重发链接",
     "summary": "下载汇总",
+    "cleanup": "启动时清理",
 }
 
 
@@ -352,9 +468,10 @@ def status_json(store: Store) -> str:
 
 
 def files_zip(folder: Path, store: Store, out: Path) -> None:
-    """Every unit's latest upload, named by its unit."""
+    """Every unit's latest upload, named by its unit (:func:`file_names`: never two entries with one name)."""
+    rows = states(store)
+    names = file_names([s.unit for s in rows])
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for s in states(store):
+        for s in rows:
             if s.latest is not None:
-                name = f"{safe_filename(s.unit.name)}.xlsx"
-                zf.write(blob_path(folder, s.latest.sha256), name)
+                zf.write(blob_path(folder, s.latest.sha256), f"{names[s.unit.id]}.xlsx")

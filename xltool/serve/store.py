@@ -4,7 +4,8 @@ SQLite in the data folder by default (WAL, so readers never wait for the one wri
 through the same code with ``--db postgresql://…``. The schema carries a version
 (:data:`SCHEMA_VERSION`, table ``schema_version``); :func:`open_store` upgrades an older database in
 place step by step (:data:`MIGRATIONS`) and refuses a newer one. The audit table is append-only: a
-trigger refuses UPDATE and DELETE on both engines.
+trigger refuses UPDATE and DELETE on both engines. Unit links are stored only as their SHA-256
+(as the admin token is): the database alone opens no unit's page.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from xltool.errors import UsageError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DB_NAME = "portal.sqlite3"
 VERSION_RETRIES = 20  # concurrent inserts of one unit's next version (several server processes)
 
@@ -40,7 +41,6 @@ units = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("name", sa.Text, nullable=False, unique=True),
     sa.Column("fields", sa.Text, nullable=False),  # JSON: the roster's unit fields
-    sa.Column("token", sa.String(64), nullable=False),
     sa.Column("token_sha", sa.String(64), nullable=False, unique=True),
     sa.Column("listed", sa.Boolean, nullable=False, default=True),  # on the current roster
 )
@@ -103,7 +103,14 @@ def _v2(conn: Connection) -> None:
         conn.execute(sa.text(statement))
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1, 2: _v2}
+def _v3(conn: Connection) -> None:
+    """Version 3: unit links are kept only as their hash (a database created at version 3 never had them)."""
+    if "token" in {c["name"] for c in sa.inspect(conn).get_columns("units")}:
+        conn.execute(sa.text("ALTER TABLE units DROP COLUMN token"))
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1, 2: _v2, 3: _v3}
+SCRUB_FROM = 3  # upgrading across this version drops secrets: SQLite then rewrites its file (VACUUM)
 
 
 def now() -> dt.datetime:
@@ -115,7 +122,7 @@ class Unit:
     id: int
     name: str
     fields: dict[str, str]
-    token: str
+    token_sha: str
     listed: bool
 
 
@@ -170,13 +177,12 @@ class Store:
 
     # ---------------------------------------------------------------- units
 
-    def add_unit(self, name: str, fields: dict[str, str], token: str, token_sha: str) -> None:
+    def add_unit(self, name: str, fields: dict[str, str], token_sha: str) -> int:
         with self._tx() as c:
-            c.execute(
-                units.insert().values(
-                    name=name, fields=json.dumps(fields), token=token, token_sha=token_sha, listed=True
-                )
+            row = c.execute(
+                units.insert().values(name=name, fields=json.dumps(fields), token_sha=token_sha, listed=True)
             )
+            return int(row.inserted_primary_key[0])
 
     def update_unit(self, unit_id: int, **values: Any) -> None:
         if "fields" in values:
@@ -223,6 +229,11 @@ class Store:
         with self._tx() as c:
             rows = c.execute(query).all()
         return [_upload(r) for r in rows]
+
+    def shas(self) -> set[str]:
+        """The content address of every upload on record."""
+        with self._tx() as c:
+            return set(c.execute(sa.select(uploads.c.sha256).distinct()).scalars())
 
     def latest(self) -> dict[int, Upload]:
         """Each unit's latest upload, by unit id."""
@@ -279,7 +290,7 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 
 def _unit(r: Any) -> Unit:
-    return Unit(r.id, r.name, json.loads(r.fields), r.token, bool(r.listed))
+    return Unit(r.id, r.name, json.loads(r.fields), r.token_sha, bool(r.listed))
 
 
 def _upload(r: Any) -> Upload:
@@ -307,7 +318,9 @@ def open_store(folder: Path, url: str | None = None, *, create: bool = False) ->
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     try:
         with engine.begin() as conn:
-            _upgrade(conn)
+            was = _upgrade(conn)
+        if was < SCRUB_FROM and engine.dialect.name == "sqlite":
+            _scrub(engine)
     except sa.exc.OperationalError as exc:
         engine.dispose()
         raise UsageError(f"无法连接数据库：{str(exc.orig).strip().splitlines()[0]}") from None
@@ -326,7 +339,16 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def _upgrade(conn: Connection) -> None:
+def _scrub(engine: Engine) -> None:
+    """Rewrite an upgraded SQLite file so that no page keeps a dropped secret (PostgreSQL: its next VACUUM)."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.exec_driver_sql("VACUUM")
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _upgrade(conn: Connection) -> int:
+    """Bring the schema to :data:`SCHEMA_VERSION`; returns the version the database had."""
     if conn.dialect.name == "postgresql":  # one upgrader at a time
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(724301)"))
     if not sa.inspect(conn).has_table("schema_version"):
@@ -340,3 +362,4 @@ def _upgrade(conn: Connection) -> None:
     for step in range(current + 1, SCHEMA_VERSION + 1):
         MIGRATIONS[step](conn)
         conn.execute(version_table.update().values(version=step))
+    return current
