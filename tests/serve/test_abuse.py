@@ -7,6 +7,7 @@ import os
 import select
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -30,6 +31,7 @@ from .conftest import (
     CHE,
     GOOD_CHE,
     GOOD_SHU,
+    ROOT,
     SHU,
     Made,
     client_for,
@@ -240,71 +242,67 @@ def test_idle_connections_are_bounded_and_timed_out(made: Made):
                 s.close()
 
 
+def _upload_head(made: Made) -> bytes:
+    """An upload's request line and headers, and the first line of a 100 kB body that never comes."""
+    return (
+        f"POST {made.link(SHU)}/upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+        "Content-Length: 100000\r\n\r\n--b\r\n"
+    ).encode()
+
+
 def test_slow_headers_and_slow_bodies_are_cut_off(made: Made):
     limits = Limits(connections=20, header_seconds=0.6, body_idle_seconds=0.6, keep_alive_seconds=1)
     with serving(made, limits) as (port, _server):
-        drip = socket.create_connection(("127.0.0.1", port))
-        started = time.monotonic()
-        for byte in b"GET /healthz HTTP/1.1\r\nHost: x\r\n":  # a byte every 0.1 s: never idle, never done
-            try:
-                drip.sendall(bytes([byte]))
-            except OSError:
-                break
-            if _closed([drip]):
-                break
-            time.sleep(0.1)
-        assert 0.5 < time.monotonic() - started < 1.5
-        drip.close()
-        body = socket.create_connection(("127.0.0.1", port))
-        head = (
-            f"POST {made.link(SHU)}/upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
-            "Content-Length: 100000\r\n\r\n--b\r\n"
-        )
-        body.sendall(head.encode())
-        started = time.monotonic()
-        readable, _, _ = select.select([body], [], [], 5)
-        assert readable and body.recv(1024) == b"" and 0.4 < time.monotonic() - started < 2
-        body.close()
+        with socket.create_connection(("127.0.0.1", port)) as drip:
+            started = time.monotonic()
+            for byte in b"GET /healthz HTTP/1.1\r\nHost: x\r\n":  # a byte every 0.1 s: never idle, never done
+                with contextlib.suppress(OSError):
+                    drip.sendall(bytes([byte]))
+                if _closed([drip]):
+                    break
+                time.sleep(0.1)
+            assert 0.5 < time.monotonic() - started < 1.5
+        with socket.create_connection(("127.0.0.1", port)) as body:
+            body.sendall(_upload_head(made))
+            started = time.monotonic()
+            readable, _, _ = select.select([body], [], [], 5)
+            assert readable and _eof(body) and 0.4 < time.monotonic() - started < 2
 
 
 def test_when_every_connection_is_busy_a_newcomer_gets_a_503(made: Made):
     limits = Limits(connections=2, header_seconds=5, body_idle_seconds=5, keep_alive_seconds=1)
-    with serving(made, limits) as (port, _server):
-        busy = []
+    with serving(made, limits) as (port, _server), contextlib.ExitStack() as opened:
         for _ in range(2):  # two uploads in the middle of their bodies
-            s = socket.create_connection(("127.0.0.1", port))
-            s.sendall(
-                f"POST {made.link(SHU)}/upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; "
-                "boundary=b\r\nContent-Length: 100000\r\n\r\n--b\r\n".encode()
-            )
-            busy.append(s)
+            opened.enter_context(socket.create_connection(("127.0.0.1", port))).sendall(_upload_head(made))
         time.sleep(0.3)  # their headers are in
-        newcomer = socket.create_connection(("127.0.0.1", port))
+        newcomer = opened.enter_context(socket.create_connection(("127.0.0.1", port)))
         newcomer.settimeout(5)
         answer = b""
         while chunk := newcomer.recv(4096):
             answer += chunk
         assert answer.startswith(b"HTTP/1.1 503 Service Unavailable\r\n") and answer.endswith(BUSY_TEXT)
         assert b"Retry-After: 5\r\n" in answer
-        newcomer.close()
-        for s in busy:
-            s.close()
 
 
 # ---------------------------------------------------------------- kill -9
 
 
-def _children(pid: int) -> dict[int, str]:
-    """The processes whose parent is ``pid``, with their command lines (Linux /proc)."""
-    out = {}
+def _descendants(pid: int) -> dict[int, str]:
+    """The processes below ``pid`` (children, theirs, ...), with their command lines (Linux /proc)."""
+    parents, lines = {}, {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            if ppid == pid:
-                out[int(stat.parent.name)] = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            lines[int(stat.parent.name)] = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except (OSError, ValueError, IndexError):
             continue
-    return out
+    found, todo = {}, [pid]
+    while todo:
+        above = todo.pop()
+        below = [p for p, parent in parents.items() if parent == above]
+        found |= {p: lines[p] for p in below}
+        todo += below
+    return found
 
 
 def _running(pid: int) -> bool:
@@ -321,8 +319,8 @@ def test_kill_9_of_the_server_ends_its_workers_and_the_resource_tracker(tmp_path
     made = make_collection(tmp_path / "round", None)
     proc = start_server(made.folder, free_port())
     try:
-        children = _children(proc.pid)
-        assert sum("spawn_main" in c for c in children.values()) == 2, children
+        children = _descendants(proc.pid)  # on Linux the workers are forked by a fork server
+        assert sum("forkserver" in c for c in children.values()) == 3, children  # it and its 2 workers
         assert sum("resource_tracker" in c for c in children.values()) == 1, children
         os.kill(proc.pid, signal.SIGKILL)  # the server alone, as the system's OOM killer would
         proc.wait(30)
@@ -333,3 +331,42 @@ def test_kill_9_of_the_server_ends_its_workers_and_the_resource_tracker(tmp_path
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _touch_and_sleep(marker: str) -> None:
+    Path(marker).touch()
+    time.sleep(600)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_kill_9_ends_a_worker_in_the_middle_of_its_task(tmp_path):
+    """An idle worker ends at its pipe's end of file; a busy one (a 650 MB check) would run on: it
+    ends with its parent by the parent-death signal and the watch of xltool.workers."""
+    marker = tmp_path / "busy"
+    code = (
+        "import asyncio\nfrom xltool.serve.pool import Pool\nfrom tests.serve.test_abuse import _touch_and_sleep\n"
+        "async def main():\n    p = Pool(1, timeout=900)\n    p.start()\n    print(p.pids()[0], flush=True)\n"
+        f"    await p.run(_touch_and_sleep, {str(marker)!r})\nasyncio.run(main())\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, start_new_session=True)
+    try:
+        assert proc.stdout is not None
+        worker = int(proc.stdout.readline())
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.05)
+        tracker = [p for p, cmd in _descendants(proc.pid).items() if "resource_tracker" in cmd]
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+        deadline = time.monotonic() + 10
+        while (_running(worker) or any(_running(p) for p in tracker)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _running(worker) and not [p for p in tracker if _running(p)]
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        if proc.stdout is not None:
+            proc.stdout.close()

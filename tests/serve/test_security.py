@@ -103,9 +103,10 @@ def _login_csrf(c) -> str:
     return c.get("/admin/login").text.split('name="csrf" value="')[1].split('"')[0]
 
 
-def test_wrong_password_sets_no_cookie_and_is_limited(made: Made, monkeypatch):
+def test_wrong_password_sets_no_cookie_and_is_limited(tmp_path, monkeypatch):
     """A throttled address gets one (costly) password check every few seconds: guesses stay slow,
     the right password still logs in."""
+    made = make_collection(tmp_path / "round", None)  # the throttle keeps no state in the database
     checks, clock = [], [1000.0]
     real = auth.check_password
     monkeypatch.setattr(auth, "check_password", lambda *a: checks.append(1) or real(*a))
@@ -129,8 +130,9 @@ def test_wrong_password_sets_no_cookie_and_is_limited(made: Made, monkeypatch):
         assert c.post("/admin/login", data={"csrf": csrf, "password": "wrong"}).status_code == 429
 
 
-def test_a_browser_that_logged_in_before_is_not_throttled_by_its_address(made: Made):
+def test_a_browser_that_logged_in_before_is_not_throttled_by_its_address(tmp_path):
     """Another office behind the same NAT guessing passwords does not lock the admin's own browser out."""
+    made = make_collection(tmp_path / "round", None)
     from starlette.testclient import TestClient
 
     app_ = client_for(made, max_failures=3, password_every=60).app

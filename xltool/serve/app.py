@@ -110,7 +110,13 @@ class Portal:
         self.carry = col.previous_carry(self.store)
         self.limiter = Limiter(settings.max_failures, settings.window, settings.password_every)
         self.locks: dict[int, asyncio.Lock] = {}
-        self.pool = Pool(settings.workers, timeout=settings.task_seconds, processes=settings.processes, warm=col.warm)
+        self.pool = Pool(
+            settings.workers,
+            timeout=settings.task_seconds,
+            processes=settings.processes,
+            warm=col.warm,
+            preload=col.PRELOAD,
+        )
         self._prior: dict[str, str | None] = {}
 
     def start(self) -> None:
@@ -121,13 +127,14 @@ class Portal:
         self.store.close()
 
     async def work(self, fn: Callable[..., Any], *args: Any, timeout: float | None = None) -> Any:
-        """``fn(*args)`` in a worker process. One that died (killed, out of memory) may have died of
-        something else than this task: the task is tried once more in another; one that ran past
-        its time is not. Either way only this task fails: other units' work goes on."""
+        """``fn(*args)`` in a worker process. One killed from outside (the out-of-memory killer)
+        may have died for another's sake: the task is tried once more in another worker. One that
+        crashed on its own (an abort in a native library) or ran past its time is not tried again.
+        Either way only this task fails: other units' work goes on."""
         try:
             return await self.pool.run(fn, *args, timeout=timeout)
         except WorkerDied as died:
-            if died.timed_out:
+            if not died.killed:
                 raise
         return await self.pool.run(fn, *args, timeout=timeout)
 

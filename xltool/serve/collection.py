@@ -332,12 +332,24 @@ def file_names(units: list[Unit]) -> dict[int, str]:
 # ---------------------------------------------------------------- work done in the worker pool
 
 
-def warm() -> None:
-    """Load the form definition and the checking libraries in a worker before its first task."""
-    from xltool.checks import schemas  # pandas loads in the workers, never in the server process
+PRELOAD = ("xltool.serve.warmed",)  # what the fork server loads for every worker (pool.py)
 
-    specs.load()
-    schemas.validate([])
+
+_warm: list[bool] = []  # once per process; a worker forked from a warmed fork server inherits it
+
+
+def warm() -> None:
+    """Load the form definition and everything a check uses (reader, schemas, rules) before the
+    first upload, by checking a blank workbook once."""
+    from xltool.workbook import template  # the workers' work: not loaded in the server process
+
+    if _warm:
+        return
+    with tempfile.TemporaryDirectory(prefix="xltool-warm-") as folder:
+        blank = Path(folder) / "blank.xlsx"
+        template.write(blank, specs.load(), {})
+        files.check([blank])
+    _warm.append(True)
 
 
 def refused(filename: str, reason: str) -> dict[str, Any]:

@@ -6,9 +6,12 @@ fails every other unit's pending work with it. Here each worker has its own pipe
 idle worker, the answer (or the error) comes back on that pipe, and a worker that died or ran past
 its time is replaced without touching the others.
 
-Workers start with :func:`xltool.workers.start`, so they end with the server even when it is killed
-outright. They are started from the event loop's thread, which lives as long as the server: on
-Linux a worker's parent-death signal follows the *thread* that started it.
+On Linux the workers are forked by a fork server that has already imported the checking
+libraries (``preload``): a replacement worker is ready in a fraction of a second, not after the
+seconds a fresh interpreter spends importing pandas. Elsewhere each worker is a fresh interpreter
+(spawn). Workers start with :func:`xltool.workers.start`, watching their own parent (the fork
+server, or the server itself), so they end with the server even when it is killed outright: the
+fork server ends when the server's end of its pipe closes, and its workers follow it.
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ from __future__ import annotations
 import asyncio
 import os
 import pickle
+import signal
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing import get_context
 from multiprocessing.connection import Connection
-from multiprocessing.context import SpawnContext, SpawnProcess
+from multiprocessing.context import BaseContext
 from typing import Any
 
 from xltool import workers
@@ -37,14 +41,22 @@ class WorkerDied(Exception):
         self.exitcode = exitcode
         self.timed_out = timed_out
 
+    @property
+    def killed(self) -> bool:
+        """Killed from outside (SIGKILL: the out-of-memory killer, an operator), so maybe for
+        another's sake; an abort, a crash or an exit of its own was the task's doing."""
+        return self.exitcode == -getattr(signal, "SIGKILL", 9)
+
 
 class RemoteError(Exception):
     """An error raised in a worker that could not be sent back as itself (its type and text)."""
 
 
-def _main(conn: Connection, parent: int, warm: Callable[[], None] | None) -> None:
-    """A worker: run each task received and send back its result or its error, until the pipe closes."""
-    workers.start(parent)
+def _main(conn: Connection, warm: Callable[[], None] | None) -> None:
+    """A worker: run each task received and send back its result or its error, until the pipe closes.
+    (Should its parent end before the watch starts, the pipe's end of file still ends it.)"""
+    _let_fork_server_go()
+    workers.start(os.getppid())
     if warm is not None:
         warm()
     while True:
@@ -53,6 +65,20 @@ def _main(conn: Connection, parent: int, warm: Callable[[], None] | None) -> Non
         except EOFError:  # the server closed the pipe: stop
             return
         conn.send_bytes(_answer(fn, args))
+
+
+def _let_fork_server_go() -> None:
+    """A forked worker inherits the fork server's lifeline (the fd whose end of file tells it that
+    the server is gone), so that it could start processes itself; we start none. Closed, the fork
+    server ends when the server does, even while this worker is busy, and the parent-death signal
+    then ends this worker (CPython's ``forkserver`` keeps the fd in a private attribute)."""
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if fd is not None:
+        os.close(fd)
+        server._forkserver_alive_fd = None  # type: ignore[union-attr]
 
 
 def _answer(fn: Callable[..., Any], args: tuple[Any, ...]) -> bytes:
@@ -74,11 +100,9 @@ def _answer(fn: Callable[..., Any], args: tuple[Any, ...]) -> bytes:
 class Worker:
     """One worker process and the server's end of its pipe."""
 
-    def __init__(self, ctx: SpawnContext, warm: Callable[[], None] | None) -> None:
+    def __init__(self, ctx: BaseContext, warm: Callable[[], None] | None) -> None:
         self.conn, child = ctx.Pipe()
-        self.process: SpawnProcess = ctx.Process(
-            target=_main, args=(child, os.getpid(), warm), name="xltool-worker", daemon=True
-        )
+        self.process = ctx.Process(target=_main, args=(child, warm), name="xltool-worker", daemon=True)  # type: ignore[attr-defined]
         self.process.start()
         child.close()  # only the worker holds its end: its death is the pipe's end of file
         self.done = False
@@ -122,15 +146,32 @@ def _rss(pid: int | None) -> int:
         return 0
 
 
+def _context(preload: tuple[str, ...]) -> BaseContext:
+    """Fork from a preloaded fork server on Linux; a fresh interpreter per worker elsewhere."""
+    if sys.platform.startswith("linux"):
+        ctx = get_context("forkserver")
+        ctx.set_forkserver_preload(list(preload))
+        return ctx
+    return get_context("spawn")
+
+
 class Pool:
     """``size`` workers; in-process threads instead when ``processes`` is False (tests)."""
 
-    def __init__(self, size: int, *, timeout: float, processes: bool = True, warm: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        size: int,
+        *,
+        timeout: float,
+        processes: bool = True,
+        warm: Callable[[], None] | None = None,
+        preload: tuple[str, ...] = (),
+    ):
         self.size, self.timeout, self.processes, self.warm = size, timeout, processes, warm
         self._threads = ThreadPoolExecutor(size, thread_name_prefix="xltool-pool")
         self._idle: asyncio.Queue[Worker] = asyncio.Queue()
         self._all: set[Worker] = set()
-        self._ctx = get_context("spawn")
+        self._ctx = _context(preload)
 
     def start(self) -> None:
         """Start the workers (call on the event loop's thread)."""
