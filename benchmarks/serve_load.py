@@ -88,8 +88,12 @@ async def clerk(
     client: httpx2.AsyncClient, link: str, files: list[bytes], latencies: list[float], poison: bool, seen: list[str]
 ) -> list[int]:
     """One unit's uploads in turn; ``seen`` collects every answer that is not what it should be."""
-    csrf = (await client.get(link, headers={"Accept": "application/json"})).json()["csrf"]
-    versions = []
+    try:
+        csrf = (await client.get(link, headers={"Accept": "application/json"})).json()["csrf"]
+    except httpx2.TransportError as exc:
+        seen.append(f"page: {type(exc).__name__}")
+        return []
+    versions: list[int] = []
     for n, data in enumerate(files):
         started = time.perf_counter()
         try:
@@ -109,9 +113,13 @@ async def clerk(
         versions.append(r.json()["version"])
         if poison:  # the failed version's copies: a 404 page, never a 500 or a 0-byte file
             for copy in ("preview.html", "annotated.xlsx"):
-                got = await client.get(f"{link}/v/{versions[-1]}/{copy}")
-                if got.status_code != 404:
-                    seen.append(f"{copy}: {got.status_code}")
+                try:
+                    got = (await client.get(f"{link}/v/{versions[-1]}/{copy}")).status_code
+                except httpx2.TransportError as exc:
+                    seen.append(f"{copy}: {type(exc).__name__}")
+                    continue
+                if got != 404:
+                    seen.append(f"{copy}: {got}")
     return versions
 
 

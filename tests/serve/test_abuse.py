@@ -122,6 +122,10 @@ def test_an_upload_whose_worker_dies_is_refused_with_its_reason(made: Made, monk
         body = upload(c, made.link(SHU), GOOD_SHU).json()
         assert len(calls) == 3  # past its time: not tried again
         assert body["file"]["findings"][0]["message"] == app.CHECK_SLOW.format(seconds=60)
+        monkeypatch.setattr(collection, "check_upload", lambda *_a: calls.append(1) or _raise(WorkerDied(-6)))
+        body = upload(c, made.link(SHU), GOOD_SHU).json()
+        assert len(calls) == 4  # an abort of its own (a native library on a hostile file): not tried again
+        assert body["file"]["findings"][0]["message"] == app.CHECK_DIED
         assert "有错误" in c.get(made.link(SHU)).text
 
 
