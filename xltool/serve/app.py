@@ -869,7 +869,7 @@ def fit_open_files(limits: Limits) -> Limits:
     lower the connection bound to what the limit allows."""
     if sys.platform == "win32":
         return limits
-    import resource
+    import resource  # POSIX only: not there on Windows
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = limits.connections + RESERVED_FILES

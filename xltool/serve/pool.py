@@ -72,7 +72,7 @@ def _let_fork_server_go() -> None:
     the server is gone), so that it could start processes itself; we start none. Closed, the fork
     server ends when the server does, even while this worker is busy, and the parent-death signal
     then ends this worker (CPython's ``forkserver`` keeps the fd in a private attribute)."""
-    from multiprocessing import forkserver
+    from multiprocessing import forkserver  # only for a worker forked by the fork server (Linux)
 
     server = getattr(forkserver, "_forkserver", None)
     fd = getattr(server, "_forkserver_alive_fd", None)

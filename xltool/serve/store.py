@@ -179,10 +179,8 @@ class Store:
 
     def add_unit(self, name: str, fields: dict[str, str], token_sha: str) -> int:
         with self._tx() as c:
-            row = c.execute(
-                units.insert().values(name=name, fields=json.dumps(fields), token_sha=token_sha, listed=True)
-            )
-            return int(row.inserted_primary_key[0])
+            query = units.insert().values(name=name, fields=json.dumps(fields), token_sha=token_sha, listed=True)
+            return int(c.execute(query.returning(units.c.id)).scalar_one())
 
     def update_unit(self, unit_id: int, **values: Any) -> None:
         if "fields" in values:
