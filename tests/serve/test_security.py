@@ -130,6 +130,7 @@ def test_wrong_password_sets_no_cookie_and_is_limited(tmp_path, monkeypatch):
         assert c.post("/admin/login", data={"csrf": csrf, "password": "wrong"}).status_code == 429
 
 
+@pytest.mark.slow
 def test_a_browser_that_logged_in_before_is_not_throttled_by_its_address(tmp_path):
     """Another office behind the same NAT guessing passwords does not lock the admin's own browser out."""
     made = make_collection(tmp_path / "round", None)
