@@ -18,6 +18,8 @@ PROPERTY_PREFIX = "xltool."
 SUMMARY = "summary_units"  # property of a merged summary: how many units it covers
 UNSPLIT_PROPERTY = "unsplit_sections"  # set by `xltool import`: see Submission.unsplit_sections
 DRAFTED_PROPERTY = "drafted"  # set by `xltool draft` and `merge`: see Submission.drafts
+# a published report's: its publication date (ISO), where the date came from, and its whole text
+PUBLISHED_PROPERTY, PUBLISHED_FROM_PROPERTY, DOCUMENT_PROPERTY = "published", "published_from", "document_text"
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Finding:
     cell: str | None = None
     value: Any = None
     expected: Any = None
+    quote: str | None = field(default=None, compare=False)  # the words of the source a finding quotes
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -39,8 +42,8 @@ class Finding:
             "sheet": self.sheet,
             "cell": self.cell,
             "message": self.message,
-            "value": _jsonable(self.value),
-            "expected": _jsonable(self.expected),
+            "value": jsonable(self.value),
+            "expected": jsonable(self.expected),
         }
 
 
@@ -63,7 +66,7 @@ def shown(value: Any) -> Any:
     return format(value, "f") if isinstance(value, Decimal) else value
 
 
-def _jsonable(v: Any) -> Any:
+def jsonable(v: Any) -> Any:
     if isinstance(v, Decimal):
         return int(v) if v == v.to_integral_value() and "." not in str(v) else str(v)
     return v
