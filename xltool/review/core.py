@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 from xltool.checks import check as checking
 from xltool.checks.check import FileResult
-from xltool.errors import UsageError
 from xltool.form import spec as specs
 from xltool.review import identity, indicators
 from xltool.review.model import REPORT, Carried, Pair, Problem, PublicationDates, Question, Row, Source
@@ -163,11 +162,15 @@ class Review:
     def _pair(self, this: Carried, last: Carried) -> Pair | None:
         row, before = self.rows[this.row], self.rows[last.row]
         now, then = rebuilt(this, row.file), rebuilt(last, before.file)
-        try:
-            found = checking.across_years(now, then)
-        except UsageError as exc:  # forms without a declared correspondence: nothing to compare
-            row.cross_year = f"未核对：{exc.message}"
+        assert row.year is not None
+        if not now.spec.counterparts(then.spec):  # e.g. a report on the older form after one on the newer
+            said = (
+                f"与 {row.year - 1} 年度（{before.file}）：未核对，{then.spec.basis}表式与{now.spec.basis}表式"
+                "之间没有对应关系"
+            )
+            row.cross_year = said if not row.cross_year else f"{row.cross_year}；{said}"
             return None
+        found = checking.across_years(now, then)
         c = analytics.carry(now.spec)
         numbers, missing = computed(now.spec, now.values), unknown(now.spec, now.values)
         prev, prev_missing = previous_numbers(now.spec, then)
@@ -180,7 +183,6 @@ class Review:
                     None if theirs not in prev or theirs in prev_missing else prev[theirs],
                 )
             )
-        assert row.year is not None
         added = [self._cross(now, f, before.file) for f in found]
         row.problems += added
         verdict = CONSISTENT if not found else "；".join(dict.fromkeys(p.title for p in added))
