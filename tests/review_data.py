@@ -133,4 +133,6 @@ def write_series(folder: Path, unit: str, *, plant: bool) -> list[Path]:
 
 def build(folder: Path) -> tuple[list[Path], list[Path]]:
     """(the clean series, the planted series), each in its own folder under ``folder``."""
-    return write_series(folder / "clean", CLEAN_UNIT, plant=False), write_series(folder / "planted", PLANTED_UNIT, plant=True)
+    return write_series(folder / "clean", CLEAN_UNIT, plant=False), write_series(
+        folder / "planted", PLANTED_UNIT, plant=True
+    )

@@ -56,7 +56,13 @@ def test_a_fifth_part_that_never_mentions_last_year_is_flagged_with_its_place() 
 
 @pytest.mark.parametrize(
     "words",
-    ["针对去年发现的问题，已落实。", "对上一年度的问题逐一改正。", "2022 年存在的问题已解决。", "整改到位。", "上年问题已改进。"],
+    [
+        "针对去年发现的问题，已落实。",
+        "对上一年度的问题逐一改正。",
+        "2022 年存在的问题已解决。",
+        "整改到位。",
+        "上年问题已改进。",
+    ],
 )
 def test_any_common_wording_of_last_years_problems_passes(words: str) -> None:
     assert assessed(submission(s5__improvements=words)) == []
@@ -107,7 +113,11 @@ def test_a_published_report_that_states_no_statistical_period_is_flagged() -> No
 
 @pytest.mark.parametrize(
     "text",
-    ["本报告所列数据的统计期限自2023年1月1日起至2023年12月31日止。", "统计时间为 2023 年全年。", "时间范围：2023年1月1日—12月31日"],
+    [
+        "本报告所列数据的统计期限自2023年1月1日起至2023年12月31日止。",
+        "统计时间为 2023 年全年。",
+        "时间范围：2023年1月1日—12月31日",
+    ],
 )
 def test_a_statistical_period_in_any_common_wording_passes(text: str) -> None:
     sub = submission()
@@ -153,7 +163,11 @@ def test_a_unit_whose_level_cannot_be_known_has_no_deadline(name: str) -> None:
 def test_the_deadlines_cite_article_49_and_sit_in_both_forms() -> None:
     for version in specs.SPEC_FILES:
         spec = specs.load(version)
-        assert [d.level for d in spec.deadlines] == ["乡镇人民政府、街道办事处", "县级以上地方人民政府", "县级以上人民政府部门"]
+        assert [d.level for d in spec.deadlines] == [
+            "乡镇人民政府、街道办事处",
+            "县级以上地方人民政府",
+            "县级以上人民政府部门",
+        ]
         assert all("第四十九条" in d.source for d in spec.deadlines)
         assert [(d.month, d.day) for d in spec.deadlines] == [(None, None), (3, 31), (1, 31)]
 

@@ -53,7 +53,11 @@ def problems(outcome: Any, file: str) -> list[str]:
 def test_a_clean_series_links_every_year_and_finds_nothing() -> None:
     o = run(*(report(UNIT, y, published=f"{y + 1}-01-20") for y in FIGURES))
     assert [(r.year, r.errors, r.warnings, r.on_time) for r in o.rows] == [(y, 0, 0, "按时") for y in FIGURES]
-    assert [(p.year, p.verdict) for p in o.pairs] == [(2022, "与上年度一致"), (2023, "与上年度一致"), (2024, "与上年度一致")]
+    assert [(p.year, p.verdict) for p in o.pairs] == [
+        (2022, "与上年度一致"),
+        (2023, "与上年度一致"),
+        (2024, "与上年度一致"),
+    ]
     assert o.pairs[0].carried[0] == (1, 1)  # 自然人: 2022's 上年结转 and 2021's 结转下年度
     assert o.rows[1].cross_year == f"与 2021 年度（{UNIT}2021.html）：与上年度一致"
     assert o.questions == [] and o.exit_code == 0
@@ -97,7 +101,7 @@ def test_the_pair_findings_are_those_of_check_with_last_years_report() -> None:
 def test_across_the_form_change_the_carry_over_is_still_checked() -> None:
     o = run(report(UNIT, 2020), report(UNIT, 2021, t3__carry_in__natural=4))
     assert o.rows[0].form == "2019" and o.rows[1].form == "2021"
-    assert [p.finding.message for p in o.rows[1].problems if p.finding.rule == "CY-1"][0].startswith(
+    assert next(p.finding.message for p in o.rows[1].problems if p.finding.rule == "CY-1").startswith(
         "自然人列：上年结转填报为 4，上年度报告“结转下年度继续办理”为 1。"
     )
 
@@ -106,7 +110,9 @@ def test_a_report_on_the_wrong_form_is_an_m_year_error_and_its_pair_says_why_it_
     o = run(report(UNIT, 2021), report(UNIT, 2022, form="2019"))
     wrong = o.rows[1]
     assert [p.finding.rule for p in wrong.problems] == ["M-YEAR"]
-    assert wrong.cross_year.endswith("未核对，国办公开办函〔2021〕30号表式与国办公开办函〔2019〕60号表式之间没有对应关系")
+    assert wrong.cross_year.endswith(
+        "未核对，国办公开办函〔2021〕30号表式与国办公开办函〔2019〕60号表式之间没有对应关系"
+    )
     assert o.pairs == []
 
 
@@ -161,7 +167,11 @@ def test_the_roster_lists_the_units_without_a_report_in_each_year_and_gives_the_
     assert o.missing == {2021: ["青禾县开发区管委会"], 2022: [UNIT]}
     assert o.unlisted == ["青禾县档案馆"]
     late = next(r for r in o.rows if r.unit == "青禾县开发区管委会")
-    assert (late.level, late.on_time, str(late.due)) == ("县级以上地方人民政府", "逾期", "2023-03-31")  # from the roster's type
+    assert (late.level, late.on_time, str(late.due)) == (
+        "县级以上地方人民政府",
+        "逾期",
+        "2023-03-31",
+    )  # from the roster's type
     assert {u.name: u.on_roster for u in o.units} == {UNIT: True, "青禾县开发区管委会": True, "青禾县档案馆": False}
 
 
@@ -169,12 +179,20 @@ def test_dates_given_by_the_caller_decide_the_verdict() -> None:
     given = PublicationDates("日期.csv", {}, {(UNIT, 2022): date(2023, 2, 2)})
     o = run(report(UNIT, 2022), dates=given)
     row = o.rows[0]
-    assert (row.on_time, row.published_from, [p.finding.rule for p in row.problems]) == ("逾期", "发布日期清单", ["D-LATE"])
+    assert (row.on_time, row.published_from, [p.finding.rule for p in row.problems]) == (
+        "逾期",
+        "发布日期清单",
+        ["D-LATE"],
+    )
 
 
 def test_the_dates_list_is_read_by_file_or_by_unit_and_year() -> None:
     given = dates_from_rows(
-        [("文件", "单位名称", "报告年度", "发布日期"), ("a/b.html", "", "", "2024-01-05"), ("", UNIT, "2023", "2024年1月6日")],
+        [
+            ("文件", "单位名称", "报告年度", "发布日期"),
+            ("a/b.html", "", "", "2024-01-05"),
+            ("", UNIT, "2023", "2024年1月6日"),
+        ],
         "日期.csv",
     )
     assert given.of("a/b.html", None, None) == date(2024, 1, 5)
@@ -193,7 +211,11 @@ def test_year_reviews_one_year_and_uses_the_year_before_for_the_pairs() -> None:
 def test_a_report_that_cannot_be_read_is_a_row_with_its_reason() -> None:
     o = run(Source("坏.pdf", None, REPORT, "这个文件不是 PDF。"), report(UNIT, 2021))
     bad = o.rows[0]
-    assert (bad.file, bad.reviewed, [p.finding.message for p in bad.problems]) == ("坏.pdf", False, ["这个文件不是 PDF。"])
+    assert (bad.file, bad.reviewed, [p.finding.message for p in bad.problems]) == (
+        "坏.pdf",
+        False,
+        ["这个文件不是 PDF。"],
+    )
     assert o.exit_code == 1
 
 
@@ -209,7 +231,10 @@ def test_a_published_report_is_not_asked_for_the_workbooks_unit_details() -> Non
 def test_indicators_percentiles_and_outliers() -> None:
     assert indicators.percentiles([0, 0, 5, 10, None]) == [25, 25, 62, 88, None]
     counts = [3, 4, 5, 5, 6, 4, 3, 5, 400]
-    assert indicators.outliers(counts, share=False)[-1] == "偏高" and indicators.outliers(counts, share=False)[:8] == [""] * 8
+    assert (
+        indicators.outliers(counts, share=False)[-1] == "偏高"
+        and indicators.outliers(counts, share=False)[:8] == [""] * 8
+    )
     assert indicators.outliers([0] * 9 + [50], share=False) == [""] * 10  # a flat group: nothing stands out
     assert indicators.outliers([1, 2, 300], share=False) == ["", "", ""]  # too few units
 
@@ -257,7 +282,17 @@ def test_review_json_has_stable_field_names(shared_reports: Path, tmp_path: Path
     result = CliRunner().invoke(app, ["review", *files, "-o", str(out), "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert list(data) == ["workbook", "exit_code", "years", "reports", "pairs", "questions", "units", "roster", "skipped"]
+    assert list(data) == [
+        "workbook",
+        "exit_code",
+        "years",
+        "reports",
+        "pairs",
+        "questions",
+        "units",
+        "roster",
+        "skipped",
+    ]
     assert list(data["reports"][0]) == [
         "file", "kind", "unit", "year", "form", "reviewed", "reason", "level", "published", "published_from",
         "deadline", "on_time", "on_time_note", "days_late", "cells_read", "cells_expected", "errors", "warnings",

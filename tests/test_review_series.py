@@ -48,7 +48,9 @@ def test_every_planted_problem_is_found(reviewed) -> None:  # type: ignore[no-un
     outcome, _out = reviewed
     assert rules(outcome, PLANTED_UNIT) == {2021: [], 2022: ["M-YEAR"], 2023: ["CY-1", "CY-1"], 2024: ["D-LATE"]}
     found = {p.finding.rule: p.finding.message for r in outcome.rows if r.unit == PLANTED_UNIT for p in r.problems}
-    assert found["M-YEAR"].startswith("报告年度为 2022，但本表式（国办公开办函〔2019〕60号）适用于 2019—2020 年的年度报告。")
+    assert found["M-YEAR"].startswith(
+        "报告年度为 2022，但本表式（国办公开办函〔2019〕60号）适用于 2019—2020 年的年度报告。"
+    )
     assert found["D-LATE"] == (
         "县级以上人民政府部门应在 2025年1月31日 前公开上一年度的年度报告，本报告的落款日期为 2025年3月6日，晚了 34 天（条例第四十九条）。"
     )
