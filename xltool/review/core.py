@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from xltool.checks import check as checking
 from xltool.checks.check import FileResult
@@ -24,9 +25,6 @@ from xltool.submission import (
     Finding,
     Number,
     Submission,
-    computed,
-    previous_numbers,
-    unknown,
 )
 from xltool.summary import analytics
 from xltool.summary.roster import Roster
@@ -72,6 +70,24 @@ class Outcome:
     @property
     def exit_code(self) -> int:
         return 1 if any(r.errors or not r.reviewed for r in self.rows) else 0
+
+
+def carried_columns(now: Submission, then: Submission) -> tuple[tuple[Number | None, Number | None], ...]:
+    """Per carried column (rule CY-1's rows): this year's 上年结转 and last year's 结转下年度 under this
+    form's keys (the sum of its counterparts on last year's form); None where not read or not there."""
+    c = analytics.carry(now.spec)
+    links = now.spec.counterparts(then.spec)
+
+    def total(sub: Submission, keys: tuple[str, ...]) -> Number | None:
+        found = [sub.values.get(k) for k in keys]
+        numbers = [v for v in found if isinstance(v, int | Decimal)]
+        return sum(numbers, start=0) if keys and len(numbers) == len(found) else None
+
+    out = []
+    for col in c.columns:
+        mine, theirs = f"{c.table}.{c.this.key}.{col.key}", f"{c.table}.{c.last.key}.{col.key}"
+        out.append((total(now, (mine,)), total(then, links.get(theirs, ()))))
+    return tuple(out)
 
 
 class Review:
@@ -171,18 +187,7 @@ class Review:
             row.cross_year = said if not row.cross_year else f"{row.cross_year}；{said}"
             return None
         found = checking.across_years(now, then)
-        c = analytics.carry(now.spec)
-        numbers, missing = computed(now.spec, now.values), unknown(now.spec, now.values)
-        prev, prev_missing = previous_numbers(now.spec, then)
-        columns = []
-        for col in c.columns:
-            mine, theirs = f"{c.table}.{c.this.key}.{col.key}", f"{c.table}.{c.last.key}.{col.key}"
-            columns.append(
-                (
-                    None if mine in missing else numbers[mine],
-                    None if theirs not in prev or theirs in prev_missing else prev[theirs],
-                )
-            )
+        columns = carried_columns(now, then)
         added = [self._cross(now, f, before.file) for f in found]
         row.problems += added
         verdict = CONSISTENT if not found else "；".join(dict.fromkeys(p.title for p in added))
