@@ -323,3 +323,37 @@ def test_review_refuses_to_overwrite_and_names_what_it_cannot_read(shared_report
     assert sheet_rows(tmp_path / "o.xlsx", ["评查结果"])["评查结果"][1][4] == "坏.pdf"
     result = CliRunner().invoke(app, ["review", str(bad), "-o", str(tmp_path / "o.csv")])
     assert result.exit_code == 2 and "评查结果工作簿必须以 .xlsx 结尾" in result.output
+
+
+def test_review_command_on_the_sample_county_with_its_roster(tmp_path: Path) -> None:
+    """The README's example: 13 workbooks of 2023, one with an error, one unit on the roster without a report."""
+    county = Path(__file__).resolve().parent.parent / "samples" / "county"
+    out = tmp_path / "评查结果.xlsx"
+    result = CliRunner().invoke(
+        app, ["review", str(county / "报表"), "-o", str(out), "--roster", str(county / "名单.csv")]
+    )
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert lines[1] == "评查 13 份报告（13 个单位，2023 年度）：12 份无错误，1 份有错误，0 份无法评查。"
+    assert lines[2] == "按期公开：按时 0 份，逾期 0 份，无法判断 7 份，不适用 6 份（条例未规定其期限）。"
+    assert (
+        "✗ 青禾县教育局2023年报.xlsx（青禾县教育局，2023 年度）：错误 2，提醒 1；错误：一+二=三（七）+四（2 处）；提醒：写明上年度问题的整改情况"
+        in lines
+    )
+    assert lines[-2:] == ["  2023 年度未见报告 1 个：青禾县石桥乡人民政府", "  不在名单中 1 个：青禾县住房和城乡建设局"]
+    units = sheet_rows(out, ["单位汇总"])["单位汇总"]
+    assert units[0][:6] == ("单位名称", "层级", "在名单中", "报告数", "报告年度", "缺少年度")
+    shiqiao = next(r for r in units if r[0] == "青禾县石桥乡人民政府")
+    assert shiqiao[1:6] == ("乡镇人民政府、街道办事处", "是", 0, "无", "2023")
+
+
+def test_a_report_of_a_year_without_a_form_keeps_its_unit_and_year(tmp_path: Path) -> None:
+    from xltool.sources.reviewing import read_one
+
+    page = tmp_path / "旧.txt"
+    page.write_text("青禾县教育局2018年政府信息公开工作年度报告\n一、总体情况\n", encoding="utf-8")
+    source = read_one(page, "旧.txt")
+    assert (source.submission, source.unit, source.year) == (None, "青禾县教育局", 2018)
+    assert source.reason.startswith("这是 2018 年度的报告，没有适用的表式，无法导入。")
+    row = run(source).rows[0]
+    assert (row.unit, row.year, row.reviewed) == ("青禾县教育局", 2018, False)

@@ -34,7 +34,9 @@ def as_text(o: Outcome, output: str) -> str:
     )
     verdicts = Counter(r.on_time for r in reviewed)
     lines.append(
-        f"按期公开：按时 {verdicts['按时']} 份，逾期 {verdicts['逾期']} 份，无法判断 {verdicts['无法判断']} 份。"
+        f"按期公开：按时 {verdicts['按时']} 份，逾期 {verdicts['逾期']} 份，无法判断 {verdicts['无法判断']} 份"
+        + (f"，不适用 {verdicts['不适用']} 份（条例未规定其期限）" if verdicts["不适用"] else "")
+        + "。"
     )
     bad = sum(bool(p.findings) for p in o.pairs)
     lines.append(f"跨年核对：{len(o.pairs)} 组相邻年度，{bad} 组不一致。")

@@ -99,8 +99,8 @@ def result_cells(r: Row) -> tuple[Any, ...]:
 
 def results(o: Outcome) -> template.ExtraSheet:
     rows = tuple(result_cells(r) for r in ordered(o.rows))
-    widths = (_fit(rows, 0, 16, 30), 7.0, 11.0, 9.0, _fit(rows, 4, 16, 36), 11.0, 9.0, 11.0, 16.0, 7.0, 7.0)
-    widths += (5.0, 5.0, 16.0, 24.0, 44.0)
+    widths: tuple[float, ...] = (_fit(rows, 0, 16, 30), 7.0, 11.0, 9.0, _fit(rows, 4, 16, 36), 11.0, 9.0, 11.0)
+    widths += (16.0, 7.0, 7.0, 5.0, 5.0, 16.0, 24.0, 44.0)
     return template.ExtraSheet(
         RESULTS, RESULT_HEADER, rows, widths, paper="A3", repeat_first_column=True, filters=True, header_height=2
     )
@@ -291,7 +291,7 @@ def chart_data(o: Outcome) -> list[Chart]:
     if top:
         series = tuple((SEVERITY_LABEL[s], tuple(counts[(t, s)] for t in top)) for s in ("error", "warning"))
         out.append(Chart(f"各类问题的数量（前 {len(top)} 类）", "bar", tuple(top), series, axis="处"))
-    per_unit = Counter()
+    per_unit: Counter[str] = Counter()
     for r in o.rows:
         if r.unit:
             per_unit[normalise(r.unit)] += r.errors + r.warnings

@@ -101,7 +101,7 @@ def _report(path: Path, name: str) -> Source:
     placement = reading.placement
     if reading.refused or reading.spec is None or placement is None or placement.problem:
         reason = reading.refused or reading.problem or "无法导入"
-        return Source(name, None, REPORT, reason, reading.unit, reading.year)
+        return Source(name, None, REPORT, reason, unit=reading.unit, year=reading.year)
     note = reading.problem or ""  # cut off part-way: what was read is reviewed, the cut is an error
     sub = pipeline.as_submission(replace(reading, problem=None))
     sub.properties[UNSPLIT_PROPERTY] = ",".join(sorted(reading.unsplit))
