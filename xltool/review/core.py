@@ -30,7 +30,7 @@ from xltool.summary import analytics
 from xltool.summary.roster import Roster
 
 GIVEN = "发布日期清单"  # how a date the caller gave is named
-NO_PREVIOUS, UNLINKED, CONSISTENT = "无上年度报告", "单位或年度不明，未关联", "与上年度一致"
+NO_PREVIOUS, UNLINKED, CONSISTENT = "无上年度报告", "单位或年度不明，未关联", "一致"
 
 
 @dataclass
@@ -180,12 +180,10 @@ class Review:
         now, then = rebuilt(this, row.file), rebuilt(last, before.file)
         assert row.year is not None
         if not now.spec.counterparts(then.spec):  # e.g. a report on the older form after one on the newer
-            said = (
-                f"与 {row.year - 1} 年度（{before.file}）：未核对，{then.spec.basis}表式与{now.spec.basis}表式"
-                "之间没有对应关系"
-            )
+            why = f"未核对：{then.spec.basis}表式与{now.spec.basis}表式之间没有对应关系"
+            said = f"与 {row.year - 1} 年度（{before.file}）：{why}"
             row.cross_year = said if not row.cross_year else f"{row.cross_year}；{said}"
-            return None
+            return Pair(row.unit, row.year, row.file, before.file, (), [], why, compared=False)
         found = checking.across_years(now, then)
         columns = carried_columns(now, then)
         added = [self._cross(now, f, before.file) for f in found]

@@ -15,7 +15,7 @@ from xltool.errors import UsageError
 from xltool.submission import Finding, Number, Submission, Value
 from xltool.text import normalise
 
-WORKBOOK, REPORT = "工作簿", "已发布的报告"
+WORKBOOK, REPORT = "工作簿", "已发布报告"
 
 
 @dataclass
@@ -109,7 +109,8 @@ class Pair:
     last_file: str
     carried: tuple[tuple[Number | None, Number | None], ...]  # per column: this year's 上年结转, last year's 结转下年度
     findings: list[Finding] = field(default_factory=list)
-    verdict: str = ""  # 一致, or the titles of the cross-year rules that found something
+    verdict: str = ""  # 一致, the titles of the cross-year rules that found something, or why not compared
+    compared: bool = True  # False: the two forms have no declared correspondence
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,12 @@ def as_text(o: Outcome, output: str) -> str:
         + "。"
     )
     bad = sum(bool(p.findings) for p in o.pairs)
-    lines.append(f"跨年核对：{len(o.pairs)} 组相邻年度，{bad} 组不一致。")
+    skipped = sum(not p.compared for p in o.pairs)
+    lines.append(
+        f"跨年核对：{len(o.pairs)} 组相邻年度，{bad} 组不一致"
+        + (f"，{skipped} 组未核对（表式之间没有对应关系）" if skipped else "")
+        + "。"
+    )
     for r in rows:
         mark = "✗" if r.errors or not r.reviewed else "✓"
         who = "，".join(x for x in (r.unit, f"{r.year} 年度" if r.year is not None else "") if x)
@@ -109,7 +114,8 @@ def pair_json(p: Pair) -> dict[str, Any]:
             {"column": t, "carried_in": jsonable(a), "carried_out_last_year": jsonable(b), "equal": a == b}
             for t, (a, b) in zip(titles, p.carried, strict=True)
         ],
-        "consistent": not p.findings,
+        "compared": p.compared,
+        "consistent": (not p.findings) if p.compared else None,
         "verdict": p.verdict,
         "findings": [f.to_json() for f in p.findings],
     }

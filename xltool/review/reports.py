@@ -15,6 +15,7 @@ from xltool.review.model import REPORT, Carried, Problem, Row, Source
 from xltool.submission import Finding, Number, Submission, computed, unknown
 
 MAIN = 3  # 主要问题 names this many kinds of finding
+READ_RULE, READ = "X-FILE", "报告能够完整读取"  # X-FILE's title in review: unreadable, or cut off part-way
 NOT_READ = "原文中未能读到"
 
 
@@ -31,7 +32,7 @@ def _lookups(version: str) -> tuple[dict[tuple[str, str], str], dict[str, str], 
 def problem(spec: FormSpec, f: Finding, source: Source) -> Problem:
     """A finding with the rule's title and where it stands in the source document."""
     keys_at, part_labels, titles = _lookups(spec.form_version)
-    title = titles.get(f.rule, f.rule)
+    title = READ if f.rule == READ_RULE else titles.get(f.rule, f.rule)
     key = keys_at.get((f.sheet or "", f.cell or "")) if f.cell else None
     if key is None:
         return Problem(f, title)
@@ -66,7 +67,7 @@ def unreviewable(source: Source) -> Row:
     rule = specs.load().rule("X-FILE")
     finding = Finding(rule.id, rule.severity, rule.message.format(reason=source.reason))
     row = Row(source.file, source.kind, source.unit or "", source.year, "", reason=source.reason)
-    row.problems = [Problem(finding, rule.title)]
+    row.problems = [Problem(finding, READ)]
     return row
 
 

@@ -27,6 +27,7 @@ TOP_RULES = 15
 NESTED_LABEL = "／"  # a table cell's name in our form: 行／列
 BANDS = ((0, 0), (1, 2), (3, 5), (6, 10), (11, None))
 MISSING = "未见"  # a year without the unit's report in 单位汇总
+UNKNOWN = "（未能识别）"  # the unit of a report whose title gave none
 
 
 def write(o: Outcome, path: Path) -> None:
@@ -45,6 +46,10 @@ def _form(row: Row) -> str:
 
 def _fit(rows: Sequence[Sequence[Any]], column: int, least: float, most: float) -> float:
     return min(most, max([least, *(text_width(str(r[column])) + 2.0 for r in rows)]))
+
+
+def unit_of(r: Row) -> str:
+    return r.unit or UNKNOWN
 
 
 def ordered(rows: list[Row]) -> list[Row]:
@@ -78,7 +83,7 @@ def result_cells(r: Row) -> tuple[Any, ...]:
     if r.on_time == "逾期" and r.published and r.due:
         verdict = f"逾期 {(r.published - r.due).days} 天"
     return (
-        r.unit,
+        unit_of(r),
         r.year if r.year is not None else "",
         _form(r),
         r.kind,
@@ -99,7 +104,7 @@ def result_cells(r: Row) -> tuple[Any, ...]:
 
 def results(o: Outcome) -> template.ExtraSheet:
     rows = tuple(result_cells(r) for r in ordered(o.rows))
-    widths: tuple[float, ...] = (_fit(rows, 0, 16, 30), 7.0, 11.0, 9.0, _fit(rows, 4, 16, 36), 11.0, 9.0, 11.0)
+    widths: tuple[float, ...] = (_fit(rows, 0, 16, 30), 7.0, 11.0, 11.0, _fit(rows, 4, 16, 36), 11.0, 9.0, 11.0)
     widths += (16.0, 7.0, 7.0, 5.0, 5.0, 16.0, 24.0, 44.0)
     return template.ExtraSheet(
         RESULTS, RESULT_HEADER, rows, widths, paper="A3", repeat_first_column=True, filters=True, header_height=2
@@ -166,7 +171,7 @@ def problems(o: Outcome) -> template.ExtraSheet:
             source = p.source_text or f.quote or ""
             body.append(
                 (
-                    r.unit,
+                    unit_of(r),
                     r.year if r.year is not None else "",
                     f.rule,
                     SEVERITY_LABEL[f.severity],
@@ -201,6 +206,9 @@ def years(o: Outcome) -> template.ExtraSheet:
     groups: list[int] = []
     for pair in sorted(o.pairs, key=lambda p: (normalise(p.unit), p.year)):
         groups.append(len(body))
+        if not pair.compared:
+            body.append((pair.unit, pair.year, "", *([""] * len(c.columns)), pair.verdict, pair.file))
+            continue
         mine = ["" if a is None else a for a, _b in pair.carried]
         theirs = ["" if b is None else b for _a, b in pair.carried]
         body.append((pair.unit, pair.year, this, *mine, pair.verdict, pair.file))
@@ -210,7 +218,7 @@ def years(o: Outcome) -> template.ExtraSheet:
         groups.append(len(body))
         body.append((f"待确认：{q.kind}", "", "", *([""] * len(c.columns)), q.message, "、".join(q.files)))
     rows = tuple(body)
-    widths = (_fit(rows, 0, 14, 28), 7.0, 13.0, *([8.0] * len(c.columns)), 40.0, _fit(rows, len(header) - 1, 16, 40))
+    widths = (_fit(rows, 0, 14, 28), 7.0, 16.0, *([8.0] * len(c.columns)), 40.0, _fit(rows, len(header) - 1, 16, 40))
     return template.ExtraSheet(
         YEARS,
         header,
@@ -260,8 +268,8 @@ def units(o: Outcome) -> template.ExtraSheet:
     rows = tuple(unit_cells(o, u) for u in o.units)
     header = units_header(o)
     fixed = 3 if o.roster is not None else 2
-    widths = [_fit(rows, 0, 14, 28), 14.0, *([6.0] if o.roster is not None else [])]
-    widths += [5.0, 16.0, 16.0, *([6.5] * len(o.years)), 6.0, 6.0]
+    widths = [_fit(rows, 0, 14, 28), 22.0, *([6.0] if o.roster is not None else [])]
+    widths += [5.0, 20.0, 20.0, *([6.5] * len(o.years)), 6.0, 6.0]
     widths += [9.0, 6.0] * len(specs.load().indicators)
     widths.append(24.0)
     shapes = [""] * len(header)

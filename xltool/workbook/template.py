@@ -397,12 +397,14 @@ _PAGE = {"A4": (595.0 - 108.0, 842.0 - 101.0), "A3": (842.0 - 108.0, 1191.0 - 10
 def _group_breaks(sheet: ExtraSheet, heights: list[float]) -> list[int]:
     """Page breaks that never cut a group of rows (one unit's rows) when the group fits on a page.
 
-    The page holds its printable height divided by the fit-to-width scale, less the header row that is
-    repeated on every page; a column's width in characters is about 5.25 points plus padding.
+    The page holds its printable height divided by the fit-to-width scale (LibreOffice scales a narrow
+    table up to the width too; Excel does not, and then fits more rows than counted: a break comes early,
+    never inside a group), less the header row that is repeated on every page; a column's width in
+    characters is about 5.25 points plus padding.
     """
     tall, wide = _PAGE[sheet.paper]
     width = sum(w * 5.25 + 3.75 for w in sheet.widths) or wide
-    room = tall / min(1.0, wide / width) - heights[0]
+    room = tall * width / wide - heights[0]
     starts = sorted({g + 1 for g in sheet.groups if 0 <= g < len(sheet.rows)} | {len(heights)})
     breaks: list[int] = []
     used = 0.0
