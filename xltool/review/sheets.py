@@ -17,7 +17,6 @@ from xltool.review.core import Outcome, UnitSummary
 from xltool.review.model import Problem, Row
 from xltool.review.reports import by_rule, main_problems
 from xltool.summary import analytics
-from xltool.summary.figures import SHORT_NAMES
 from xltool.text import normalise
 from xltool.workbook import charts, template
 from xltool.workbook.charts import Chart
@@ -201,7 +200,7 @@ def years_header() -> tuple[str, ...]:
 def years(o: Outcome) -> template.ExtraSheet:
     """Each pair of years as two lines, one above the other: this year's 上年结转 and last year's 结转下年度."""
     c = analytics.carry(specs.load())
-    this, last = f"本年{SHORT_NAMES[c.this.key]}", f"上年{SHORT_NAMES[c.last.key]}"
+    this, last = (f"{when}{name}" for when, name in zip(("本年", "上年"), c.names, strict=True))
     body: list[tuple[Any, ...]] = []
     groups: list[int] = []
     for pair in sorted(o.pairs, key=lambda p: (normalise(p.unit), p.year)):

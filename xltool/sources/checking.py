@@ -18,7 +18,6 @@ BATCH = 200  # files read and validated together (pandera costs ~20 ms a call)
 Warn = Callable[[str], None]
 
 
-
 def _quiet(_message: str) -> None:
     pass
 
