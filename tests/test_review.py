@@ -181,8 +181,13 @@ def test_dates_given_by_the_caller_decide_the_verdict() -> None:
     row = o.rows[0]
     assert (row.on_time, row.published_from, [p.finding.rule for p in row.problems]) == (
         "逾期",
-        "发布日期清单",
+        "发布日期（据清单）",
         ["D-LATE"],
+    )
+    late = row.problems[0].finding.message
+    assert late == (
+        "县级以上人民政府部门应在 2023年1月31日 前公开上一年度的年度报告，本报告的发布日期（据清单）为 2023年2月2日，"
+        "晚了 2 天（条例第四十九条）。"
     )
 
 

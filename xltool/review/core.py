@@ -29,7 +29,7 @@ from xltool.submission import (
 from xltool.summary import analytics
 from xltool.summary.roster import Roster
 
-GIVEN = "发布日期清单"  # how a date the caller gave is named
+GIVEN = "发布日期（据清单）"  # how a date the caller gave (--dates) is named
 NO_PREVIOUS, UNLINKED, CONSISTENT = "无上年度报告", "单位或年度不明，未关联", "一致"
 
 
