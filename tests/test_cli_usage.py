@@ -30,7 +30,7 @@ def error_text(stderr: str) -> str:
         (
             ["chek", "a.xlsx"],
             "用法：xltool [选项] 命令 [参数]...",
-            "没有“chek”这个命令（可用的命令：template、check、render、draft、merge、import、serve）。是不是要用 check？",
+            "没有“chek”这个命令（可用的命令：template、check、render、draft、merge、import、review、serve）。是不是要用 check？",
         ),
         (
             ["check", "--jason", "a.xlsx"],

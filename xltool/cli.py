@@ -253,6 +253,9 @@ def check(
     annotate: Annotated[
         Path | None, typer.Option("--annotate", help="另存一份标注了问题单元格的副本（只能检查一个文件时使用）")
     ] = None,
+    assess: Annotated[
+        bool, typer.Option("--assess", help="同时按评估要点检查（写明上年度问题整改、信息处理费、统计期限）")
+    ] = False,
 ) -> None:
     """校验填好的工作簿，指出每个有问题的单元格。退出码：0 无错误，1 有错误，2 无法运行。"""
     # each command imports its own modules: `xltool --help` and the other commands start without them
@@ -265,10 +268,10 @@ def check(
 
     paths = _guard(lambda: expand(inputs))
     if annotate is not None:  # one file
-        results = _guard(lambda: files.check(paths, previous, annotate=annotate, warn=warn))
+        results = _guard(lambda: files.check(paths, previous, annotate=annotate, warn=warn, assess=assess))
         batches = iter([results])
     else:  # printed batch by batch as they are checked, then let go: flat memory for any number of files
-        batches = files.batches(paths, previous, warn)
+        batches = files.batches(paths, previous, warn, assess=assess)
     tally = checking.Tally()
     while (batch := _guard(lambda: next(batches, None))) is not None:
         if json_out:  # JSON is read by programs: escape what the output encoding lacks rather than lose it
@@ -418,6 +421,49 @@ def import_(
     else:
         typer.echo("\n".join(run.text_lines(outcomes)))
     raise typer.Exit(max((o.exit_code for o in outcomes), default=0))
+
+
+@app.command(cls=_Command)
+def review(
+    reports: Annotated[
+        list[str],
+        typer.Argument(
+            help="已发布的年度报告（.html、.docx、.pdf、.txt、.md）和工作簿（.xlsx），文件夹或通配符；可混放多个单位、多个年度",
+            metavar="报告或文件夹",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", help="评查结果工作簿（.xlsx）", show_default=False)],
+    roster: Annotated[
+        Path | None,
+        typer.Option("--roster", help="应公开报告的单位名单（.csv 或 .xlsx，含“单位名称”列，可含“单位类型”列）"),
+    ] = None,
+    dates: Annotated[
+        Path | None,
+        typer.Option("--dates", help="发布日期清单（.csv 或 .xlsx：“发布日期”列，及“文件”列或“单位名称”“报告年度”列）"),
+    ] = None,
+    year: Annotated[
+        int | None, typer.Option("--year", help="只评查这一年度的报告（上一年度的报告只用于跨年核对）")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="以 JSON 输出结果")] = False,
+    force: Annotated[bool, typer.Option("--force", help="输出文件已存在时覆盖")] = False,
+) -> None:
+    """评查已发布的年度报告：逐份校验、跨年核对、是否按期公开、名单核对，生成评查结果工作簿。退出码：0 无错误，1 有错误或有报告无法评查，2 无法运行。"""
+    # each command imports its own modules: `xltool --help` and the other commands start without them
+    from xltool.review import output as shown
+    from xltool.sources import reviewing
+
+    def run() -> Any:
+        paths = reviewing.inputs(reports)
+        with _progress(len(paths), "评查") as step:
+            return reviewing.review(paths, output, roster=roster, dates=dates, year=year, force=force, progress=step)
+
+    outcome = _guard(run)
+    if json_out:
+        typer.echo(_fitted(shown.to_json, outcome, str(output)))
+    else:
+        typer.echo(shown.as_text(outcome, str(output)))
+    raise typer.Exit(outcome.exit_code)
 
 
 @app.command(cls=_Command)

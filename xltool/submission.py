@@ -18,6 +18,8 @@ PROPERTY_PREFIX = "xltool."
 SUMMARY = "summary_units"  # property of a merged summary: how many units it covers
 UNSPLIT_PROPERTY = "unsplit_sections"  # set by `xltool import`: see Submission.unsplit_sections
 DRAFTED_PROPERTY = "drafted"  # set by `xltool draft` and `merge`: see Submission.drafts
+# a published report's: its publication date (ISO), where the date came from, and its whole text
+PUBLISHED_PROPERTY, PUBLISHED_FROM_PROPERTY, DOCUMENT_PROPERTY = "published", "published_from", "document_text"
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Finding:
     cell: str | None = None
     value: Any = None
     expected: Any = None
+    quote: str | None = field(default=None, compare=False)  # the words of the source a finding quotes
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -39,8 +42,8 @@ class Finding:
             "sheet": self.sheet,
             "cell": self.cell,
             "message": self.message,
-            "value": _jsonable(self.value),
-            "expected": _jsonable(self.expected),
+            "value": jsonable(self.value),
+            "expected": jsonable(self.expected),
         }
 
 
@@ -63,7 +66,7 @@ def shown(value: Any) -> Any:
     return format(value, "f") if isinstance(value, Decimal) else value
 
 
-def _jsonable(v: Any) -> Any:
+def jsonable(v: Any) -> Any:
     if isinstance(v, Decimal):
         return int(v) if v == v.to_integral_value() and "." not in str(v) else str(v)
     return v
@@ -150,19 +153,37 @@ def _num(v: Value) -> Number:
 
 def computed(spec: FormSpec, values: dict[str, Value]) -> dict[str, Number]:
     """Every table cell's value: inputs as given (0 when missing), totals recomputed from inputs."""
-    cells: dict[str, TableCell] = {c.key: c for c in spec.cells()}
     out: dict[str, Number] = {}
-
-    def get(key: str) -> Number:
-        if key in out:
-            return out[key]
-        parts = parts_of(cells[key])
-        out[key] = sum((get(p) for p in parts), start=0) if parts else _num(values.get(key))
-        return out[key]
-
-    for key in cells:
-        get(key)
+    for key, parts in _plan(spec):
+        out[key] = sum((out[p] for p in parts), start=0) if parts else _num(values.get(key))
     return out
+
+
+_PLANS: dict[int, tuple[FormSpec, tuple[tuple[str, tuple[str, ...]], ...]]] = {}
+
+
+def _plan(spec: FormSpec) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Every table cell's key and the keys it sums (none for an input), each total after its parts
+    (in the order the cells come, parts first), worked out once per spec object."""
+    hit = _PLANS.get(id(spec))
+    if hit is None or hit[0] is not spec:
+        if len(_PLANS) > 64:  # specs parsed on the fly (tests) must not pile up
+            _PLANS.clear()
+        cells: dict[str, TableCell] = {c.key: c for c in spec.cells()}
+        order: dict[str, tuple[str, ...]] = {}
+
+        def visit(key: str) -> None:
+            if key in order:
+                return
+            parts = tuple(parts_of(cells[key]))
+            for p in parts:
+                visit(p)
+            order[key] = parts
+
+        for key in cells:
+            visit(key)
+        hit = _PLANS[id(spec)] = (spec, tuple(order.items()))
+    return hit[1]
 
 
 def parts_of(cell: TableCell) -> list[str]:
@@ -176,16 +197,10 @@ def parts_of(cell: TableCell) -> list[str]:
 
 def unknown(spec: FormSpec, values: dict[str, Value]) -> set[str]:
     """Table keys whose value is not known: unreadable inputs and every total that includes one."""
-    cells: dict[str, TableCell] = {c.key: c for c in spec.cells()}
     out: dict[str, bool] = {}
-
-    def get(key: str) -> bool:
-        if key not in out:
-            parts = parts_of(cells[key])
-            out[key] = any(get(p) for p in parts) if parts else not isinstance(values.get(key), int | Decimal)
-        return out[key]
-
-    return {key for key in cells if get(key)}
+    for key, parts in _plan(spec):
+        out[key] = any(out[p] for p in parts) if parts else not isinstance(values.get(key), int | Decimal)
+    return {key for key, missing in out.items() if missing}
 
 
 def previous_numbers(spec: FormSpec, last: Submission) -> tuple[dict[str, Number], set[str]]:

@@ -52,10 +52,13 @@ def unreadable(name: str, exc: InputFileError) -> FileResult:
     return FileResult(name, None, [Finding(rule.id, rule.severity, rule.message.format(reason=exc.reason))])
 
 
-def evaluate(results: list[FileResult], previous: Submission | None = None, *, batch: bool = True) -> list[FileResult]:
+def evaluate(
+    results: list[FileResult], previous: Submission | None = None, *, batch: bool = True, assess: bool = False
+) -> list[FileResult]:
     """Add value and rule findings to every readable result. With ``batch`` the pandera schema
     validates the whole batch at once; without, the same value rules run one value at a time
-    (:mod:`values`), and pandas is never loaded (a command that renders one workbook)."""
+    (:mod:`values`), and pandas is never loaded (a command that renders one workbook). With
+    ``assess``, the assessment rules too (rules not on by default: `check --assess`, review)."""
     readable = [r for r in results if r.submission is not None]
     subs = [r.submission for r in readable if r.submission is not None]
     if batch:
@@ -66,7 +69,7 @@ def evaluate(results: list[FileResult], previous: Submission | None = None, *, b
         value_findings = values.validate(subs)
     for result, extra in zip(readable, value_findings, strict=True):
         assert result.submission is not None
-        found = [*result.submission.findings, *extra, *rules.apply(result.submission, previous)]
+        found = [*result.submission.findings, *extra, *rules.apply(result.submission, previous, assess=assess)]
         result.findings = _ordered(result.submission, found)
     return results
 
@@ -84,11 +87,19 @@ def _rowcol(address: str | None) -> tuple[int, int]:
     return rowcol(address) if address else (0, 0)
 
 
-def check(submission: Submission, previous: Submission | None = None) -> list[Finding]:
-    """Every finding of one submission (with ``previous``, last year's: the cross-year rules too)."""
+def check(submission: Submission, previous: Submission | None = None, *, assess: bool = False) -> list[Finding]:
+    """Every finding of one submission (with ``previous``, last year's: the cross-year rules too;
+    with ``assess``, the assessment rules too)."""
     if previous is not None:
         same_family(submission, previous)
-    return evaluate([FileResult(submission.source, submission)], previous)[0].findings
+    return evaluate([FileResult(submission.source, submission)], previous, assess=assess)[0].findings
+
+
+def across_years(submission: Submission, previous: Submission) -> list[Finding]:
+    """The cross-year findings of ``check(submission, previous)`` alone, in its order: what a pair of
+    years adds to each year's own findings (review checks every report once, then every pair)."""
+    same_family(submission, previous)
+    return _ordered(submission, rules.across_years(submission, previous))
 
 
 def same_family(sub: Submission, last: Submission) -> None:

@@ -28,4 +28,5 @@ class Context:
             s, c = self.layout.locate(key)
             sheet, cell = s.name, c.address
         message = rule.message.format(value=shown(value), expected=shown(expected), **kw)
-        return Finding(rule.id, rule.severity, message, sheet, cell, value, expected)
+        quote = kw.get("quote")
+        return Finding(rule.id, rule.severity, message, sheet, cell, value, expected, quote if quote else None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from xltool.checks import assessment
 from xltool.checks import narrative as narrative_rules
 from xltool.checks.context import Context
 from xltool.errors import XltoolError
@@ -207,16 +208,24 @@ KINDS: dict[str, RuleFn] = {
     **narrative_rules.KINDS,
     "unit_chosen": unit_chosen,
     "draft": draft,
+    **assessment.KINDS,
 }
 
 
-def apply(sub: Submission, previous: Submission | None = None) -> list[Finding]:
-    """Findings of every submission-level rule (cell-level findings come from reader and schemas)."""
+def apply(sub: Submission, previous: Submission | None = None, *, assess: bool = False) -> list[Finding]:
+    """Findings of every submission-level rule (cell-level findings come from reader and schemas);
+    rules that are not on by default (the assessment rules) only with ``assess``."""
     ctx = Context(sub, previous)
     out: list[Finding] = []
     for rule in sub.spec.rules:
         fn = KINDS.get(rule.kind)
-        if fn is None or (rule.cross_year and previous is None):
+        if fn is None or (rule.cross_year and previous is None) or not (rule.default or assess):
             continue
         out.extend(fn(ctx, rule))
     return out
+
+
+def across_years(sub: Submission, previous: Submission) -> list[Finding]:
+    """Only the cross-year rules' findings (the rest of ``check(sub, previous)``'s are ``check(sub)``'s)."""
+    ctx = Context(sub, previous)
+    return [f for rule in sub.spec.rules if rule.cross_year for f in KINDS[rule.kind](ctx, rule)]

@@ -267,8 +267,7 @@ def _instructions(spec: FormSpec) -> Sheet:
     ]
     seen: set[str] = set()
     for rule in spec.rules:
-        # D-DRAFT (kind draft) concerns drafted copies only: their 填报说明 lists it with the drafted parts
-        if rule.title not in seen and not rule.cross_year and rule.kind not in ("file", "draft"):
+        if rule.title not in seen and rule.for_filler:
             seen.add(rule.title)
             lines.append(("note", f"{rule.id}　{rule.title}（{_SEVERITY[rule.severity]}）"))
     for row, (role, text) in enumerate(lines):

@@ -10,6 +10,7 @@ import re
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from functools import cache, cached_property
 from importlib import resources
@@ -18,6 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from xltool.errors import DefinitionError, VersionError
+from xltool.text import normalise
 
 ValueType = Literal["count", "signed_count", "wan_yuan", "yuan", "money", "text", "year", "choice"]
 NUMERIC_TYPES: frozenset[str] = frozenset({"count", "signed_count", "wan_yuan", "yuan", "money"})
@@ -127,16 +129,27 @@ class Rule(_Strict):
         "narrative_claim",
         "unit_chosen",
         "draft",
+        "states",
+        "deadline",
     ]
     severity: Severity
     title: str
     message: str
     table: str | None = None
     params: dict[str, Any] = {}
+    source: str = ""  # where the rule comes from (the statute, the form, an assessment's criteria)
+    default: bool = True  # run by every check; False: only when asked (`check --assess`) and by review
 
     @property
     def cross_year(self) -> bool:
         return self.kind in ("carry_over", "running_total", "same_as_last")
+
+    @property
+    def for_filler(self) -> bool:
+        """Listed in a template's 填报说明: checked on every workbook by default, of the workbook alone
+        (not last year's, not the file, not a publication date only a published report has)."""
+        # D-DRAFT (kind draft) concerns drafted copies only: their 填报说明 lists it with the drafted parts
+        return self.default and not self.cross_year and self.kind not in ("file", "deadline", "draft")
 
 
 class CellSet(_Strict):
@@ -292,6 +305,49 @@ class Succession(_Strict):
     cells: dict[str, tuple[str, ...]] = {}
 
 
+class Deadline(_Strict):
+    """When a unit of one level must publish its report of year Y: ``month``/``day`` of year Y+1.
+
+    A unit belongs to the first deadline whose ``unit_types`` hold its 单位类型, or (type unknown or
+    "其他") whose ``names`` (regular expressions over the name, normalised) match its name. No
+    ``month``: the law sets no date for the level (乡镇, 街道), so there is no verdict.
+    """
+
+    level: str
+    unit_types: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    month: int | None = None
+    day: int | None = None
+    source: str
+
+    @model_validator(mode="after")
+    def _date(self) -> Deadline:
+        if (self.month is None) != (self.day is None):
+            raise ValueError(f"deadline {self.level}: month and day together")
+        if self.month is not None and self.day is not None:
+            date(2001, self.month, self.day)  # raises on 2月30日
+        for name in self.names:
+            re.compile(name)
+        return self
+
+    def due(self, year: int) -> date | None:
+        """The last day to publish the report of ``year`` (None: no statutory date)."""
+        return None if self.month is None or self.day is None else date(year + 1, self.month, self.day)
+
+
+class Indicator(_Strict):
+    """A figure a supervisor compares across units: ``numerator``, or its share of ``denominator``."""
+
+    key: str
+    name: str
+    numerator: CellSet
+    denominator: CellSet | None = None
+
+    @property
+    def share(self) -> bool:
+        return self.denominator is not None
+
+
 class UnitInfo(_Strict):
     sheet: str
     title: str
@@ -320,6 +376,8 @@ class FormSpec(_Strict):
     rules: tuple[Rule, ...]
     narrative: Narrative | None = None
     drafting: Drafting | None = None
+    deadlines: tuple[Deadline, ...] = ()
+    indicators: tuple[Indicator, ...] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> FormSpec:
@@ -347,7 +405,20 @@ class FormSpec(_Strict):
             self._narrative_consistent(self.narrative)
         if self.drafting is not None:
             self._drafting_consistent(self.drafting)
+        self._review_consistent(set(keys))
         return self
+
+    def _review_consistent(self, keys: set[str]) -> None:
+        choices = next((f.choices for f in self.unit.fields if f.key == "unit_type"), ())
+        for d in self.deadlines:
+            unknown_types = [t for t in d.unit_types if t not in choices]
+            if unknown_types:
+                raise ValueError(f"deadline {d.level}: unknown unit types {unknown_types}")
+        for ind in self.indicators:
+            for cells in (ind.numerator, *([ind.denominator] if ind.denominator else [])):
+                unknown = [k for k in cells.cell_keys() if k not in keys]
+                if unknown or not cells.cell_keys():
+                    raise ValueError(f"indicator {ind.key}: unknown cells {unknown}")
 
     def _drafting_consistent(self, d: Drafting) -> None:
         parts = {f"{s.key}.{p.key}" for s in self.sections if s.kind == "narrative" for p in s.parts}
@@ -436,6 +507,16 @@ class FormSpec(_Strict):
         tables = [c.key for c in self.inputs() if self.merge.types[c.type] == "sum"]
         fields = [f"{s.key}.{f.key}" for s, _p, f in self.fields() if self.merge.types.get(f.type) == "sum"]
         return tables + fields
+
+    def deadline_for(self, unit_type: str, unit_name: str) -> Deadline | None:
+        """The deadline of a unit's level, by its 单位类型, else by its name; None: level unknown."""
+        for d in self.deadlines:
+            if unit_type in d.unit_types:
+                return d
+        name = normalise(unit_name)
+        if not name:
+            return None
+        return next((d for d in self.deadlines if any(re.search(p, name) for p in d.names)), None)
 
     def accepts_year(self, year: int) -> bool:
         return year >= self.min_year and (self.max_year is None or year <= self.max_year)

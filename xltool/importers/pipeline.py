@@ -16,7 +16,7 @@ from pathlib import Path
 from xltool.errors import UsageError
 from xltool.form import spec as specs
 from xltool.form.spec import NUMERIC_TYPES, FormSpec
-from xltool.importers import meta
+from xltool.importers import dates, meta
 from xltool.importers.model import Document
 from xltool.importers.place import Placement, header_match, place
 from xltool.importers.stream import Stream, build
@@ -39,6 +39,7 @@ class Reading:
     values: dict[str, Value] = field(default_factory=dict)
     constants: dict[str, Value] = field(default_factory=dict)
     unsplit: frozenset[str] = frozenset()  # narrative sections not split into their parts (all in the first)
+    published: dates.Published | None = None  # when the page says it was published (发布时间, 落款日期)
     problem: str | None = None  # read, but not (all of) a report: exit 1
     refused: str | None = None  # cannot be imported at all: exit 2
 
@@ -50,6 +51,7 @@ def read_document(doc: Document, *, year: int | None = None, unit: str | None = 
     title = meta.title(doc, stream)
     reading.year = year if year is not None else title.year
     reading.unit = unit.strip() if unit else title.unit
+    reading.published = dates.published(doc, reading.unit)
     if reading.year is not None and not any(s.accepts_year(reading.year) for s in _all_specs()):
         reading.refused = _unsupported(reading.year)
         return reading

@@ -23,20 +23,28 @@ def _quiet(_message: str) -> None:
 
 
 def check(
-    paths: list[Path], previous: Path | None = None, annotate: Path | None = None, warn: Warn = _quiet
+    paths: list[Path],
+    previous: Path | None = None,
+    annotate: Path | None = None,
+    warn: Warn = _quiet,
+    *,
+    assess: bool = False,
 ) -> list[FileResult]:
     """Check every file; with ``previous``, also the cross-year rules (one file only); with
-    ``annotate``, also write a highlighted, commented copy of the one input (never over it).
-    ``warn`` hears why the cross-year rules could not run (see :func:`compared_with`)."""
+    ``annotate``, also write a highlighted, commented copy of the one input (never over it); with
+    ``assess``, the assessment rules too. ``warn`` hears why the cross-year rules could not run
+    (see :func:`compared_with`)."""
     if annotate is not None:
         _annotate_target(paths, annotate)
-    results = [r for batch in batches(paths, previous, warn) for r in batch]
+    results = [r for batch in batches(paths, previous, warn, assess=assess) for r in batch]
     if annotate is not None and results[0].submission is not None:
         write_annotated(Path(results[0].file), results[0].findings, annotate)
     return results
 
 
-def batches(paths: list[Path], previous: Path | None = None, warn: Warn = _quiet) -> Iterator[list[FileResult]]:
+def batches(
+    paths: list[Path], previous: Path | None = None, warn: Warn = _quiet, *, assess: bool = False
+) -> Iterator[list[FileResult]]:
     """The results, :data:`BATCH` files at a time: one pandera call per batch, and a caller that
     prints each batch and lets it go checks any number of files in flat memory."""
     if previous is not None and len(paths) != 1:
@@ -48,7 +56,7 @@ def batches(paths: list[Path], previous: Path | None = None, warn: Warn = _quiet
         if last is not None and previous is not None and results[0].submission is not None:
             checking.same_family(results[0].submission, last)
             prior = compared_with(results[0].submission, last, previous, warn)
-        yield checking.evaluate(results, prior)
+        yield checking.evaluate(results, prior, assess=assess)
 
 
 def compared_with(sub: Submission, last: Submission, path: Path, warn: Warn) -> Submission | None:

@@ -66,16 +66,16 @@ def merge(
         raise UsageError("--jobs 必须是正整数。")
     listed = rosters.load(roster_path, specs.load()) if roster_path is not None else None
     extras = [f for f in (roster_path, previous) if f is not None]
-    paths = [p for p in paths if not any(_same_file(p, f) for f in extras)]
+    paths = [p for p in paths if not any(same_file(p, f) for f in extras)]
     if not paths:
         raise UsageError("没有要汇总的工作簿。")
     last = last_summary(Path(previous)) if previous is not None else None
     for p in [*paths, *extras]:
-        if _same_file(p, output):
+        if same_file(p, output):
             raise OutputError(
                 f"输出文件 {output} 也是输入之一，不能覆盖输入。请把汇总工作簿保存到输入文件夹以外，或另取一个文件名。"
             )
-    folder, shown = _relative([str(p) for p in paths])
+    folder, shown = relative([str(p) for p in paths])
     parts = _read(list(shown), jobs, chunk, progress)
     assert len(parts) == len(paths)
     outcome = merge_parts(
@@ -103,14 +103,14 @@ def summary_carry(spec: FormSpec, path: Path, year: int) -> dict[str, dict[str, 
     return carry.summary_carry(spec, last_summary(path), str(path), year)
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def same_file(a: Path, b: Path) -> bool:
     try:
         return Path(a).resolve() == Path(b).resolve() or (Path(a).exists() and Path(a).samefile(b))
     except OSError:
         return False
 
 
-def _relative(files: list[str]) -> tuple[str, dict[str, str]]:
+def relative(files: list[str]) -> tuple[str, dict[str, str]]:
     """The folder holding every input, and each input's path relative to it (how the summary names files)."""
     resolved = [Path(f).resolve() for f in files]
     try:

@@ -16,24 +16,25 @@ ENCODINGS = ("utf-8-sig", "gb18030")  # Windows Excel saves CSV in the ANSI code
 
 
 def load(path: Path, spec: FormSpec) -> Roster:
-    return from_rows(_rows(Path(path)), spec, str(path))
+    return from_rows(rows(Path(path)), spec, str(path))
 
 
-def _rows(path: Path) -> list[tuple[Any, ...]]:
+def rows(path: Path, what: str = "名单") -> list[tuple[Any, ...]]:
+    """The first sheet of a .xlsx, or a .csv (UTF-8 or GBK), as rows; ``what`` names the file in messages."""
     if not path.is_file():
-        raise UsageError(f"找不到名单文件 {path}。")
+        raise UsageError(f"找不到{what}文件 {path}。")
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return _csv(path)
+        return _csv(path, what)
     if suffix != ".xlsx":
-        raise UsageError(f"名单 {path} 应为 .csv 或 .xlsx 文件（WPS、Excel 可另存为这两种格式）。")
+        raise UsageError(f"{what} {path} 应为 .csv 或 .xlsx 文件（WPS、Excel 可另存为这两种格式）。")
     try:
         return next(iter(sheet_rows(path).values()), [])
     except InputFileError as exc:
-        raise UsageError(f"名单 {path} 无法读取：{exc.reason}") from None
+        raise UsageError(f"{what} {path} 无法读取：{exc.reason}") from None
 
 
-def _csv(path: Path) -> list[tuple[Any, ...]]:
+def _csv(path: Path, what: str) -> list[tuple[Any, ...]]:
     data = path.read_bytes()
     for encoding in ENCODINGS:
         try:
@@ -42,4 +43,4 @@ def _csv(path: Path) -> list[tuple[Any, ...]]:
             continue
         dialect = "excel-tab" if "\t" in text.split("\n", 1)[0] and "," not in text.split("\n", 1)[0] else "excel"
         return [tuple(row) for row in csv.reader(io.StringIO(text, newline=""), dialect)]
-    raise UsageError(f"名单 {path} 的文字编码无法识别。请用 WPS 或 Excel 另存为“CSV UTF-8”或 .xlsx。")
+    raise UsageError(f"{what} {path} 的文字编码无法识别。请用 WPS 或 Excel 另存为“CSV UTF-8”或 .xlsx。")

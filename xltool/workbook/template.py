@@ -43,6 +43,9 @@ class ExtraSheet:
     paper: str = "A4"
     repeat_first_column: bool = False  # printed on every page, like the header row
     number_formats: tuple[str, ...] = ()  # by column, for numbers ("" or none: as they are)
+    filters: bool = False  # a filter button on every header cell
+    groups: tuple[int, ...] = ()  # body rows (0 = the first after the header) that open a group printed on one page
+    header_height: int = 1  # lines of the header row (long headers wrap)
 
 
 def write(
@@ -321,6 +324,7 @@ def _extra(ws: Worksheet, sheet: ExtraSheet, fmt: _Formats) -> None:
     for col, width in enumerate(sheet.widths):
         ws.set_column(col, col, width)
     widths = _spanned(sheet)
+    heights: list[float] = []
     for r, row in enumerate((sheet.header, *sheet.rows)):
         for c, value in enumerate(row):
             f = head if r == 0 else body
@@ -330,8 +334,14 @@ def _extra(ws: Worksheet, sheet: ExtraSheet, fmt: _Formats) -> None:
             spans = sheet.span > 1 and len(row) == 2 and c == 1
             cell = Cell(r, c, "label", last_row=r if spans else None, last_col=c + sheet.span - 1 if spans else None)
             _put(ws, cell, f, value=value)
-        _fit_row(ws, r, row, widths if len(row) == 2 else sheet.widths)
+        heights.append(
+            _fit_row(ws, r, row, widths if len(row) == 2 else sheet.widths, sheet.header_height if r == 0 else 1)
+        )
     ws.freeze_panes(1, 1 if sheet.repeat_first_column else 0)
+    if sheet.filters and sheet.header:
+        _ok(ws.autofilter(0, 0, len(sheet.rows), len(sheet.header) - 1))
+    if sheet.groups:
+        ws.set_h_pagebreaks(_group_breaks(sheet, heights))
     ws.set_paper(PAPER[sheet.paper])
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
@@ -350,17 +360,59 @@ def _spanned(sheet: ExtraSheet) -> tuple[float, ...]:
 
 def write_table(path: Path, sheet: ExtraSheet) -> None:
     """A workbook holding one plain table (the summary of a batch, e.g. 导入结果.xlsx), atomically."""
+    write_tables(path, (sheet,))
+
+
+def write_tables(path: Path, sheets: Sequence[ExtraSheet], finish: Finish | None = None) -> None:
+    """A workbook of plain tables (review's 评查结果.xlsx), then what ``finish`` adds (charts), atomically."""
     with atomic_path(Path(path)) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False})
         wb.set_properties({"author": "xltool", "created": FIXED_TIME})
-        _extra(wb.add_worksheet(sheet.name), sheet, _Formats(wb))
+        fmt = _Formats(wb)
+        for sheet in sheets:
+            _extra(wb.add_worksheet(sheet.name), sheet, fmt)
+        if finish is not None:
+            finish(wb)
         wb.close()
 
 
-def _fit_row(ws: Worksheet, row: int, values: Sequence[Any], widths: Sequence[float]) -> None:
+LINE_POINTS = 14.0  # a wrapped line of the house font
+
+
+def _fit_row(ws: Worksheet, row: int, values: Sequence[Any], widths: Sequence[float], least: int = 1) -> float:
     """Rows of wrapped text get the height they need: spreadsheet programs do not grow them on opening."""
     lines = max(
         (lines_needed(str(v), widths[c]) for c, v in enumerate(values) if isinstance(v, str) and c < len(widths)),
         default=1,
     )
-    _ok(ws.set_row(row, lines * 14.0 + 4))
+    height = max(lines, least) * LINE_POINTS + 4
+    _ok(ws.set_row(row, height))
+    return height
+
+
+# printable height and width of a landscape page in points (margins 0.75 in top and bottom, 0.7 in aside)
+_PAGE = {"A4": (595.0 - 108.0, 842.0 - 101.0), "A3": (842.0 - 108.0, 1191.0 - 101.0)}
+
+
+def _group_breaks(sheet: ExtraSheet, heights: list[float]) -> list[int]:
+    """Page breaks that never cut a group of rows (one unit's rows) when the group fits on a page.
+
+    The page holds its printable height divided by the fit-to-width scale (LibreOffice scales a narrow
+    table up to the width too; Excel does not, and then fits more rows than counted: a break comes early,
+    never inside a group), less the header row that is repeated on every page; a column's width in
+    characters is about 5.25 points plus padding.
+    """
+    tall, wide = _PAGE[sheet.paper]
+    width = sum(w * 5.25 + 3.75 for w in sheet.widths) or wide
+    room = tall * width / wide - heights[0]
+    starts = sorted({g + 1 for g in sheet.groups if 0 <= g < len(sheet.rows)} | {len(heights)})
+    breaks: list[int] = []
+    used = 0.0
+    first = 1
+    for start, end in zip([first, *starts], starts, strict=False):
+        size = sum(heights[start:end])
+        if used and used + size > room and size <= room:
+            breaks.append(start)
+            used = 0.0
+        used = (used + size) % room if size > room else used + size
+    return breaks
