@@ -572,3 +572,18 @@ def test_template_previous_from_last_years_summary_takes_the_units_own_row(tmp_p
         "或改用该单位上年度自己的工作簿作 --previous。\n"
     )
     assert read(out).unit_name == "青禾县东城街道办事处"  # the refused run wrote nothing
+
+
+@pytest.mark.parametrize("form", ["2019", "2021"])
+def test_a_workbook_naming_another_unit_than_expected(tmp_path: Path, form: str) -> None:
+    """Rule P-UNIT (kind expected): the caller (the portal's link) knows which unit must report."""
+    from xltool.checks.check import check as check_values
+
+    base = CHEPAIZI if form == "2021" else TOWN_2020
+    sub = read(write_valid(tmp_path / "v.xlsx", base))
+    named = sub.unit_name
+    assert check_values(sub) == check([tmp_path / "v.xlsx"], expected={"unit.unit_name": f" {named} "})[0].findings
+    (found,) = [f for f in check([tmp_path / "v.xlsx"], expected={"unit.unit_name": "某某局"})[0].findings]
+    assert (found.rule, found.severity, found.sheet, found.cell) == ("P-UNIT", "error", "单位信息", "B3")
+    assert (found.value, found.expected) == (named, "某某局")
+    assert found.message == f"单位名称填写为“{named}”，而这个链接属于“某某局”。请使用本单位的模板，或改正单位名称。"

@@ -53,12 +53,18 @@ def unreadable(name: str, exc: InputFileError) -> FileResult:
 
 
 def evaluate(
-    results: list[FileResult], previous: Submission | None = None, *, batch: bool = True, assess: bool = False
+    results: list[FileResult],
+    previous: Submission | None = None,
+    *,
+    batch: bool = True,
+    assess: bool = False,
+    expected: dict[str, str] | None = None,
 ) -> list[FileResult]:
     """Add value and rule findings to every readable result. With ``batch`` the pandera schema
     validates the whole batch at once; without, the same value rules run one value at a time
     (:mod:`values`), and pandas is never loaded (a command that renders one workbook). With
-    ``assess``, the assessment rules too (rules not on by default: `check --assess`, review)."""
+    ``assess``, the assessment rules too (rules not on by default: `check --assess`, review);
+    ``expected``: values the caller knows every workbook must hold (rule kind ``expected``)."""
     readable = [r for r in results if r.submission is not None]
     subs = [r.submission for r in readable if r.submission is not None]
     if batch:
@@ -69,7 +75,11 @@ def evaluate(
         value_findings = values.validate(subs)
     for result, extra in zip(readable, value_findings, strict=True):
         assert result.submission is not None
-        found = [*result.submission.findings, *extra, *rules.apply(result.submission, previous, assess=assess)]
+        found = [
+            *result.submission.findings,
+            *extra,
+            *rules.apply(result.submission, previous, assess=assess, expected=expected),
+        ]
         result.findings = _ordered(result.submission, found)
     return results
 

@@ -12,8 +12,11 @@ from xltool.submission import Finding, Submission, computed, previous_numbers, s
 class Context:
     """What every rule kind reads: the submission, its recomputed totals, last year's figures."""
 
-    def __init__(self, sub: Submission, previous: Submission | None = None) -> None:
+    def __init__(
+        self, sub: Submission, previous: Submission | None = None, expected: dict[str, str] | None = None
+    ) -> None:
         self.sub = sub
+        self.expected = expected or {}  # values the caller knows (kind "expected"): key -> text
         self.spec: FormSpec = sub.spec
         self.layout: Layout = for_spec(sub.spec)
         self.numbers = computed(sub.spec, sub.values)

@@ -18,6 +18,7 @@ from xltool.form import spec as specs
 from xltool.form.layout import col_title, row_title
 from xltool.form.spec import FormSpec, Rule, leaves
 from xltool.submission import Finding, Number, Submission
+from xltool.text import normalise
 
 RuleFn = Callable[[Context, Rule], Iterator[Finding]]
 
@@ -193,6 +194,20 @@ def draft(ctx: Context, rule: Rule) -> Iterator[Finding]:
         yield ctx.finding(rule, key, part=ctx.layout.locate(key)[1].what)
 
 
+def expected(ctx: Context, rule: Rule) -> Iterator[Finding]:
+    """A field holds another value than the one the caller knows it must (compared as names compare)."""
+    key = rule.params["field"]
+    want = ctx.expected.get(key)
+    if want is None:
+        return
+    got = ctx.sub.text(key)
+    if normalise(got) != normalise(want):
+        section, _dot, name = key.partition(".")
+        fields = ctx.spec.unit.fields if section == "unit" else (f for _s, _p, f in ctx.spec.fields())
+        label = next(f.label for f in fields if f.key == name)
+        yield ctx.finding(rule, key, got, want, label=label)
+
+
 KINDS: dict[str, RuleFn] = {
     "equal_sums": equal_sums,
     "total_of": total_of,
@@ -209,13 +224,21 @@ KINDS: dict[str, RuleFn] = {
     "unit_chosen": unit_chosen,
     "draft": draft,
     **assessment.KINDS,
+    "expected": expected,
 }
 
 
-def apply(sub: Submission, previous: Submission | None = None, *, assess: bool = False) -> list[Finding]:
+def apply(
+    sub: Submission,
+    previous: Submission | None = None,
+    *,
+    assess: bool = False,
+    expected: dict[str, str] | None = None,
+) -> list[Finding]:
     """Findings of every submission-level rule (cell-level findings come from reader and schemas);
-    rules that are not on by default (the assessment rules) only with ``assess``."""
-    ctx = Context(sub, previous)
+    rules that are not on by default (the assessment rules) only with ``assess``; ``expected``:
+    values the caller knows the workbook holds (kind ``expected``, e.g. the portal's link's unit)."""
+    ctx = Context(sub, previous, expected)
     out: list[Finding] = []
     for rule in sub.spec.rules:
         fn = KINDS.get(rule.kind)

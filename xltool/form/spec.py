@@ -129,6 +129,7 @@ class Rule(_Strict):
         "narrative_claim",
         "unit_chosen",
         "draft",
+        "expected",
         "states",
         "deadline",
     ]
@@ -149,7 +150,7 @@ class Rule(_Strict):
         """Listed in a template's 填报说明: checked on every workbook by default, of the workbook alone
         (not last year's, not the file, not a publication date only a published report has)."""
         # D-DRAFT (kind draft) concerns drafted copies only: their 填报说明 lists it with the drafted parts
-        return self.default and not self.cross_year and self.kind not in ("file", "deadline", "draft")
+        return self.default and not self.cross_year and self.kind not in ("file", "deadline", "draft", "expected")
 
 
 class CellSet(_Strict):

@@ -25,7 +25,6 @@ from xltool.checks import check as checking
 from xltool.documents.render import render
 from xltool.errors import InputFileError, UsageError, XltoolError
 from xltool.form import spec as specs
-from xltool.form.layout import for_spec
 from xltool.serve import auth
 from xltool.serve.store import DB_NAME, Store, Unit, Upload, open_store
 from xltool.sources import checking as files
@@ -46,7 +45,7 @@ FILES, TMP = "files", "tmp"
 PRIVATE_FOLDER, PRIVATE_FILE = 0o700, 0o600  # the data folder holds every unit's workbook and links
 ORPHAN_GRACE = 600.0  # seconds: a file younger than this may belong to an upload being committed now
 PREVIOUS_CARRY = "previous_carry"  # setting: each unit's 上年结转 from last year's summary (JSON)
-UNIT_RULE = "P-UNIT"  # the portal's own finding: the workbook names another unit
+UNIT_RULE = specs.load().rules_of("expected")[0].id  # the workbook names another unit than its link's
 
 
 @dataclass(frozen=True)
@@ -366,21 +365,12 @@ def check_upload(path: str, unit_name: str, filename: str, previous: str | None)
     """The check --json object of one upload (``file`` is the uploaded file's name), plus the portal's
     own finding when the workbook names another unit than the link's."""
     prior = Path(previous) if previous else None
+    link = {"unit.unit_name": unit_name}  # rule P-UNIT (kind "expected"): the workbook names the link's unit
     try:
-        result = files.check([Path(path)], prior)[0]
+        result = files.check([Path(path)], prior, expected=link)[0]
     except XltoolError:  # a previous-year workbook that does not fit: check this year's alone
-        result = files.check([Path(path)])[0]
-    out = result.to_json() | {"file": filename}
-    named = result.submission.unit_name if result.submission is not None else None
-    if named is not None and normalise(named) != normalise(unit_name):
-        sheet, cell = for_spec(result.submission.spec).locate("unit.unit_name")  # type: ignore[union-attr]
-        label = next(f.label for f in result.submission.spec.unit.fields if f.key == "unit_name")  # type: ignore[union-attr]
-        message = f"{label}填写为“{named}”，而这个链接属于“{unit_name}”。请使用本单位的模板，或改正{label}。"
-        finding = {"rule": UNIT_RULE, "severity": "error", "sheet": sheet.name, "cell": cell.address}
-        out["findings"].insert(0, finding | {"message": message, "value": named, "expected": unit_name})
-        out["errors"] += 1
-        out["ok"] = False
-    return out
+        result = files.check([Path(path)], expected=link)[0]
+    return result.to_json() | {"file": filename}
 
 
 def write_template(

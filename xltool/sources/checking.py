@@ -29,6 +29,7 @@ def check(
     warn: Warn = _quiet,
     *,
     assess: bool = False,
+    expected: dict[str, str] | None = None,
 ) -> list[FileResult]:
     """Check every file; with ``previous``, also the cross-year rules (one file only); with
     ``annotate``, also write a highlighted, commented copy of the one input (never over it); with
@@ -36,14 +37,19 @@ def check(
     (see :func:`compared_with`)."""
     if annotate is not None:
         _annotate_target(paths, annotate)
-    results = [r for batch in batches(paths, previous, warn, assess=assess) for r in batch]
+    results = [r for batch in batches(paths, previous, warn, assess=assess, expected=expected) for r in batch]
     if annotate is not None and results[0].submission is not None:
         write_annotated(Path(results[0].file), results[0].findings, annotate)
     return results
 
 
 def batches(
-    paths: list[Path], previous: Path | None = None, warn: Warn = _quiet, *, assess: bool = False
+    paths: list[Path],
+    previous: Path | None = None,
+    warn: Warn = _quiet,
+    *,
+    assess: bool = False,
+    expected: dict[str, str] | None = None,
 ) -> Iterator[list[FileResult]]:
     """The results, :data:`BATCH` files at a time: one pandera call per batch, and a caller that
     prints each batch and lets it go checks any number of files in flat memory."""
@@ -56,7 +62,7 @@ def batches(
         if last is not None and previous is not None and results[0].submission is not None:
             checking.same_family(results[0].submission, last)
             prior = compared_with(results[0].submission, last, previous, warn)
-        yield checking.evaluate(results, prior, assess=assess)
+        yield checking.evaluate(results, prior, assess=assess, expected=expected)
 
 
 def compared_with(sub: Submission, last: Submission, path: Path, warn: Warn) -> Submission | None:
