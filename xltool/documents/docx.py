@@ -204,19 +204,24 @@ def _table(d: DocxDocument, grid: Grid, width: int) -> DocxTable:
             tr_pr.append(OxmlElement("w:tblHeader"))
     wide = grid.cols > 6
     size, pad = (WIDE_TABLE_SIZE, Pt(0)) if wide else (TABLE_SIZE, Pt(3))
+    style_id = d.styles[TABLE_STYLE].style_id
+    # python-docx's table.cell() lays out the whole table again on every call (quadratic in its
+    # cells: 2 s for a summary's three tables): take every cell once, before any merge. Merged
+    # spans never overlap, so each span's corner cells, and every unmerged cell, stay valid.
+    cells = table._cells
     for c in grid.cells:
-        cell = table.cell(c.row, c.col)
+        cell = cells[c.row * grid.cols + c.col]
         if c.rowspan > 1 or c.colspan > 1:
-            cell = cell.merge(table.cell(c.row + c.rowspan - 1, c.col + c.colspan - 1))
+            cell = cell.merge(cells[(c.row + c.rowspan - 1) * grid.cols + c.col + c.colspan - 1])
         # keep the table on one page where it fits: every row but the last keeps with the next
-        _cell_text(cell, c, size, pad, keep_with_next=c.row + c.rowspan < grid.rows)
+        _cell_text(cell, c, style_id, size, pad, keep_with_next=c.row + c.rowspan < grid.rows)
     return table
 
 
-def _cell_text(cell: _Cell, c: GridCell, size: Length, pad: Length, *, keep_with_next: bool) -> None:
+def _cell_text(cell: _Cell, c: GridCell, style_id: str, size: Length, pad: Length, *, keep_with_next: bool) -> None:
     cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
     para = cell.paragraphs[0]
-    para.style = TABLE_STYLE
+    para._p.style = style_id  # the style's id, looked up once: Paragraph.style looks it up by name each time
     if pad:
         para.paragraph_format.space_before = para.paragraph_format.space_after = pad
     para.paragraph_format.keep_with_next = keep_with_next or None
