@@ -215,12 +215,14 @@ def test_complete_reports(shared_reports: Path, stem: str) -> None:
 
 
 def test_shuyang_blank_cells_stay_blank(shared_reports: Path, tmp_path: Path) -> None:
-    """025 prints the empty columns as empty lines: blank in the workbook, and check says so."""
+    """025 prints the empty columns as empty lines: blank in the workbook, and check says so; the
+    （七）总计 row too, whose five applicant totals are printed empty (kept as printed, not a formula)."""
     outcome = imported(shared_reports / "025_shuyang_fgj_2023_full.txt", tmp_path)
     assert outcome.reading.placement.values["t3.new.business"] is None
+    assert outcome.reading.placement.printed["t3.total.business"] is None
     assert outcome.result is not None and rule_errors(outcome) == []
     blank = [f for f in outcome.result.findings if f.rule == "C-BLANK"]
-    assert len(blank) == outcome.result.errors == 24 * 5  # five empty applicant columns in 24 rows
+    assert len(blank) == outcome.result.errors == 25 * 5  # five empty applicant columns in 24 rows and （七）
 
 
 def test_shanghai_pdf_extraction(shared_reports: Path) -> None:
@@ -305,7 +307,7 @@ def cells(rule: str, sheet: str, rows: str, cols: str) -> set[tuple[str, str]]:
     return {(rule, f"{sheet}!{c}{r}") for r in range(int(first), int(last or first) + 1) for c in cols}
 
 
-BLANK_APPLICANTS = cells("C-BLANK", T3S, "6-28", "EFGHI") | cells("C-BLANK", T3S, "30", "EFGHI")
+BLANK_APPLICANTS = cells("C-BLANK", T3S, "6-30", "EFGHI")  # 24 rows and the （七）总计 row
 ERRORS = {  # complete reports: what their printed tables hold (blank cells, cells not read, real errors)
     "001_pingtan-gonganju_2021": {("T3-1", f"{T3S}!D30"), ("T3-1", f"{T3S}!J30")},  # figures.json errors
     "005_pingtan-shichangjianguan_2023": cells("C-BLANK", T2S, "5-6", "BCD") | cells("C-BLANK", T3S, "27-28", "DEFGHIJ"),
@@ -316,10 +318,11 @@ ERRORS = {  # complete reports: what their printed tables hold (blank cells, cel
     "028_shanghai_szfbgt_2025_full_pdfext": cells("C-BLANK", T2S, "5-6", "BCD") | cells("C-BLANK", T3S, "25-27", "DEFGHIJ"),
     "chepaizi-2023": set(),  # every table printed in full, all zeros
     # 2019 form: run-together 表二 rows with several readings stay unread; 六 says only 暂无 (no fee
-    # figures); the real errors of figures.json in （七） (法律服务机构 column and 总计)
+    # figures); the real errors of figures.json in （七） (法律服务机构 column and 总计): the printed
+    # （七） row is kept, so its 法律服务机构 0 against the outcome rows' 1 is reported too (T3-3)
     "004_pingtan-ziranziyuan_2020": cells("C-BLANK", T2S, "6", "BCD") | cells("C-BLANK", T2S, "9", "BCD")
     | cells("C-BLANK", T2S, "13-14", "BCD") | cells("C-BLANK", T2S, "20", "BC") | cells("C-BLANK", SIX, "4-5", "B")
-    | {("T3-2", f"{T3S}!J27"), ("T3-1", f"{T3S}!H28"), ("T3-1", f"{T3S}!J28")},
+    | {("T3-2", f"{T3S}!J27"), ("T3-3", f"{T3S}!H27"), ("T3-1", f"{T3S}!H28"), ("T3-1", f"{T3S}!J28")},
 }  # fmt: skip
 NO_UNIT = {("M-REQUIRED", f"{UNIT}!B3"), ("M-REQUIRED", f"{UNIT}!B4")}  # no unit or year in the title
 NO_SIX = {("N-SECTION", f"{SIX}!A6")} | cells("C-BLANK", SIX, "4-5", "B")  # 六 (with the fee figures) cut off

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 
 from xltool.form.spec import FormSpec, Node
@@ -97,22 +98,42 @@ def _aliases(spec: FormSpec, core: str) -> list[str]:
     return out
 
 
-def heading(stream: Stream, text: str, lo: int, hi: int) -> Hit | None:
+def heading(stream: Stream, text: str, lo: int, hi: int, *, any_number: bool = False) -> Hit | None:
     """A section heading: its numbering (``三、``) printed, then the first four characters of its words.
 
     Reports reword headings (``存在的主要问题及整改措施``); the numbering and the opening words stay.
+    ``any_number``: a heading numbered otherwise (a report that inserts a part of its own numbers
+    the following ones on: ``四、收到和处理…``) is the heading too.
     """
     form = label_form(text)
+    if any_number:
+        form = LabelForm(form.label, "", form.core)
     prefix = form.core[:4]
     text_f, origin = stream.folded.text, stream.folded.origin
     flo, fhi = _folded_range(stream, lo, hi)
     i = text_f.find(prefix, flo, fhi)
     while i >= 0:
         raw_start = origin[i]
-        numbered = numbering_start(stream.raw, raw_start, form.number)
+        numbered = (
+            _any_numbering(stream.raw, raw_start) if any_number else numbering_start(stream.raw, raw_start, form.number)
+        )
         if numbered is not None:
             if text_f.startswith(form.core, i):
                 return Hit(numbered, origin[i + len(form.core) - 1] + 1, text)
             return Hit(numbered, origin[i + len(prefix) - 1] + 1, text)
         i = text_f.find(prefix, i + 1, fhi)
     return None
+
+
+_HEADING_NUMBER = re.compile(
+    r"(?:^|(?<=[\s。；;：:，,|]))[ \t\u3000]*(?:#+[ \t]*)?[一二三四五六七八九十]+、[ \t\u3000]*$"
+)
+
+
+def _any_numbering(raw: str, pos: int) -> int | None:
+    """Where a heading numbering (``四、``) stands just before ``pos``, at a line or sentence start."""
+    start = max(0, pos - 12)
+    m = _HEADING_NUMBER.search(raw[start:pos])
+    if m is None:
+        return None
+    return start + m.start() + len(m.group()) - len(m.group().lstrip(" \t\u3000#"))

@@ -7,7 +7,7 @@ reading order, each with a short note of where it stood (for ``--json`` sources 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -24,15 +24,26 @@ class Text:
 
 @dataclass(frozen=True)
 class Table:
-    """A table as a rectangular grid of cell texts, spans resolved.
+    """A table as a grid of cell texts.
 
-    A merged cell (rowspan/colspan, Word's vMerge/gridSpan) puts its text in every grid position it
-    covers, so every row has the same length and a column header stands above each of its columns.
+    ``exact`` (HTML, .docx, ruled PDF, a well-formed Markdown table): a rectangular grid with spans
+    resolved. A merged cell (rowspan/colspan, Word's vMerge/gridSpan) puts its text in every grid
+    position it covers, so every row has the same length and a column header stands above each of
+    its columns. Not ``exact`` (text and unruled PDF, through :mod:`xltool.importers.lines`): rows
+    inferred from lines, each row its label cells then its figures, rows of any length, a header
+    row's cells not necessarily above the columns they name.
+
     Cell texts are as printed (line breaks inside a cell kept as ``\\n``); an empty cell is ``""``.
     """
 
     rows: tuple[tuple[str, ...], ...]
     where: str = ""  # e.g. "第 2 个表格", "第 4 页"
+    exact: bool = True
+    row_wheres: tuple[str, ...] = field(default=(), compare=False)  # where each row stood (text line, PDF page)
+    # not exact: whether each row was printed on one line (its cells side by side, so a header row
+    # as wide may stand above its columns) rather than gathered from lines one under another
+    one_line: tuple[bool, ...] = field(default=(), compare=False)
+    row_texts: tuple[str, ...] = field(default=(), compare=False)  # not exact: each row's lines as printed
 
 
 Block = Text | Table

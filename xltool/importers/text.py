@@ -1,9 +1,11 @@
 """Pasted text (``.txt``, ``.md``) -> Document.
 
 Text copied from a published page keeps its lines: a row a line split by ``|`` or tabs, one cell a
-line, or cells run together. Each line becomes a :class:`Text` block and the placer reads the
-cells from the lines. A well-formed Markdown table (a header row, a ``|---|`` rule, rows of the
-same width) becomes a :class:`Table`.
+line, or cells run together. A well-formed Markdown table (a header row, a ``|---|`` rule, rows of
+the same width) is an exact :class:`Table`; every other run of table lines goes through the
+line-to-grid step (:mod:`xltool.importers.lines`), and prose stays :class:`Text`, a line each.
+A table printed inside prose (a whole page on one line, cells run together) stays text: the placer
+reads it where the form's labels stand.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import re
 from pathlib import Path
 
 from xltool.errors import InputFileError
-from xltool.importers.model import Block, Document, Table, Text
+from xltool.importers import lines as grids
+from xltool.importers.model import Block, Document, Table
 
 ENCODINGS = ("utf-8-sig", "gb18030")
 _RULE = re.compile(r"^\s*\|?(?:\s*:?-{3,}:?\s*\|)+\s*:?-*:?\s*$")
@@ -41,16 +44,29 @@ def parse(path: Path) -> Document:
 
 def blocks(lines: list[str]) -> list[Block]:
     out: list[Block] = []
+    spaced = spaced_layout(lines)
+    pending: list[grids.Line] = []
     i = 0
     while i < len(lines):
         table, used = _markdown_table(lines, i)
         if table is not None:
+            out += grids.to_blocks(pending, spaced=spaced)
+            pending = []
             out.append(table)
             i += used
             continue
-        out.append(Text(lines[i], f"第 {i + 1} 行"))
+        pending.append(grids.Line(lines[i], f"第 {i + 1} 行"))
         i += 1
-    return out
+    return out + grids.to_blocks(pending, spaced=spaced)
+
+
+def spaced_layout(lines: list[str]) -> bool:
+    """Whether blank lines separate (nearly) every line: then a blank line is not an empty cell."""
+    content = [i for i, line in enumerate(lines) if line.strip()]
+    if len(content) < 10:
+        return False
+    followed = sum(1 for i in content if i + 1 < len(lines) and not lines[i + 1].strip())
+    return followed >= 0.8 * len(content)
 
 
 def _cells(line: str) -> tuple[str, ...]:
