@@ -154,11 +154,17 @@ def test_json(tmp_path: Path) -> None:
         }
     ]
     source = next(s for s in imp["sources"] if s["cell"] == "J6" and s["sheet"].startswith("三"))
-    assert source == {
+    assert source == {  # the table, row and column the figure came from, and the labels that placed it
         "sheet": "三、收到和处理政府信息公开申请情况",
         "cell": "J6",
         "text": "一、本年新收政府信息公开申请数量 | 26 | 0 | 0 | 0 | 0 | 0 | 26 |",
         "where": "第 21 行",
+        "table": "第 4 行起的表格",
+        "row": 14,
+        "column": 8,
+        "row_label": "一、本年新收政府信息公开申请数量",
+        "column_label": "总计",
+        "printed": "26",
     }
     assert [f["rule"] for f in item["findings"] if f["severity"] == "error"] == ["C-BLANK"]
 

@@ -103,8 +103,13 @@ class Reader:
     # ------------------------------------------------------------ classifying rows
 
     def _text(self, b: int, block: Text) -> None:
-        text = block.text.strip()
+        text = block.text.strip().lstrip("#").strip()
         if not text or len(text) > 60 or "。" in text:
+            return
+        found, _why = rows.match(self.spec, [text])
+        if found is not None and not found.fuzzy and found.start == 0 and found.end >= len(text.rstrip("：:")):
+            self._flush()  # a row's label as a line of its own (### 一、本年新收…), its figures in a table below
+            self.pending.append(_Pending(found, b, -1, (text,)))
             return
         if numbered(text):  # a section heading: what came before is no header of what follows
             self.context.clear()
@@ -180,20 +185,20 @@ class Reader:
             values = [rest, *values]
         read = RowRead(row, pos=self.stream.position(b, i), end=self.stream.end_of(b, i))
         keys = {c.key: f"{row.table}.{row.leaf.key}.{c.key}" for c in leaves(row.block.columns)}
-        cut = self._cut_off(b, i, table)
-        if cut:
-            read.doubts = dict.fromkeys(keys.values(), cut)
-        else:
-            cols = self._columns(row.block, b, table, i, cells, len(labels), values, prefix)
-            self._place(read, cols, values, keys, table, b, i, cells, joined, found)
+        cols = self._columns(row.block, b, table, i, cells, len(labels), values, prefix)
+        self._place(read, cols, values, keys, table, b, i, cells, joined, found)
+        if self._cut_off(b, i, table) and (read.doubts or not table.row_texts[i].rstrip().endswith("|")):
+            read.cells, read.origins = {}, {}
+            read.doubts = dict.fromkeys(keys.values(), "原文在这一行中断")
         self.reads.append(read)
 
-    def _cut_off(self, b: int, i: int, table: Table) -> str | None:
-        """A text that stops inside this row (the last thing printed): its figures may be cut."""
+    def _cut_off(self, b: int, i: int, table: Table) -> bool:
+        """Whether a text stops inside this row (the last thing printed): its figures may be cut
+        (unless the row's closing separator is printed and all its figures are there)."""
         if table.exact:
-            return None
+            return False
         rest = self.stream.raw[self.stream.end_of(b, i) :].strip()
-        return "原文在这一行中断" if not rest or NUMBERED.fullmatch(rest) else None
+        return not rest or bool(NUMBERED.fullmatch(rest))
 
     def _columns(
         self,
@@ -410,9 +415,12 @@ def _assign(cols: Columns, values: list[str], exact: bool) -> tuple[dict[str, st
 def _unverified(block: Block, parsed: dict[str, Number | Doubt | None], cols: Columns) -> str | None:
     """Columns assumed (not read from the header): kept only where the printed totals agree."""
     numbers = {k: v for k, v in parsed.items() if not isinstance(v, Doubt)}
+    form = leaves(block.columns)
+    if {c.key for c in form} - set(parsed):
+        return "表头未能逐栏认出，无法确定各栏"
     ok, checked = headers.agrees(block, numbers)
-    same = len({v for v in numbers.values()}) <= 1 and len(numbers) == len(parsed)
-    if ok and (checked or same or len(cols.leaves) == 1):
+    same = len(set(numbers.values())) <= 1 and len(numbers) == len(parsed)
+    if ok and (checked or same or len(form) == 1):
         return None
     if not ok:
         return "表头未能逐栏认出，按表式的栏目顺序读出的数字与本行总计不符，无法确定各栏"

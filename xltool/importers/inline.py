@@ -59,8 +59,8 @@ class Inline:
         cols = self._header(block, start, header_end)
         marks = sorted({h.start for h, _ in found} | bounds)
         for hit, leaf in found:
-            stop = min([b for b in marks if b > hit.start] + [hi, self._line_end(hit.start)])
-            self._row(section, block, leaf, hit, stop, cols)
+            nxt = min([b for b in marks if b > hit.start] + [hi])
+            self._row(section, block, leaf, hit, min(nxt, self._line_end(hit.start)), nxt, cols)
 
     def read_unlabelled(self, section: Section, block: Block, lo: int, hi: int) -> None:
         """A block whose only row has no label (表四): the first run of figures after its header."""
@@ -115,7 +115,7 @@ class Inline:
 
     # ------------------------------------------------------------ a row's figures
 
-    def _row(self, section: Section, block: Block, leaf: Leaf, hit: Hit, stop: int, cols: Columns) -> None:
+    def _row(self, section: Section, block: Block, leaf: Leaf, hit: Hit, stop: int, nxt: int, cols: Columns) -> None:
         row = rows.Row(section, block, leaf, label_form(leaf.label), ())
         read = RowRead(row, pos=hit.start)
         keys = _keys(section, block, leaf)
@@ -124,7 +124,8 @@ class Inline:
         if end >= len(self.stream.raw.rstrip()):
             read.doubts = dict.fromkeys(keys.values(), "原文在这一行中断")
         else:
-            self._values(read, block, keys, cols, hit.end, end, self.stream.raw[hit.start : hit.end], end >= stop)
+            label = self.stream.raw[hit.start : hit.end]
+            self._values(read, block, keys, cols, hit.end, end, label, end >= nxt)
         self.reads.append(read)
 
     def _extent(self, start: int, stop: int) -> int:
@@ -200,10 +201,10 @@ class Inline:
 
 
 def _why(found: list, shown: str, n: int, open_end: bool) -> str:  # type: ignore[type-arg]
-    if found:
-        return f"数字连在一起（“{shown}”），可以有不止一种拆法，无法确定"
     if open_end:
         return f"数字后面紧接着正文（“{shown}”），不能确定数字在哪里结束"
+    if found:
+        return f"数字连在一起（“{shown}”），可以有不止一种拆法，无法确定"
     return f"无法把“{shown}”读成 {n} 个数"
 
 

@@ -56,6 +56,7 @@ class _Cut:
     kind: str  # "blank", "bar" (a lone |), "prose", "cells"
     cells: list[str] = field(default_factory=list)
     tab_led: bool = False
+    separated: bool = False  # cut at | or tabs
     x0: float | None = None  # PDF: where the line's first cell starts
 
 
@@ -77,14 +78,14 @@ def cut(line: Line) -> _Cut:
     if body.startswith("\t"):  # a copied Word table: a cell a line after a tab; a tab alone is an empty cell
         inner = body[1:]
         cells = [c.strip() for c in inner.split("\t")] if inner.strip() else [""]
-        return _Cut("cells", cells, tab_led=True)
+        return _Cut("cells", cells, tab_led=True, separated=True)
     if "|" in body or "\t" in body:
         cells = _split_separated(body)
         if any(_prose(c) for c in cells):
             return _Cut("prose", [body])
         if len(cells) > 1 and cells[0] and not any(cells[1:]):
             cells = cells[:1]  # x | ||||: a cell and the empty places a column span left
-        return _Cut("cells", cells)
+        return _Cut("cells", cells, separated=True)
     return _cut_plain(body.strip())
 
 
@@ -176,9 +177,11 @@ def _region_end(cuts: list[_Cut], i: int) -> int:
             last = j
         j += 1
     region = cuts[i : last + 1]
-    side_by_side = any(c.kind == "cells" and len(c.cells) > 1 for c in region)
-    figures = sum(c.kind == "cells" and len(c.cells) == 1 and is_value(c.cells[0]) for c in region)
-    return last + 1 if last >= i and (side_by_side or figures >= 2) else i
+    figures = sum(c.kind == "cells" and any(is_value(x) and x.strip() for x in c.cells) for c in region)
+    headers = sum(c.kind == "cells" and len(c.cells) > 1 and not any(is_value(x) for x in c.cells) for c in region)
+    separated = any(c.kind == "cells" and c.separated and len(c.cells) > 1 for c in region)
+    content = sum(c.kind == "cells" for c in region)
+    return last + 1 if last >= i and (figures + min(headers, 1) >= 2 or (separated and content > 1)) else i
 
 
 @dataclass
@@ -189,6 +192,8 @@ class _Row:
     closed: bool = False  # a line of its own (cells on one line): nothing more is added below it
     x0: float | None = None
     lines: list[int] = field(default_factory=list)  # the region's lines it was read from
+    figures: int | None = None  # the line its first figure stands on
+    separated: bool = False  # begun by a line cut at | or tabs
 
 
 def _table(lines: list[Line], cuts: list[_Cut], spaced: bool, where: Callable[[Line], str]) -> Table | None:
@@ -214,12 +219,15 @@ def _table(lines: list[Line], cuts: list[_Cut], spaced: bool, where: Callable[[L
         cur = _add(rows, cur, c, k)
         if cur is not None:
             cur.lines.append(k)
+            cur.separated = cur.separated or (c.separated and len(cur.lines) == 1)
+            if cur.figures is None and any(v.strip() for v in cur.values):
+                cur.figures = k
     if blanks and cur is not None and not cur.closed and not spaced:
         cur.values.extend([""] * blanks)
     if not rows:
         return None
     grid = tuple(tuple(r.labels + r.values) for r in rows)
-    wheres = tuple(lines[r.first].where for r in rows)
+    wheres = tuple(lines[r.first if r.figures is None else r.figures].where for r in rows)
     texts = tuple("\n".join(lines[k].text.strip() for k in r.lines if lines[k].text.strip()) for r in rows)
     return Table(grid, where(lines[0]), False, wheres, tuple(r.closed for r in rows), texts)
 
@@ -247,8 +255,8 @@ def _add(rows: list[_Row], cur: _Row | None, c: _Cut, k: int) -> _Row | None:
             return cur
         return _new(rows, _Row([cell], [], k, x0=c.x0))
     labels, values = split_row(c.cells)
-    opened = cur is not None and not cur.closed and bool(cur.labels) and not cur.values
-    if opened and labels and any(v.strip() for v in values) and not numbered(labels[0]):
+    opened = cur is not None and not cur.closed and bool(cur.labels) and not cur.values and not cur.separated
+    if opened and not c.separated and labels and any(v.strip() for v in values) and not numbered(labels[0]):
         assert cur is not None  # the label began on the lines above: 2.申请人逾期…／要求缴纳费用… 0 0
         cur.labels += labels
         cur.values = values

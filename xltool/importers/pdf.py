@@ -34,6 +34,7 @@ import pdfplumber.utils as plumber_utils
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from xltool.importers import lines as grids
 from xltool.importers.model import Block, Document, Table, Text
 from xltool.importers.source import MB, fail, read_limited
 
@@ -103,7 +104,7 @@ def parse(path: Path, *, tables: Engine = "pdfium") -> Document:
         found = _plumber_tables(data, ruled)
     blocks: list[Block] = []
     for number, segments in enumerate(pages):
-        blocks += _page_blocks(number, segments, found.get(number, []))
+        blocks += _page_blocks(number, segments, found.get(number, []), grid=tables != "none")
     return Document(source=path, format="pdf", blocks=tuple(blocks), title=title)
 
 
@@ -164,12 +165,8 @@ def _any_image(data: bytes) -> bool:
         pdf.close()
 
 
-def _lines(segments: list[_Segment]) -> list[tuple[float, str]]:
-    """Segments on one baseline, left to right, as (top, text).
-
-    A gap becomes a space when it is wider than one and a half characters (beside Chinese text, whose printed
-    source has no spaces and where justification stretches gaps) or a quarter of one (Latin, digits).
-    """
+def _rows(segments: list[_Segment]) -> list[list[_Segment]]:
+    """Segments on one baseline, each row left to right, rows top to bottom."""
     rows: list[list[_Segment]] = []
     for seg in sorted(segments, key=lambda s: (s.top, s.left)):
         row = rows[-1] if rows else None
@@ -177,16 +174,37 @@ def _lines(segments: list[_Segment]) -> list[tuple[float, str]]:
             row.append(seg)
         else:
             rows.append([seg])
-    out = []
     for row in rows:
         row.sort(key=lambda s: s.left)
-        text = row[0].text
-        for prev, seg in itertools.pairwise(row):
-            wide = _wide(text.rstrip()[-1:]) or _wide(seg.text.lstrip()[:1])
-            space = (seg.left - prev.right) > (seg.bottom - seg.top) * (1.5 if wide else 0.25)
-            text += (" " if space and not text.endswith(" ") else "") + seg.text
-        out.append((row[0].top, text.strip()))
-    return out
+    return rows
+
+
+def _joined(row: list[_Segment]) -> str:
+    """A row's text. A gap becomes a space when it is wider than one and a half characters (beside
+    Chinese text, whose printed source has no spaces and where justification stretches gaps) or a
+    quarter of one (Latin, digits)."""
+    text = row[0].text
+    for prev, seg in itertools.pairwise(row):
+        wide = _wide(text.rstrip()[-1:]) or _wide(seg.text.lstrip()[:1])
+        space = (seg.left - prev.right) > (seg.bottom - seg.top) * (1.5 if wide else 0.25)
+        text += (" " if space and not text.endswith(" ") else "") + seg.text
+    return text.strip()
+
+
+def _lines(segments: list[_Segment]) -> list[tuple[float, str]]:
+    """Segments on one baseline, left to right, as (top, text)."""
+    return [(row[0].top, _joined(row)) for row in _rows(segments)]
+
+
+def _pieces(row: list[_Segment]) -> tuple[grids.Piece, ...]:
+    """A row cut where a gap is wider than one and a half characters: a table's cells side by side."""
+    out: list[list[_Segment]] = [[row[0]]]
+    for prev, seg in itertools.pairwise(row):
+        if seg.left - prev.right > (seg.bottom - seg.top) * 1.5:
+            out.append([seg])
+        else:
+            out[-1].append(seg)
+    return tuple(grids.Piece(_joined(p), p[0].left, p[-1].right) for p in out)
 
 
 def _wide(ch: str) -> bool:
@@ -201,13 +219,34 @@ def _same_line(a: _Segment, b: _Segment) -> bool:
 Box = tuple[float, float, float, float]  # x0, top, x1, bottom (from the page top)
 
 
-def _page_blocks(number: int, segments: list[_Segment], tables: list[tuple[Box, Table]]) -> list[Block]:
+def _page_blocks(
+    number: int, segments: list[_Segment], tables: list[tuple[Box, Table]], grid: bool = True
+) -> list[Block]:
+    """A page's lines and ruled tables in order; lines between tables through the line-to-grid step
+    (an unruled table: its cells by the gaps between them), unless ``grid`` is off."""
     where = f"第 {number + 1} 页"
     outside = [s for s in segments if not any(_inside(s, box) for box, _ in tables)]
-    items: list[tuple[float, Block]] = [(top, Text(t, where)) for top, t in _lines(outside) if not PAGE_MARK.match(t)]
+    items: list[tuple[float, Block | grids.Line]] = []
+    for row in _rows(outside):
+        text = _joined(row)
+        if not PAGE_MARK.match(text):
+            items.append((row[0].top, grids.Line(text, where, _pieces(row)) if grid else Text(text, where)))
     items += [(box[1], table) for box, table in tables]
     items.sort(key=lambda item: item[0])
-    return [block for _, block in items]
+    out: list[Block] = []
+    run: list[grids.Line] = []
+    for _, item in items:
+        if isinstance(item, grids.Line):
+            run.append(item)
+            continue
+        out += grids.to_blocks(run, where=_where) if run else []
+        run = []
+        out.append(item)
+    return out + (grids.to_blocks(run, where=_where) if run else [])
+
+
+def _where(line: grids.Line) -> str:
+    return line.where
 
 
 def _inside(seg: _Segment, box: Box) -> bool:

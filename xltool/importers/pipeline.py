@@ -68,7 +68,8 @@ def read_document(doc: Document, *, year: int | None = None, unit: str | None = 
             sp[1].found,
         ),
     )
-    if placement.problem is None and match < MIN_HEADERS and placement.found:
+    printed = any(m > 0 for _s, _p, m in placed)  # a report that prints no 表二 header at all: its year decides
+    if placement.problem is None and match < MIN_HEADERS and placement.found and (printed or reading.year is None):
         reading.refused = _other_form(reading.year)
         return reading
     reading.spec, reading.placement = spec, placement

@@ -12,6 +12,7 @@ Precision over recall: a figure that cannot be read with certainty is left out a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from xltool.form.spec import FormSpec, Section, leaves
@@ -78,11 +79,11 @@ def place(stream: Stream, spec: FormSpec) -> Placement:
     if out.found == 0 or not _any_table_heading(stream, spec):
         out.problem = NOT_A_REPORT
         return out
-    _cut_off(spec, out)
     for key, why in reader.conflicts.items():
         for cell in spec.cells():
             if cell.key.startswith(key + ".") and cell.key not in out.values and cell.key not in out.printed:
                 out.missing.setdefault(cell.key, why)
+    _cut_off(spec, out)
     for cell in spec.cells():
         if cell.key not in out.values and cell.key not in out.printed:
             out.missing.setdefault(cell.key, "原文中没有找到这一行")
@@ -149,7 +150,24 @@ def _anchors(stream: Stream, spec: FormSpec) -> dict[str, Hit | None]:
         out[section.key] = hit
         if hit is not None:
             cursor = hit.end
+    for i, section in enumerate(spec.sections):
+        if out[section.key] is None and section.table is None:
+            out[section.key] = _renamed(stream, spec, out, i)
     return out
+
+
+def _renamed(stream: Stream, spec: FormSpec, found: dict[str, Hit | None], i: int) -> Hit | None:
+    """A heading in other words (一、概述, 六、需要说明的其他事项与附表): a short line that starts with
+    the section's number, between the sections found before and after it."""
+    section = spec.sections[i]
+    lo = max((a.end for s in spec.sections[:i] if (a := found.get(s.key)) is not None), default=0)
+    hi = min((a.start for s in spec.sections[i + 1 :] if (a := found.get(s.key)) is not None), default=len(stream.raw))
+    number = section.heading.split("、", 1)[0] + "、"
+    m = re.compile(rf"(?m)^[ \t\u3000#]*{number}[^\n]{{1,40}}$").search(stream.raw, lo, max(lo, hi))
+    if m is None:
+        return None
+    start = m.start() + len(m.group()) - len(m.group().lstrip(" \t\u3000#"))
+    return Hit(start, m.end(), section.heading)
 
 
 def _any_table_heading(stream: Stream, spec: FormSpec) -> bool:

@@ -101,6 +101,11 @@ def match(spec: FormSpec, cells: list[str]) -> tuple[Match | None, str | None]:
         )
     ]
     rows = {id(m.row): m for m in found}
+    if len(rows) > 1:  # the row's own label is its last cell(s); what stands before it is context
+        last = max(found, key=lambda m: m.end)
+        cut = text.rfind("\n", 0, last.start) + 1
+        if all(m.end <= cut for m in found if m.row is not last.row):
+            return last, None
     if len(rows) > 2:
         return None, None  # text that names many rows is no row label
     if len(rows) > 1:

@@ -215,7 +215,18 @@ def to_json(o: Outcome) -> dict:
             missing.append({"sheet": sheet, "cell": cell, "label": what, "reason": reason})
         for key, (text, at) in r.placement.sources.items():
             sheet, cell, _what = where(r.spec, key)
-            sources.append({"sheet": sheet, "cell": cell, "text": text, "where": at})
+            entry = {"sheet": sheet, "cell": cell, "text": text, "where": at}
+            origin = r.placement.origins.get(key)
+            if origin is not None:
+                entry |= {
+                    "table": origin.table,
+                    "row": origin.row,
+                    "column": origin.column,
+                    "row_label": origin.row_label,
+                    "column_label": origin.column_label,
+                    "printed": origin.text,
+                }
+            sources.append(entry)
     base["import"] = {
         "unit": r.unit,
         "year": r.year,
