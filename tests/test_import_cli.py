@@ -9,6 +9,7 @@ import openpyxl
 from typer.testing import CliRunner
 
 from xltool.cli import app
+from xltool.sources import importing as run
 from xltool.workbook.reader import read
 
 from .test_import_layouts import TITLE, render, sample_cells
@@ -28,12 +29,14 @@ def test_one_report_to_a_workbook(tmp_path: Path) -> None:
     result = runner.invoke(app, ["import", str(src), "-o", str(out)])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == f"✓ {src}（某某县某某局）：校验无错误，5 个提醒；读到 200/200 个单元格 → {out}"
+    # no 提醒: a published report never prints 填报人, 联系电话 …, so the imported workbook is not
+    # warned about them (M-RECOMMENDED), and sections printed without part headings get no N-PART
+    assert lines[0] == f"✓ {src}（某某县某某局）：校验无错误；读到 200/200 个单元格 → {out}"
     sub = read(out)
     assert sub.values["unit.unit_name"] == "某某县某某局" and sub.year == 2023
     assert sub.values["t3.new.natural"] == sample_cells()["t3.new.natural"]
     assert sub.properties["import_source"] == "报告.txt"
-    assert sub.unsplit_sections == {"s1", "s6"}  # the five 提醒 are M-RECOMMENDED only, no N-PART
+    assert sub.unsplit_sections == {"s1", "s6"}
     again = runner.invoke(app, ["check", str(out)])  # the workbook checks as import said
     assert again.stdout.splitlines()[1:] == lines[1:]
 
@@ -72,6 +75,8 @@ def test_several_reports_to_a_folder(tmp_path: Path) -> None:
         "某某县某某局2023年报（2）.xlsx",
     ]
     assert result.stdout.splitlines()[-1] == "共 3 份报告：1 份完整读入且无错误，2 份有错误、缺失或无法导入。"
+    second = f"与 {a} 同为某某县某某局2023年度的报告，但数字不同，另存为 某某县某某局2023年报（2）.xlsx；请核对哪一份是正式发布的报告。"
+    assert f"  {second}" in result.stdout.splitlines()
     rows = list(openpyxl.load_workbook(out / "导入结果.xlsx")["导入结果"].iter_rows(values_only=True))
     assert rows[0] == (
         "来源文件",
@@ -86,7 +91,7 @@ def test_several_reports_to_a_folder(tmp_path: Path) -> None:
         "未能读到的内容",
     )
     assert rows[1][:6] == (str(a), "某某县某某局", 2023, "国办公开办函〔2021〕30号", 200, 200)
-    assert rows[2][6:9] == ("有 1 个错误，5 个提醒", 1, 5)
+    assert rows[2][6:9] == (f"有 1 个错误：{second}", 1, 0)
     assert (
         rows[3][6]
         == "不是可导入的年度报告：没有找到政府信息公开工作年度报告的表格（第二、三、四部分），这可能不是年度报告。"
@@ -252,3 +257,74 @@ def test_a_report_on_another_form_than_its_year_imports_into_the_form_it_prints(
     entry = json.loads(result.stdout)["files"][0]
     assert (entry["import"]["form"], entry["import"]["year"]) == ("2021", 2020)
     assert [f["rule"] for f in entry["findings"] if f["severity"] == "error"] == ["M-YEAR"]
+
+
+def test_importing_again_into_the_same_folder_replaces_what_the_same_report_gave(tmp_path: Path) -> None:
+    """A clerk runs the same import twice (or adds reports to the folder later): each report's
+    workbook is replaced and says so; 导入结果.xlsx lists every report of the folder once."""
+    a, b = report(tmp_path, "a.txt"), report(tmp_path, "b.txt", unit="x")
+    b.write_text(b.read_text(encoding="utf-8").replace("某某县某某局", "某某县另一局"), encoding="utf-8")
+    out = tmp_path / "结果"
+    assert runner.invoke(app, ["import", str(a), "-o", str(out)]).exit_code == 0
+    again = runner.invoke(app, ["import", str(a), str(b), "-o", str(out)])
+    assert again.exit_code == 0, again.output
+    lines = again.stdout.splitlines()
+    assert lines[0].startswith(
+        f"✓ {a}（某某县某某局）：校验无错误；读到 200/200 个单元格 → {out / '某某县某某局2023年报.xlsx'}"
+    )
+    assert lines[1] == "  替换了上次从同一文件导入的工作簿。"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "导入结果.xlsx",
+        "某某县另一局2023年报.xlsx",
+        "某某县某某局2023年报.xlsx",
+    ]
+    rows = list(openpyxl.load_workbook(out / "导入结果.xlsx")["导入结果"].iter_rows(values_only=True))
+    assert [r[0] for r in rows[1:]] == [str(a), str(b)]
+    # a workbook of another report in the way is not overwritten
+    other = tmp_path / "c.txt"
+    other.write_text(a.read_text(encoding="utf-8").replace("| 26 |", "| 27 |", 1), encoding="utf-8")
+    refused = runner.invoke(app, ["import", str(other), "-o", str(out)])
+    assert refused.exit_code == 2
+    assert (
+        refused.stderr
+        == f"错误：{out / '某某县某某局2023年报.xlsx'} 已存在。为免覆盖，请换一个输出位置，或加 --force 覆盖。\n"
+    )
+
+
+def test_the_same_report_twice_in_a_batch_is_imported_once(tmp_path: Path) -> None:
+    """Listed twice, or saved twice under two names: one workbook, the repeat said and skipped."""
+    a = report(tmp_path, "a.txt")
+    copy = tmp_path / "a-copy.txt"
+    copy.write_text(a.read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp_path / "结果"
+    result = runner.invoke(app, ["import", str(a), str(copy), "-o", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    files = json.loads(result.stdout)["files"]
+    assert [(f["workbook"], f["import"]["skipped"]) for f in files] == [
+        (str(out / "某某县某某局2023年报.xlsx"), False),
+        (None, True),
+    ]
+    assert files[1]["import"]["note"] == f"与 {a} 是同一份报告（单位、年度和各项数字都相同），未重复导入。"
+    twice = run.import_reports([a, a], tmp_path / "twice")  # the command line lists a file once; the API may not
+    assert [(o.skipped, o.note) for o in twice] == [(False, None), (True, f"与 {a} 是同一个文件，未重复导入。")]
+    assert sorted(p.name for p in out.iterdir()) == ["导入结果.xlsx", "某某县某某局2023年报.xlsx"]
+    text = runner.invoke(app, ["import", str(a), str(copy), "-o", str(tmp_path / "again")])
+    assert (
+        text.stdout.splitlines()[-1]
+        == "共 2 份报告：2 份完整读入且无错误（其中 1 份是重复的，未重复导入），0 份有错误、缺失或无法导入。"
+    )
+
+
+def test_imported_workbooks_are_not_warned_about_what_reports_never_print(tmp_path: Path) -> None:
+    out = tmp_path / "o.xlsx"
+    assert runner.invoke(app, ["import", str(report(tmp_path)), "-o", str(out)]).exit_code == 0
+    checked = runner.invoke(app, ["check", str(out), "--json"])
+    rules = [f["rule"] for f in json.loads(checked.stdout)["files"][0]["findings"]]
+    assert "M-RECOMMENDED" not in rules
+    blank = tmp_path / "空白.xlsx"
+    assert runner.invoke(app, ["template", "-o", str(blank)]).exit_code == 0
+    rules = [
+        f["rule"]
+        for f in json.loads(runner.invoke(app, ["check", str(blank), "--json"]).stdout)["files"][0]["findings"]
+    ]
+    assert "M-RECOMMENDED" in rules  # a workbook filled by hand still is

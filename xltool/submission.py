@@ -20,6 +20,7 @@ UNSPLIT_PROPERTY = "unsplit_sections"  # set by `xltool import`: see Submission.
 DRAFTED_PROPERTY = "drafted"  # set by `xltool draft` and `merge`: see Submission.drafts
 # a published report's: its publication date (ISO), where the date came from, and its whole text
 PUBLISHED_PROPERTY, PUBLISHED_FROM_PROPERTY, DOCUMENT_PROPERTY = "published", "published_from", "document_text"
+IMPORT_PROPERTY = "import_source"  # set by `xltool import`: the published report a workbook was made from
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,11 @@ class Submission:
         """How many units a merged summary covers (0 for one unit's own workbook)."""
         n = self.properties.get(SUMMARY, "")
         return int(n) if n.isdigit() else 0
+
+    @property
+    def imported(self) -> bool:
+        """Whether `xltool import` made this workbook from a published report."""
+        return IMPORT_PROPERTY in self.properties
 
     @property
     def unsplit_sections(self) -> frozenset[str]:

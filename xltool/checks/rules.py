@@ -64,9 +64,10 @@ def total_of(ctx: Context, rule: Rule) -> Iterator[Finding]:
 def required(ctx: Context, rule: Rule) -> Iterator[Finding]:
     """Unit fields the definition requires (error) or recommends (warning).
 
-    A merged summary's recommended fields (单位类型, 填报人, …) are the collecting office's to fill.
+    A merged summary's recommended fields (单位类型, 填报人, …) are the collecting office's to fill;
+    a workbook imported from a published report has none of them because reports never print them.
     """
-    if ctx.sub.summary_units and rule.severity != "error":
+    if (ctx.sub.summary_units or ctx.sub.imported) and rule.severity != "error":
         return
     flagged = {(f.sheet, f.cell) for f in ctx.sub.findings}  # unreadable: already reported by the reader
     for field in ctx.spec.unit.fields:

@@ -5,22 +5,23 @@ exactly as ``xltool check`` does; the batch's 导入结果.xlsx and what the use
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from xltool.checks import check as checking
-from xltool.errors import InputFileError, UsageError
+from xltool.errors import InputFileError, UsageError, XltoolError
 from xltool.form.layout import for_spec
 from xltool.form.spec import FormSpec
 from xltool.importers import parsers, pipeline
 from xltool.importers.pipeline import Reading, read_document
 from xltool.sources.workbooks import read_all
-from xltool.submission import UNSPLIT_PROPERTY, Submission
+from xltool.submission import IMPORT_PROPERTY, UNSPLIT_PROPERTY, Submission
 from xltool.text import safe_filename
 from xltool.workbook import template
-from xltool.workbook.reader import IMPORT_PROPERTY
+from xltool.workbook.reader import read, sheet_rows
 
 SUMMARY_NAME = "导入结果.xlsx"
+SUMMARY_SHEET = "导入结果"
 
 
 @dataclass
@@ -28,6 +29,9 @@ class Outcome:
     reading: Reading
     workbook: Path | None = None
     result: checking.FileResult | None = None
+    note: str | None = None  # what else happened: a workbook replaced, a repeat skipped, a second copy
+    skipped: bool = False  # the same report was imported from another file of the batch: not written again
+    conflict: bool = False  # another report of the same unit and year with other figures: both kept, check them
 
     @property
     def missing(self) -> dict[str, str]:
@@ -37,7 +41,9 @@ class Outcome:
     def exit_code(self) -> int:
         if self.reading.refused:
             return 2
-        if self.reading.problem or self.missing or self.result is None or not self.result.ok:
+        if self.skipped:
+            return 0
+        if self.conflict or self.reading.problem or self.missing or self.result is None or not self.result.ok:
             return 1
         return 0
 
@@ -75,12 +81,15 @@ def import_reports(
         raise UsageError(f"{output} 已存在且不是文件夹。")
     inputs = {p.resolve() for p in paths}
     readings = [read_report(p, year=year, unit=unit) for p in paths]
-    targets = [output] if single else _names(output, readings)
-    for target in [*targets, *([] if single else [output / SUMMARY_NAME])]:
-        if target.resolve() in inputs:
-            raise UsageError(f"输出文件 {target} 就是输入文件之一，导入不会覆盖输入，请换一个输出位置。")
-        if target.exists() and not force:
-            raise UsageError(f"{target} 已存在。为免覆盖，请换一个输出位置，或加 --force 覆盖。")
+    plans = [_Plan(output)] if single else _plan(output, paths, readings)
+    summary = [] if single else _previous_summary(output / SUMMARY_NAME, readings, force)
+    for plan, reading in zip(plans, readings, strict=True):
+        if plan.target.resolve() in inputs:
+            raise UsageError(f"输出文件 {plan.target} 就是输入文件之一，导入不会覆盖输入，请换一个输出位置。")
+        if plan.target.exists() and not plan.skipped and not force and _writable(reading):
+            if _imported_from(plan.target) != reading.source.name:
+                raise UsageError(f"{plan.target} 已存在。为免覆盖，请换一个输出位置，或加 --force 覆盖。")
+            plan.notes.append("替换了上次从同一文件导入的工作簿。")
     parent = output.parent if single else output
     if single and not parent.is_dir():
         raise UsageError(f"无法写入 {output}：文件夹 {parent} 不存在。")
@@ -88,33 +97,99 @@ def import_reports(
         if not output.parent.is_dir():
             raise UsageError(f"无法写入 {output}：上级文件夹 {output.parent} 不存在。")
         output.mkdir(exist_ok=True)
-    outcomes = [_write_and_check(r, t) for r, t in zip(readings, targets, strict=True)]
+    outcomes = [_write_and_check(r, plan) for r, plan in zip(readings, plans, strict=True)]
     if not single:
-        write_summary(output / SUMMARY_NAME, outcomes)
+        write_summary(output / SUMMARY_NAME, outcomes, summary)
     return outcomes
 
 
-def _names(folder: Path, readings: list[Reading]) -> list[Path]:
-    out: list[Path] = []
-    used: set[str] = set()
-    for r in readings:
+@dataclass
+class _Plan:
+    """Where one report goes, and what the user is told about it."""
+
+    target: Path
+    skipped: bool = False
+    conflict: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def _writable(reading: Reading) -> bool:
+    return not (reading.refused or reading.spec is None or (reading.placement and reading.placement.problem))
+
+
+def _plan(folder: Path, paths: list[Path], readings: list[Reading]) -> list[_Plan]:
+    """Each report's workbook in the folder. A clerk who lists a report twice, or the same report in
+    two formats, gets it once (the repeat is said and skipped); two reports of one unit and year
+    with different figures are both written, the second with （2）, and the user is told to check."""
+    out: list[_Plan] = []
+    used: dict[str, int] = {}
+    files: dict[Path, int] = {}
+    for i, (path, r) in enumerate(zip(paths, readings, strict=True)):
         stem = safe_filename(f"{r.unit or r.source.stem}{r.year or ''}年报")
-        name, n = f"{stem}.xlsx", 1
-        while name in used:
-            n += 1
+        first = files.setdefault(path.resolve(), i)
+        if first != i:
+            out.append(_Plan(out[first].target, skipped=True, notes=[f"与 {readings[first].source} 是同一个文件，未重复导入。"]))
+            continue
+        same = next((j for j, o in enumerate(out) if o.target.name == f"{stem}.xlsx" and not o.skipped), None)
+        if same is not None and _writable(r) and _writable(readings[same]) and _figures(r) == _figures(readings[same]):
+            note = f"与 {readings[same].source} 是同一份报告（单位、年度和各项数字都相同），未重复导入。"
+            out.append(_Plan(out[same].target, skipped=True, notes=[note]))
+            continue
+        name, n = f"{stem}.xlsx", used.get(stem, 0) + 1
+        if n > 1:
             name = f"{stem}（{n}）.xlsx"
-        used.add(name)
-        out.append(folder / name)
+        used[stem] = n
+        plan = _Plan(folder / name)
+        if same is not None and _writable(r):
+            plan.conflict = True
+            plan.notes.append(
+                f"与 {readings[same].source} 同为{r.unit or ''}{r.year or ''}年度的报告，但数字不同，另存为 {name}；"
+                "请核对哪一份是正式发布的报告。"
+            )
+        out.append(plan)
     return out
 
 
-def _write_and_check(reading: Reading, target: Path) -> Outcome:
-    if reading.refused or reading.spec is None or (reading.problem and reading.placement and reading.placement.problem):
-        return Outcome(reading)
+def _figures(reading: Reading) -> tuple[object, ...]:
+    """A report's unit, year and table figures (what two copies of one report share, whatever their format)."""
+    assert reading.spec is not None
+    keys = [c.key for c in reading.spec.cells()]
+    return (reading.unit, reading.year, [reading.values.get(k) for k in keys], sorted(reading.constants.items()))
+
+
+def _imported_from(path: Path) -> str | None:
+    """The report a workbook was imported from (None: not an imported workbook, or unreadable)."""
+    try:
+        return read(path).properties.get(IMPORT_PROPERTY)
+    except XltoolError:
+        return None
+
+
+def _previous_summary(path: Path, readings: list[Reading], force: bool) -> list[tuple[object, ...]]:
+    """The rows of an earlier import's 导入结果.xlsx in the same folder for reports not imported
+    again now (kept, so the summary lists every report of the folder). Anything else by that name
+    is not overwritten without --force."""
+    if not path.exists() or force:
+        return []
+    try:
+        rows = sheet_rows(path, [SUMMARY_SHEET]).get(SUMMARY_SHEET, [])
+    except XltoolError:
+        rows = []
+    if not rows or tuple(rows[0][: len(SUMMARY_HEADER)]) != SUMMARY_HEADER:
+        raise UsageError(f"{path} 已存在。为免覆盖，请换一个输出位置，或加 --force 覆盖。")
+    again = {str(r.source) for r in readings}
+    return [row for row in rows[1:] if row and str(row[0]) not in again]
+
+
+def _write_and_check(reading: Reading, plan: _Plan) -> Outcome:
+    note = " ".join(plan.notes) or None
+    if plan.skipped or not _writable(reading):
+        return Outcome(reading, note=note, skipped=plan.skipped)
+    assert reading.spec is not None
     props = {IMPORT_PROPERTY: reading.source.name, UNSPLIT_PROPERTY: ",".join(sorted(reading.unsplit))}
-    template.write(target, reading.spec, reading.values, properties=props, constants=reading.constants)
-    result = checking.evaluate(read_all([target]))[0]
-    return Outcome(reading, target, result)
+    template.write(plan.target, reading.spec, reading.values, properties=props, constants=reading.constants)
+    result = checking.evaluate(read_all([plan.target]))[0]
+    return Outcome(reading, plan.target, result, note=note, conflict=plan.conflict)
 
 
 # ---------------------------------------------------------------- what the user sees
@@ -131,6 +206,8 @@ def where(spec: FormSpec, key: str) -> tuple[str, str, str]:
 
 def verdict(o: Outcome) -> str:
     r = o.reading
+    if o.skipped:
+        return "未重复导入"
     if r.refused:
         return "无法导入"
     if r.placement is None or r.spec is None:
@@ -156,23 +233,26 @@ def text_lines(outcomes: list[Outcome]) -> list[str]:
         unit = f"（{r.unit}）" if r.unit else ""
         mark = "✓" if o.exit_code == 0 else "✗"
         head = f"{mark} {r.source}{unit}：{verdict(o)}"
-        if r.spec is not None and r.placement is not None and not r.placement.problem:
+        if r.spec is not None and r.placement is not None and not r.placement.problem and not o.skipped:
             found = cells_expected(r.spec) - len(o.missing)
             head += f"；读到 {found}/{cells_expected(r.spec)} 个单元格"
         if o.workbook is not None:
             head += f" → {o.workbook}"
         lines.append(head)
-        for message in (r.refused, r.problem):
+        for message in (r.refused, r.problem, o.note):
             if message:
                 lines.append(f"  {message}")
         if o.result is not None:
             lines.extend(_findings(o))
-        if r.spec is not None and r.placement is not None and not r.placement.problem:
+        if r.spec is not None and r.placement is not None and not r.placement.problem and not o.skipped:
             lines.extend(_missing_lines(r.spec, o.missing))
     failed = sum(o.exit_code != 0 for o in outcomes)
+    skipped = sum(o.skipped for o in outcomes)
     if len(outcomes) > 1:
+        repeats = f"（其中 {skipped} 份是重复的，未重复导入）" if skipped else ""
         lines.append(
-            f"共 {len(outcomes)} 份报告：{len(outcomes) - failed} 份完整读入且无错误，{failed} 份有错误、缺失或无法导入。"
+            f"共 {len(outcomes)} 份报告：{len(outcomes) - failed} 份完整读入且无错误{repeats}，"
+            f"{failed} 份有错误、缺失或无法导入。"
         )
     return lines
 
@@ -228,6 +308,8 @@ def to_json(o: Outcome) -> dict:
                 }
             sources.append(entry)
     base["import"] = {
+        "note": o.note,
+        "skipped": o.skipped,
         "unit": r.unit,
         "year": r.year,
         "form": r.spec.form_version if r.spec else None,
@@ -256,8 +338,9 @@ SUMMARY_HEADER = (
 )
 
 
-def write_summary(path: Path, outcomes: list[Outcome]) -> None:
-    rows = []
+def write_summary(path: Path, outcomes: list[Outcome], earlier: list[tuple[object, ...]] | None = None) -> None:
+    """The batch's 导入结果.xlsx: a row per report (after ``earlier`` rows of the same folder's last import)."""
+    rows: list[tuple[object, ...]] = list(earlier or [])
     for o in outcomes:
         r = o.reading
         expected = cells_expected(r.spec) if r.spec else 0
@@ -265,7 +348,7 @@ def write_summary(path: Path, outcomes: list[Outcome]) -> None:
         missing = "；".join(f"{where(r.spec, k)[2]}" for k in list(o.missing)[:20]) if r.spec else ""
         if len(o.missing) > 20:
             missing += f" 等 {len(o.missing)} 个单元格"
-        note = r.refused or r.problem or ""
+        note = "；".join(x for x in (r.refused, r.problem, o.note) if x)
         rows.append(
             (
                 str(r.source),
@@ -280,5 +363,5 @@ def write_summary(path: Path, outcomes: list[Outcome]) -> None:
                 missing,
             )
         )
-    sheet = template.ExtraSheet("导入结果", SUMMARY_HEADER, tuple(rows), (40, 30, 10, 22, 12, 12, 50, 8, 8, 80))
+    sheet = template.ExtraSheet(SUMMARY_SHEET, SUMMARY_HEADER, tuple(rows), (40, 30, 10, 22, 12, 12, 50, 8, 8, 80))
     template.write_table(path, sheet)

@@ -32,13 +32,12 @@ from xltool.form import spec as specs
 from xltool.form.layout import CHECK_SHEET, INSTRUCTIONS_SHEET, LABEL_ROLES, Cell, Layout, Sheet, a1, for_spec, rowcol
 from xltool.form.spec import NUMERIC_TYPES, FormSpec
 from xltool.safexml import UnsafeXml, fromstring
-from xltool.submission import PROPERTY_PREFIX, SUMMARY, Finding, Number, Submission, Value, computed
+from xltool.submission import IMPORT_PROPERTY, PROPERTY_PREFIX, SUMMARY, Finding, Number, Submission, Value, computed
 from xltool.text import normalise
 from xltool.workbook.annotate import translate
 from xltool.workbook.files import CORRUPT, XML_UNSAFE, preflight
 
 Grid = list[list[Any]]
-IMPORT_PROPERTY = "import_source"  # custom property of a workbook `xltool import` made from a report
 OPTIONAL_SHEETS = frozenset({INSTRUCTIONS_SHEET, CHECK_SHEET})
 NOT_OURS = "不是用 xltool 模板填写的工作簿（没有模板标识，表格结构也对不上）。请使用 xltool template 生成的模板填写。"
 # What a damaged package raises on the way through zipfile, the XML parsers and calamine.
