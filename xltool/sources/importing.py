@@ -128,7 +128,11 @@ def _plan(folder: Path, paths: list[Path], readings: list[Reading]) -> list[_Pla
         stem = safe_filename(f"{r.unit or r.source.stem}{r.year or ''}年报")
         first = files.setdefault(path.resolve(), i)
         if first != i:
-            out.append(_Plan(out[first].target, skipped=True, notes=[f"与 {readings[first].source} 是同一个文件，未重复导入。"]))
+            out.append(
+                _Plan(
+                    out[first].target, skipped=True, notes=[f"与 {readings[first].source} 是同一个文件，未重复导入。"]
+                )
+            )
             continue
         same = next((j for j, o in enumerate(out) if o.target.name == f"{stem}.xlsx" and not o.skipped), None)
         if same is not None and _writable(r) and _writable(readings[same]) and _figures(r) == _figures(readings[same]):
