@@ -494,3 +494,48 @@ def test_decimal_amount_in_a_grid(tmp_path: Path) -> None:
     table = "<table>" + tr("信息内容", "本年收费金额（单位：万元）") + tr("行政事业性收费", "12.50") + "</table>"
     body = page(f"<h1>{TITLE}</h1>{T2_HTML}<p>第二十条第（八）项</p>{table}")
     assert cells(read(tmp_path, body, "r.html"))["t2.fees.amount"] == Decimal("12.50")
+
+
+@pytest.mark.slow
+def test_an_unruled_pdf_table_by_the_positions_of_its_words(tmp_path: Path, soffice: str) -> None:
+    """A PDF whose table has no ruled lines (LibreOffice's PDF of a borderless page table): cells by
+    the gaps between words, each figure under its header by position (总计 printed first, headers
+    wrapped over two lines), labels wrapped over two and three lines around their figures."""
+    from .helpers import libreoffice_pdf
+
+    order = ["总计", "自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他"]
+    rows = {
+        "一、本年新收政府信息公开申请数量": [5, 4, 1, 0, 0, 0, 0],
+        "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请": [1, 1, 0, 0, 0, 0, 0],
+        "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请": [2, 0, 2, 0, 0, 0, 0],
+        "3.其他": [0, 0, 0, 0, 0, 0, 0],
+    }
+    head = "".join(f"<td>{h}</td>" for h in order)
+    body = "".join(
+        f"<tr><td>{label}</td>" + "".join(f"<td>{v}</td>" for v in figures) + "</tr>" for label, figures in rows.items()
+    )
+    table = f"<table style='border:none;width:100%'><col style='width:28%'>{'<col>' * 7}<tr><td></td>{head}</tr>{body}</table>"
+    html = tmp_path / "无框线.html"
+    paragraphs = "".join(f"<p>{line.strip(' |').replace(' | ', '　')}</p>" for line in T2_TEXT.split("\n"))
+    html.write_text(
+        page(f"<p>{TITLE}</p>{paragraphs}<p>三、收到和处理政府信息公开申请情况</p>{table}"), encoding="utf-8"
+    )
+    pdf = libreoffice_pdf(soffice, html, tmp_path)
+    reading = run.read_report(pdf)
+    found = cells(reading)
+    for label, figures in rows.items():
+        key = next(r.leaf.key for r in rows_index() if r.leaf.label == label)
+        got = [
+            found.get(f"t3.{key}.{leaf}")
+            for leaf in ("total", "natural", "business", "research", "nonprofit", "legal", "other")
+        ]
+        assert got == figures, label
+    assert reading.placement is not None
+    origin = reading.placement.origins["t3.unpaid.business"]
+    assert (origin.column_label, origin.text, origin.where) == ("商业企业", "2", "第 1 页")
+
+
+def rows_index() -> Any:
+    from xltool.importers import rows
+
+    return rows.index(SPEC)

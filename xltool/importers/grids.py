@@ -16,6 +16,7 @@ figures) are paired only when that cannot matter (one row, or every row the same
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 from xltool.form.spec import Block, FormSpec, leaves
@@ -60,6 +61,7 @@ class _Ctx:
     block: int  # the document block it came from
     width: int
     one_line: bool = False  # printed as one line of cells side by side (text) or a grid row
+    xs: tuple[tuple[float, float], ...] = ()  # unruled PDF: each cell's horizontal extent
 
 
 @dataclass
@@ -140,7 +142,8 @@ class Reader:
             else:
                 self.context.clear()  # figures under a label the form does not have
         else:
-            self.context.append(_Ctx(tuple(labels or cells), b, len(cells), _one_line(table, i)))
+            xs = table.xs[i][: len(labels or cells)] if i < len(table.xs) else ()
+            self.context.append(_Ctx(tuple(labels or cells), b, len(cells), _one_line(table, i), xs))
 
     def _conflict(self, labels: list[str], why: str) -> None:
         for row in rows.index(self.spec):
@@ -239,6 +242,8 @@ class Reader:
     ) -> list[list[str]]:
         """Each figure's header cells above it, where the header rows are as wide as this row (or as
         its figures)."""
+        if i < len(table.xs) and table.xs[i]:
+            return self._placed_paths(b, table.xs[i][len(cells) - len(values) :], values)
         if not _one_line(table, i):
             return []
         rows_above = [
@@ -258,6 +263,28 @@ class Reader:
         if not table.exact and any(v.strip() and not p for v, p in zip(values, paths, strict=True)):
             return []  # a figure with no header above it: the rows are not side by side after all
         return paths
+
+    def _placed_paths(self, b: int, value_xs: tuple[tuple[float, float], ...], values: list[str]) -> list[list[str]]:
+        """An unruled PDF's header: each header piece over the figures it stands above (a piece
+        over several columns, a group, over each), wrapped pieces of one column joined."""
+        centres = [(x0 + x1) / 2 for x0, x1 in value_xs]
+        if len(centres) < 2 or any(not v.strip() for v in values):
+            return []
+        step = min(b2 - a2 for a2, b2 in itertools.pairwise(centres)) or 1.0
+        paths: list[list[str]] = [[] for _ in values]
+        for ctx in self.context:
+            if ctx.block != b or len(ctx.xs) != len(ctx.cells):
+                continue
+            for text, (x0, x1) in zip(ctx.cells, ctx.xs, strict=True):
+                over = [k for k, c in enumerate(centres) if x0 - 2 <= c <= x1 + 2]
+                if not over:
+                    near = min(range(len(centres)), key=lambda k: abs(centres[k] - (x0 + x1) / 2))
+                    over = [near] if abs(centres[near] - (x0 + x1) / 2) < step / 2 else []
+                for k in over:
+                    paths[k].append(text)
+        if not all(paths):
+            return []
+        return [[*p, "".join(p)] for p in paths]
 
     def _variants(self, prefix: list[str]) -> list[str]:
         """The header context as text: its cells in order, and with a row of wrapped cells joined

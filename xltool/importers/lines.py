@@ -47,6 +47,8 @@ class Line:
     text: str
     where: str = ""
     pieces: tuple[Piece, ...] | None = None  # PDF: the line as its pieces; None: cut the text
+    top: float | None = None  # PDF: where the line stands (points from the page top) and how tall it is
+    height: float = 0.0
 
 
 @dataclass
@@ -58,6 +60,9 @@ class _Cut:
     tab_led: bool = False
     separated: bool = False  # cut at | or tabs
     x0: float | None = None  # PDF: where the line's first cell starts
+    xs: list[tuple[float, float]] | None = None  # PDF: each cell's horizontal extent
+    top: float | None = None
+    height: float = 0.0
 
 
 def numbered(text: str) -> bool:
@@ -66,7 +71,9 @@ def numbered(text: str) -> bool:
 
 def cut(line: Line) -> _Cut:
     if line.pieces is not None:
-        return _cut_pieces(line.pieces)
+        found = _cut_pieces(line.pieces)
+        found.top, found.height = line.top, line.height
+        return found
     raw = line.text.replace("\r", "")
     if FURNITURE.match(raw):
         return _Cut("skip")
@@ -125,15 +132,22 @@ def _text_cells(text: str) -> list[str]:
 
 def _cut_pieces(pieces: tuple[Piece, ...]) -> _Cut:
     cells: list[str] = []
+    xs: list[tuple[float, float]] = []
     for piece in pieces:
         tokens = piece.text.split()
-        cells.extend(tokens if len(tokens) > 1 and all(is_value(t) for t in tokens) else [piece.text.strip()])
+        if len(tokens) > 1 and all(is_value(t) for t in tokens):  # figures a PDF ran into one piece
+            width = (piece.x1 - piece.x0) / len(tokens)
+            cells += tokens
+            xs += [(piece.x0 + j * width, piece.x0 + (j + 1) * width) for j in range(len(tokens))]
+        else:
+            cells.append(piece.text.strip())
+            xs.append((piece.x0, piece.x1))
     text = " ".join(cells)
     if FURNITURE.match(text):
         return _Cut("skip")
-    if len(cells) == 1 and not is_value(cells[0]) and (len(text) > MAX_CELL or any(ch in text for ch in _PROSE_END)):
+    if len(cells) == 1 and not is_value(cells[0]) and _prose(text):
         return _Cut("prose", cells, x0=pieces[0].x0)
-    return _Cut("cells", cells, x0=pieces[0].x0)
+    return _Cut("cells", cells, x0=pieces[0].x0, xs=xs)
 
 
 # ---------------------------------------------------------------- lines -> blocks
@@ -194,6 +208,9 @@ class _Row:
     lines: list[int] = field(default_factory=list)  # the region's lines it was read from
     figures: int | None = None  # the line its first figure stands on
     separated: bool = False  # begun by a line cut at | or tabs
+    label_xs: list[tuple[float, float]] = field(default_factory=list)  # PDF: the cells' extents
+    value_xs: list[tuple[float, float]] = field(default_factory=list)
+    bottom: float | None = None  # PDF: where its last line ends
 
 
 def _table(lines: list[Line], cuts: list[_Cut], spaced: bool, where: Callable[[Line], str]) -> Table | None:
@@ -229,7 +246,9 @@ def _table(lines: list[Line], cuts: list[_Cut], spaced: bool, where: Callable[[L
     grid = tuple(tuple(r.labels + r.values) for r in rows)
     wheres = tuple(lines[r.first if r.figures is None else r.figures].where for r in rows)
     texts = tuple("\n".join(lines[k].text.strip() for k in r.lines if lines[k].text.strip()) for r in rows)
-    return Table(grid, where(lines[0]), False, wheres, tuple(r.closed for r in rows), texts)
+    placed = all(len(r.label_xs) == len(r.labels) and len(r.value_xs) == len(r.values) for r in rows)
+    xs = tuple(tuple(r.label_xs + r.value_xs) for r in rows) if placed and cuts[content[0]].xs is not None else ()
+    return Table(grid, where(lines[0]), False, wheres, tuple(r.closed for r in rows), texts, xs)
 
 
 def _spaced(cuts: list[_Cut], content: list[int]) -> bool:
@@ -242,27 +261,47 @@ def _spaced(cuts: list[_Cut], content: list[int]) -> bool:
 
 def _add(rows: list[_Row], cur: _Row | None, c: _Cut, k: int) -> _Row | None:
     """Add one cut line to the rows; the row now open (or the last one)."""
+    row = _add_cells(rows, cur, c, k)
+    if row is not None and c.top is not None:
+        row.bottom = c.top + c.height
+    return row
+
+
+def _add_cells(rows: list[_Row], cur: _Row | None, c: _Cut, k: int) -> _Row | None:
+    xs = c.xs or []
     if len(c.cells) == 1:
         cell = c.cells[0]
         if is_value(cell):
             if cur is not None and not cur.closed:
                 cur.values.append(cell)
+                cur.value_xs += xs
                 return cur
-            return _new(rows, _Row([], [cell], k, x0=c.x0))
+            return _new(rows, _Row([], [cell], k, x0=c.x0, value_xs=list(xs)))
         if _continues(cur, cell, c):
             assert cur is not None
             cur.labels.append(cell)
+            cur.label_xs += xs
             return cur
-        return _new(rows, _Row([cell], [], k, x0=c.x0))
+        return _new(rows, _Row([cell], [], k, x0=c.x0, label_xs=list(xs)))
     labels, values = split_row(c.cells)
     opened = cur is not None and not cur.closed and bool(cur.labels) and not cur.values and not cur.separated
-    if opened and not c.separated and labels and any(v.strip() for v in values) and not numbered(labels[0]):
+    if opened and not c.separated and any(v.strip() for v in values) and (not labels or not numbered(labels[0])):
         assert cur is not None  # the label began on the lines above: 2.申请人逾期…／要求缴纳费用… 0 0
-        cur.labels += labels
-        cur.values = values
-        cur.closed = True
-        return cur
-    return _new(rows, _Row(labels, values, k, closed=True, x0=c.x0))
+        if labels or _under(cur, c):  # (figures alone: only right under it, as a PDF centres them)
+            cur.labels += labels
+            cur.values = values
+            cur.label_xs += xs[: len(labels)]
+            cur.value_xs = list(xs[len(labels) :])
+            cur.closed = True
+            return cur
+    return _new(
+        rows, _Row(labels, values, k, closed=True, x0=c.x0, label_xs=list(xs[: len(labels)]), value_xs=list(xs[len(labels) :]))
+    )
+
+
+def _under(cur: _Row, c: _Cut) -> bool:
+    """Whether a PDF line stands right below a row's last line (its label wrapped around its figures)."""
+    return cur.bottom is not None and c.top is not None and c.top - cur.bottom < max(c.height, 1.0)
 
 
 def _continues(cur: _Row | None, cell: str, c: _Cut) -> bool:
@@ -270,8 +309,10 @@ def _continues(cur: _Row | None, cell: str, c: _Cut) -> bool:
         return False
     if not cur.closed:
         return not cur.values
-    # a PDF row's label wrapped below its figures: the line stands under the row's label
-    return bool(cur.labels and cur.values and c.x0 is not None and cur.x0 is not None and abs(c.x0 - cur.x0) < 30)
+    # a PDF row's label wrapped below its figures: the line stands under the row's label, right below
+    return bool(
+        cur.labels and cur.values and c.x0 is not None and cur.x0 is not None and abs(c.x0 - cur.x0) < 30 and _under(cur, c)
+    )
 
 
 def _new(rows: list[_Row], row: _Row) -> _Row:

@@ -44,6 +44,8 @@ class Table:
     # as wide may stand above its columns) rather than gathered from lines one under another
     one_line: tuple[bool, ...] = field(default=(), compare=False)
     row_texts: tuple[str, ...] = field(default=(), compare=False)  # not exact: each row's lines as printed
+    # unruled PDF: each cell's horizontal extent (points), so a header stands above its figures
+    xs: tuple[tuple[tuple[float, float], ...], ...] = field(default=(), compare=False)
 
 
 Block = Text | Table

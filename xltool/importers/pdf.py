@@ -197,10 +197,11 @@ def _lines(segments: list[_Segment]) -> list[tuple[float, str]]:
 
 
 def _pieces(row: list[_Segment]) -> tuple[grids.Piece, ...]:
-    """A row cut where a gap is wider than one and a half characters: a table's cells side by side."""
+    """A row cut where a gap is wider than half a character: a table's cells side by side (the
+    characters of a cell's text stand close; a word space is narrower)."""
     out: list[list[_Segment]] = [[row[0]]]
     for prev, seg in itertools.pairwise(row):
-        if seg.left - prev.right > (seg.bottom - seg.top) * 1.5:
+        if seg.left - prev.right > (seg.bottom - seg.top) * 0.45:
             out.append([seg])
         else:
             out[-1].append(seg)
@@ -230,7 +231,9 @@ def _page_blocks(
     for row in _rows(outside):
         text = _joined(row)
         if not PAGE_MARK.match(text):
-            items.append((row[0].top, grids.Line(text, where, _pieces(row)) if grid else Text(text, where)))
+            height = max(s.bottom for s in row) - row[0].top
+            line = grids.Line(text, where, _pieces(row), row[0].top, height) if grid else Text(text, where)
+            items.append((row[0].top, line))
     items += [(box[1], table) for box, table in tables]
     items.sort(key=lambda item: item[0])
     out: list[Block] = []
