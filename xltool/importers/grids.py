@@ -198,7 +198,7 @@ class Reader:
     def _cut_off(self, b: int, i: int, table: Table) -> bool:
         """Whether a text stops inside this row (the last thing printed): its figures may be cut
         (unless the row's closing separator is printed and all its figures are there)."""
-        if table.exact:
+        if table.exact or table.xs:  # a grid, a PDF page: printed whole
             return False
         rest = self.stream.raw[self.stream.end_of(b, i) :].strip()
         return not rest or bool(NUMBERED.fullmatch(rest))
@@ -277,6 +277,8 @@ class Reader:
                 continue
             for text, (x0, x1) in zip(ctx.cells, ctx.xs, strict=True):
                 over = [k for k, c in enumerate(centres) if x0 - 2 <= c <= x1 + 2]
+                if len(over) > 1 and len(text) > 16:
+                    continue  # a line of text across the table (a caption, a note), no column's header
                 if not over:
                     near = min(range(len(centres)), key=lambda k: abs(centres[k] - (x0 + x1) / 2))
                     over = [near] if abs(centres[near] - (x0 + x1) / 2) < step / 2 else []
@@ -284,7 +286,7 @@ class Reader:
                     paths[k].append(text)
         if not all(paths):
             return []
-        return [[*p, "".join(p)] for p in paths]
+        return [["".join(p), *p] for p in paths]  # each piece (the lowest first), then the column's pieces joined
 
     def _variants(self, prefix: list[str]) -> list[str]:
         """The header context as text: its cells in order, and with a row of wrapped cells joined

@@ -295,7 +295,10 @@ def _add_cells(rows: list[_Row], cur: _Row | None, c: _Cut, k: int) -> _Row | No
             cur.closed = True
             return cur
     return _new(
-        rows, _Row(labels, values, k, closed=True, x0=c.x0, label_xs=list(xs[: len(labels)]), value_xs=list(xs[len(labels) :]))
+        rows,
+        _Row(
+            labels, values, k, closed=True, x0=c.x0, label_xs=list(xs[: len(labels)]), value_xs=list(xs[len(labels) :])
+        ),
     )
 
 
@@ -311,7 +314,12 @@ def _continues(cur: _Row | None, cell: str, c: _Cut) -> bool:
         return not cur.values
     # a PDF row's label wrapped below its figures: the line stands under the row's label, right below
     return bool(
-        cur.labels and cur.values and c.x0 is not None and cur.x0 is not None and abs(c.x0 - cur.x0) < 30 and _under(cur, c)
+        cur.labels
+        and cur.values
+        and c.x0 is not None
+        and cur.x0 is not None
+        and abs(c.x0 - cur.x0) < 30
+        and _under(cur, c)
     )
 
 

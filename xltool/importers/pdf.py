@@ -198,7 +198,11 @@ def _lines(segments: list[_Segment]) -> list[tuple[float, str]]:
 
 def _pieces(row: list[_Segment]) -> tuple[grids.Piece, ...]:
     """A row cut where a gap is wider than half a character: a table's cells side by side (the
-    characters of a cell's text stand close; a word space is narrower)."""
+    characters of a cell's text stand close; a word space is narrower). A line with no gap as wide
+    as a character is one piece (justified prose spreads its characters, never that far)."""
+    gaps = [seg.left - prev.right - (seg.bottom - seg.top) for prev, seg in itertools.pairwise(row)]
+    if not gaps or max(gaps) <= 0:
+        return (grids.Piece(_joined(row), row[0].left, row[-1].right),)
     out: list[list[_Segment]] = [[row[0]]]
     for prev, seg in itertools.pairwise(row):
         if seg.left - prev.right > (seg.bottom - seg.top) * 0.45:
