@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from xltool.form.spec import Block, Leaf, Node, leaves
 from xltool.importers.labels import fold
@@ -52,6 +53,7 @@ def by_order(block: Block) -> Columns:
 # ---------------------------------------------------------------- matching one label
 
 
+@cache
 def _core(label: str) -> str:
     return fold(label)
 
@@ -203,10 +205,22 @@ def _nodes(block: Block) -> list[Node]:
     return out
 
 
+_CORES: dict[int, tuple[Block, dict[str, list[Node]]]] = {}
+
+
+def _by_core(block: Block) -> dict[str, list[Node]]:
+    """The block's column labels (folded) and the nodes that carry each (computed once per block)."""
+    hit = _CORES.get(id(block))
+    if hit is None or hit[0] is not block:
+        by_core: dict[str, list[Node]] = {}
+        for node in _nodes(block):
+            by_core.setdefault(_core(node.label), []).append(node)
+        hit = _CORES[id(block)] = (block, by_core)
+    return hit[1]
+
+
 def _tokens(text: str, block: Block) -> list[_Token]:
-    by_core: dict[str, list[Node]] = {}
-    for node in _nodes(block):
-        by_core.setdefault(_core(node.label), []).append(node)
+    by_core = _by_core(block)
     spans: list[tuple[int, int, str]] = []
     for core in by_core:
         i = text.find(core)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import opencc
 
@@ -50,6 +50,7 @@ class Folded:
     end_of_text: int = 0
 
 
+@lru_cache(maxsize=4096)
 def fold_with_positions(text: str) -> Folded:
     """Fold a whole text, keeping where each folded character came from.
 

@@ -10,6 +10,7 @@ short one (``3.其他``, ``（七）总计``) only with its numbering. A row pri
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from xltool.form.spec import Block, FormSpec, Leaf, Section, leaves
@@ -44,15 +45,26 @@ class Match:
     fuzzy: bool = False
 
 
-_INDEX: dict[int, tuple[FormSpec, tuple[Row, ...]]] = {}
+_INDEX: dict[int, tuple[FormSpec, tuple[Row, ...], re.Pattern[str], dict[str, list[Row]]]] = {}
 
 
 def index(spec: FormSpec) -> tuple[Row, ...]:
     """Every labelled row of the form's tables (computed once per loaded form)."""
+    return _indexed(spec)[1]
+
+
+def _indexed(spec: FormSpec) -> tuple[FormSpec, tuple[Row, ...], re.Pattern[str], dict[str, list[Row]]]:
     hit = _INDEX.get(id(spec))
     if hit is None or hit[0] is not spec:
-        hit = _INDEX[id(spec)] = (spec, _index(spec))
-    return hit[1]
+        found = _index(spec)
+        by_core: dict[str, list[Row]] = {}
+        for r in found:
+            for c in (r.form.core, *r.aliases):
+                if c:
+                    by_core.setdefault(c, []).append(r)
+        cores = sorted(by_core, key=len, reverse=True)
+        hit = _INDEX[id(spec)] = (spec, found, re.compile("|".join(map(re.escape, cores))), by_core)
+    return hit
 
 
 def _index(spec: FormSpec) -> tuple[Row, ...]:
@@ -88,9 +100,11 @@ def match(spec: FormSpec, cells: list[str]) -> tuple[Match | None, str | None]:
     text = "\n".join(c for c in cells if c.strip())
     if not text:
         return None, None
+    _spec, _rows, any_core, by_core = _indexed(spec)
     folded = fold_with_positions(text)
     found: list[Match] = []
-    for row in index(spec):
+    candidates = {id(r): r for m in any_core.finditer(folded.text) for r in by_core[m.group()]}
+    for row in candidates.values():
         found += _find(row, text, folded)
     found = [
         m
@@ -139,10 +153,13 @@ def _cell_start(text: str, pos: int) -> bool:
 
 
 def _fuzzy(spec: FormSpec, text: str) -> Match | None:
-    """A row printed in other words: the label from its numbering on (or its last line)."""
+    """A row printed in other words: the label from its numbering on (a row without numbering is
+    matched by its words only)."""
     starts = [0] if NUMBERED.match(text) else []
     starts += [i + 1 for i, ch in enumerate(text) if ch == "\n" and NUMBERED.match(text[i + 1 :])]
-    start = max(starts) if starts else text.rfind("\n") + 1
+    if not starts:
+        return None
+    start = max(starts)
     tail = text[start:]
     form = label_form(tail)
     candidates = [r for r in index(spec) if r.form.number == form.number and len(r.form.core) > 2]

@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import cache
 
 from xltool.form.spec import ValueType
 from xltool.submission import Number
@@ -45,11 +46,13 @@ class Doubt:
     reason: str
 
 
+@cache
 def clean(text: str) -> str:
     s = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
     return s.replace("−", "-").replace("－", "-")
 
 
+@cache
 def is_value(text: str) -> bool:
     """Whether a printed cell holds figures (one, or several run together), a blank mark, or nothing."""
     s = clean(text)
