@@ -540,3 +540,27 @@ def rows_index() -> Any:
     from xltool.importers import rows
 
     return rows.index(SPEC)
+
+
+def test_cells_split_by_runs_of_spaces(tmp_path: Path) -> None:
+    body = doc(
+        [TITLE, "二、主动公开政府信息情况", "第二十条第（一）项", "信息内容  本年废止件数  本年制发件数  现行有效件数"],
+        ["规章  0  0  0", "行政规范性文件  18  8  25", "三、收到和处理政府信息公开申请情况"],
+    )
+    found = cells(read(tmp_path, body))
+    assert [found[f"t2.normative.{k}"] for k in ("issued", "repealed", "in_force")] == [8, 18, 25]
+
+
+@pytest.mark.parametrize(
+    "sample", sorted((Path(__file__).parent.parent / "samples").glob("*.xlsx")), ids=lambda p: p.stem
+)
+def test_our_own_markdown_reads_back(tmp_path: Path, sample: Path) -> None:
+    """`xltool render … -o x.md` (a Markdown table a block, its column headers as paths 申请人情况／自然人)."""
+    from xltool.documents.render import render
+    from xltool.submission import computed
+    from xltool.workbook.reader import read as read_workbook
+
+    source = read_workbook(sample)
+    reading = run.read_report(render(source, tmp_path / f"{sample.stem}.md"))
+    assert reading.placement is not None and reading.placement.missing == {}
+    assert cells(reading) == computed(source.spec, source.values)
