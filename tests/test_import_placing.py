@@ -564,3 +564,26 @@ def test_our_own_markdown_reads_back(tmp_path: Path, sample: Path) -> None:
     reading = run.read_report(render(source, tmp_path / f"{sample.stem}.md"))
     assert reading.placement is not None and reading.placement.missing == {}
     assert cells(reading) == computed(source.spec, source.values)
+
+
+def test_a_header_in_another_order_that_cannot_be_read_column_by_column_is_no_order(tmp_path: Path) -> None:
+    """其他 printed first, one header cell a line, no 法人或其他组织: was it one header row (其他 is
+    the first column) or several (其他 under a group)? Neither the printed order nor the form's is
+    taken. The same header on one line, its cells side by side over the figures, decides."""
+    header = ["其他", "自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "总计"]
+    rows = ["一、本年新收政府信息公开申请数量", "1", "4", "0", "0", "0", "0", "5"]
+    rows += ["二、上年结转政府信息公开申请数量", "0", "2", "0", "0", "0", "0", "2"]
+    reading = read(
+        tmp_path, doc([TITLE, T2_TEXT, "三、收到和处理政府信息公开申请情况"], header, rows, ["五、存在的主要问题"])
+    )
+    assert reading.placement is not None
+    assert not any(k.startswith(("t3.new.", "t3.carry_in.")) for k in cells(reading))
+    why = "表头的栏目顺序与表式不同，又不能逐栏认出，无法确定各栏"
+    assert (reading.placement.missing["t3.new.natural"], reading.placement.missing["t3.carry_in.other"]) == (why, why)
+    side_by_side = read(
+        tmp_path,
+        doc([TITLE, T2_TEXT, "三、收到和处理政府信息公开申请情况", " | ".join(header) + " |"])
+        + "\n一、本年新收政府信息公开申请数量 | 1 | 4 | 0 | 0 | 0 | 0 | 5 |",
+        "one-line.txt",
+    )
+    assert (cells(side_by_side)["t3.new.other"], cells(side_by_side)["t3.new.natural"]) == (1, 4)

@@ -73,6 +73,7 @@ class _Pending:
 
 
 UNLABELLED = "（无行标签）"
+ORDER_UNKNOWN = "表头的栏目顺序与表式不同，又不能逐栏认出，无法确定各栏"
 
 
 class Reader:
@@ -225,6 +226,9 @@ class Reader:
         stored = self.stored.get(block.key)
         if cols is None or (not cols.certain and stored is not None and stored.certain):
             cols = stored
+        if cols is not None and not cols.certain and not cols.form_order_possible:
+            self.stored[block.key] = cols  # the block's rows below it are no better off
+            return cols  # a header printed in an order the form's is not, and not readable column by column
         form = len(leaves(block.columns))
         fits_form = len(_trim(values, form)) == form
         if cols is None or (
@@ -318,6 +322,8 @@ class Reader:
     ) -> None:
         row = read.row
         texts, positions, reason = _assign(cols, values, table.exact)
+        if not cols.certain and not cols.form_order_possible:
+            texts, positions, reason = {}, {}, ORDER_UNKNOWN
         parsed: dict[str, Number | Doubt | None] = {}
         if reason is None:
             for leaf_key, text in texts.items():
@@ -445,6 +451,8 @@ def _unverified(block: Block, parsed: dict[str, Number | Doubt | None], cols: Co
     """Columns assumed (not read from the header): kept only where the printed totals agree."""
     numbers = {k: v for k, v in parsed.items() if not isinstance(v, Doubt)}
     form = leaves(block.columns)
+    if not cols.form_order_possible:
+        return ORDER_UNKNOWN
     if {c.key for c in form} - set(parsed):
         return "表头未能逐栏认出，无法确定各栏"
     ok, checked = headers.agrees(block, numbers)

@@ -38,6 +38,9 @@ class Columns:
     labels: tuple[str, ...]  # per value position: the printed header text it was matched by
     certain: bool
     missing: tuple[Leaf, ...] = ()  # columns of the block the header does not print
+    # not certain: whether what the header does print leaves the form's own order possible (a
+    # garbled header, or one printed in the form's order over several rows) or rules it out
+    form_order_possible: bool = True
 
     @property
     def found(self) -> int:
@@ -306,18 +309,49 @@ def _decode(tokens: list[_Token], block: Block) -> Columns:
                 placed.append(by_node[id(n)])
 
     expand(order[-1])
+    possible = True
     if not certain:
         sequence = _sequence(tokens, block)
-        if sequence:
+        form = [id(c) for c in leaves(block.columns)]
+        # the leaves printed one after another exactly as the form orders them (a header in one
+        # row, without its group labels): read in any way, the columns are the form's
+        leaf_tokens = [t for t in tokens if not t.nodes[0].children]
+        certain = [id(c) for c in sequence] == form and len(leaf_tokens) == len(sequence)
+        if certain:
             placed = sequence
-            # the leaves printed one after another exactly as the form orders them (a header in one
-            # row, without its group labels): read in any way, the columns are the form's
-            certain = [id(c) for c in sequence] == [id(c) for c in leaves(block.columns)] and len(tokens) == len(
-                sequence
-            )
+        else:
+            possible = _form_order_possible(sequence, block)
     seen = {id(c) for c in placed}
     missing = tuple(c for c in leaves(block.columns) if id(c) not in seen)
-    return Columns(tuple(placed), tuple(labels.get(id(c.node), c.label) for c in placed), certain, missing)
+    return Columns(tuple(placed), tuple(labels.get(id(c.node), c.label) for c in placed), certain, missing, possible)
+
+
+def _form_order_possible(sequence: list[Leaf], block: Block) -> bool:
+    """Whether the leaf labels a header prints (in the order printed) allow the form's column order:
+    a header naming fewer than half the columns is garbled and allows anything; otherwise its labels
+    must come in the form's order, read across (one header row) or level by level (several rows)."""
+    form = leaves(block.columns)
+    if 2 * len(sequence) < len(form):
+        return True
+    printed = [id(c) for c in sequence]
+    return any(_ascending(printed, [id(c) for c in order]) for order in (form, _by_level(block)))
+
+
+def _ascending(printed: list[int], order: list[int]) -> bool:
+    rank = {x: i for i, x in enumerate(order)}
+    ranks = [rank[x] for x in printed]
+    return ranks == sorted(ranks)
+
+
+def _by_level(block: Block) -> list[Leaf]:
+    """The form's leaves as a header over several rows prints them: level by level, left to right."""
+    by_node = {id(c.node): c for c in leaves(block.columns)}
+    out: list[Leaf] = []
+    level: list[Node] = list(block.columns)
+    while level:
+        out += [by_node[id(n)] for n in level if not n.children]
+        level = [k for n in level for k in n.children]
+    return out
 
 
 def _sequence(tokens: list[_Token], block: Block) -> list[Leaf]:

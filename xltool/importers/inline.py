@@ -68,6 +68,8 @@ class Inline:
         leaf = leaves(block.rows)[0]
         row = rows.Row(section, block, leaf, label_form(leaf.label), ())
         keys = _keys(section, block, leaf)
+        heading = self.anchors.get(section.key)
+        lo = max(lo, heading.end) if heading is not None and heading.start >= lo else lo  # not its words in the heading
         anchor = first(self.stream, block.columns[0].label, lo, hi)
         if anchor is None or self.stream.exact(anchor.start):
             return
