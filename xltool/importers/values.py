@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 
 from xltool.form.spec import ValueType
 from xltool.submission import Number
@@ -74,6 +74,12 @@ def units_of(vtype: ValueType, units: Sequence[str] = ()) -> tuple[str, ...]:
 
 
 def parse_value(text: str, vtype: ValueType, units: Sequence[str] = ()) -> Number | Doubt | None:
+    """A printed cell: its number, None for a cell printed empty, or a Doubt (see :func:`_parse`)."""
+    return _parse(text, vtype, tuple(units))
+
+
+@lru_cache(maxsize=8192)
+def _parse(text: str, vtype: ValueType, units: tuple[str, ...]) -> Number | Doubt | None:
     """A printed cell: its number, None for a cell printed empty, or a Doubt.
 
     ``units``: the units a "money" cell may be printed with (the form's choices, e.g. 元 / 万元);
