@@ -638,3 +638,60 @@ def test_run_together_rows_read_right_or_not_at_all(parts: list[int], spaced: bo
     assert len(found) > 1 or found == [row] or not found
     if spaced:
         assert readings(printed[0].split(), [Column("count")] * 7, [(0, 1, 2, 3, 4, 5, 6)]) == [row]
+
+
+def test_a_real_arithmetic_error_in_a_grid_is_imported_as_printed(tmp_path: Path) -> None:
+    """The layout of a web page's table is not in doubt: a row whose 总计 is wrong keeps its figures
+    (check reports the error); only a layout read by assumption needs the totals to agree."""
+    order = ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"]
+    html = table3_html(order, {"一、本年新收政府信息公开申请数量": [7, 2, 0, 0, 0, 0, 10]})
+    body = page(f"<h1>{TITLE}</h1>{T2_HTML}<h2>三、收到和处理政府信息公开申请情况</h2>{html}")
+    found = cells(read(tmp_path, body, "r.html"))
+    assert (found["t3.new.natural"], found["t3.new.business"], found["t3.new.total"]) == (7, 2, 10)
+
+
+def test_a_table_four_total_that_disagrees_is_kept(tmp_path: Path) -> None:
+    body = report_text(**{"0 | 0 | 0 | 1 | 1 | 0 |": "0 | 0 | 0 | 1 | 3 | 0 |"})
+    path = tmp_path / "r.txt"
+    path.write_text(body, encoding="utf-8")
+    outcome = run.import_reports([path], tmp_path / "r.xlsx")[0]
+    assert outcome.reading.constants["t4.cases.review_total"] == 3
+    assert outcome.result is not None
+    assert [(f.rule, f.cell) for f in outcome.result.findings if f.rule == "T4-1"] == [("T4-1", "E6")]
+
+
+def test_pdf_figures_printed_apart_from_their_labels() -> None:
+    """In a PDF's lines: three labels, and the figures well below them (not beside, not right under)."""
+    from xltool.importers import pipeline
+    from xltool.importers.model import Document
+
+    header = [
+        (h, 300 + 40 * k)
+        for k, h in enumerate(["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"])
+    ]
+    labels = ["1.本机关不掌握相关政府信息", "2.没有现成信息需要另行制作", "3.补正后申请内容仍不明确"]
+    lines_ = [
+        pdf_line(1, *header),
+        pdf_line(2, ("一、本年新收政府信息公开申请数量", 60), *[(v, 300 + 40 * k) for k, v in enumerate("5000005")]),
+    ]
+    lines_ += [pdf_line(3 + k, (label, 60)) for k, label in enumerate(labels)]
+    lines_ += [
+        pdf_line(8 + k, *[(v, 300 + 40 * j) for j, v in enumerate(row)])
+        for k, row in enumerate(["4000004", "1000001", "0000000"])
+    ]
+    t2 = [Text(line, "第 1 页") for line in T2_TEXT.split("\n")]
+    blocks = (
+        Text(TITLE, "第 1 页"),
+        *t2,
+        Text("三、收到和处理政府信息公开申请情况", "第 1 页"),
+        *lines.to_blocks(lines_),
+    )
+    reading = pipeline.read_document(Document(Path("r.pdf"), "pdf", blocks))
+    found = cells(reading)
+    assert [found[f"t3.new.{k}"] for k in ("natural", "total")] == [5, 5]
+    assert not any(k.startswith(("t3.not_held", "t3.needs_making", "t3.unclear")) for k in found)
+    assert reading.placement is not None
+    assert (
+        reading.placement.missing["t3.unclear.total"]
+        == "原文把这 3 行的标签和 3 行数字分开印出，无法确定哪行数字属于哪一行"
+    )
