@@ -695,3 +695,13 @@ def test_pdf_figures_printed_apart_from_their_labels() -> None:
         reading.placement.missing["t3.unclear.total"]
         == "原文把这 3 行的标签和 3 行数字分开印出，无法确定哪行数字属于哪一行"
     )
+
+
+def test_a_label_overprinted_by_a_repeated_header_is_still_its_row() -> None:
+    """A PDF page break: the repeated header's note runs into the first row's label cell
+    (第三项加第四项之 8.属于行政加 8.第四项之 属于行政/查询事项): its numbering and words are the row's."""
+    from xltool.importers import rows
+
+    found, why = rows.match(specs.load("2019"), ["", "", "第三项加第四项之 8.属于行政加 8.第四项之 属于行政\n查询事项"])
+    assert found is not None and (found.row.leaf.key, found.fuzzy, why) == ("inquiry", True, None)
+    assert rows.match(SPEC, ["第三项加第四项之和 属于行政查询"])[0] is None  # no numbering printed: not by resemblance

@@ -396,7 +396,8 @@ class Reader:
             if header is None or header.found == 0:
                 continue
             leaf = leaves(block.rows)[0]
-            match = rows.Match(rows.Row(section, block, leaf, rows.label_form(leaf.label), ()), 0, 0)
+            end = len("\n".join(c for c in labels if c.strip()))  # every label cell is header: it stands before
+            match = rows.Match(rows.Row(section, block, leaf, rows.label_form(leaf.label), ()), end, end)
             before = len(self.reads)
             self._data(match, b, table, i, cells, labels, values)
             read = self.reads[before]

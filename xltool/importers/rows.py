@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from xltool.form.spec import Block, FormSpec, Leaf, Section, leaves
 from xltool.importers.headers import fuzzy
 from xltool.importers.labels import LabelForm, fold, fold_with_positions, label_form, numbering_start
-from xltool.importers.lines import NUMBERED
 
+_NUMBER_AT = re.compile(
+    r"(?:^|(?<=\s))((?:\d+\s*[.．、](?!\d))|[(（]\s*[一二三四五六七八九十]+\s*[)）]|[一二三四五六七八九十]+、)"
+)
 MIN_ALIAS = 5  # a label printed without its leading words (规范性文件) keeps at least this many characters
 
 
@@ -155,8 +157,7 @@ def _cell_start(text: str, pos: int) -> bool:
 def _fuzzy(spec: FormSpec, text: str) -> Match | None:
     """A row printed in other words: the label from its numbering on (a row without numbering is
     matched by its words only)."""
-    starts = [0] if NUMBERED.match(text) else []
-    starts += [i + 1 for i, ch in enumerate(text) if ch == "\n" and NUMBERED.match(text[i + 1 :])]
+    starts = [m.start(1) for m in _NUMBER_AT.finditer(text)]
     if not starts:
         return None
     start = max(starts)
