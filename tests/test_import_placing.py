@@ -705,3 +705,20 @@ def test_a_label_overprinted_by_a_repeated_header_is_still_its_row() -> None:
     found, why = rows.match(specs.load("2019"), ["", "", "第三项加第四项之 8.属于行政加 8.第四项之 属于行政\n查询事项"])
     assert found is not None and (found.row.leaf.key, found.fuzzy, why) == ("inquiry", True, None)
     assert rows.match(SPEC, ["第三项加第四项之和 属于行政查询"])[0] is None  # no numbering printed: not by resemblance
+
+
+def test_a_signature_right_under_a_table_of_text_is_still_the_signature(tmp_path: Path) -> None:
+    """Text whose last table runs into the unit's name and the date: the lines after the table's last
+    figures are not the table's, and the date is the signature's."""
+    from xltool.importers import dates, text
+
+    path = tmp_path / "r.txt"
+    body = doc(
+        [TITLE, "四、政府信息公开行政复议、行政诉讼情况", "结果维持  结果纠正  其他结果  尚未审结  总计"],
+        ["0  0  0  0  0"],
+    )
+    path.write_text(body + "\n某某县某某局\n2024年1月20日\n", encoding="utf-8")
+    parsed = text.parse(path)
+    assert isinstance(parsed.blocks[-3], Table) and parsed.blocks[-1] == Text("2024年1月20日", "第 6 行")
+    found = dates.published(parsed, "某某县某某局")
+    assert found is not None and (found.date.isoformat(), found.how) == ("2024-01-20", dates.SIGNATURE)

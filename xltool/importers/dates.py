@@ -49,7 +49,20 @@ def published(doc: Document, unit: str | None = None) -> Published | None:
                 found = _numeric(m)
                 if found is not None:
                     return Published(found, how, m.group(0).strip(), block.where)
-    return _signature(texts, unit)
+    return _signature(_lines(doc), unit)
+
+
+def _lines(doc: Document) -> list[Text]:
+    """The document's text in order: its paragraphs, and the lines a table was inferred from (text
+    and unruled PDF may put a closing signature's short lines into such a table); a grid's cells
+    are not lines of text."""
+    out: list[Text] = []
+    for block in doc.blocks:
+        if isinstance(block, Text):
+            out.append(block)
+        elif not block.exact:
+            out += [Text(t, w) for t, w in zip(block.row_texts, block.row_wheres, strict=False)]
+    return out
 
 
 def _signature(texts: list[Text], unit: str | None) -> Published | None:
