@@ -50,6 +50,7 @@ class Placement:
 def place(stream: Stream, spec: FormSpec) -> Placement:
     out = Placement(spec)
     out.anchors = _anchors(stream, spec)
+    assert stream.doc is not None, "a stream built by stream.build(doc)"
     reader = grids.read(stream.doc, stream, spec)
     reads = list(reader.reads)
     covered = {(r.row.table, r.row.block.key) for r in reader.reads}

@@ -299,7 +299,7 @@ def to_json(o: Outcome) -> dict:
             missing.append({"sheet": sheet, "cell": cell, "label": what, "reason": reason})
         for key, (text, at) in r.placement.sources.items():
             sheet, cell, _what = where(r.spec, key)
-            entry = {"sheet": sheet, "cell": cell, "text": text, "where": at}
+            entry: dict[str, str | int] = {"sheet": sheet, "cell": cell, "text": text, "where": at}
             origin = r.placement.origins.get(key)
             if origin is not None:
                 entry |= {
