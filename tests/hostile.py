@@ -360,6 +360,8 @@ POISONS: tuple[Poison, ...] = (
            "工作表“单位信息”中有无效的单元格地址“AAAAAAAAA5”，文件已损坏或被改动，已拒绝读取。"),
     Poison("row-past-2^32", lambda p: p.unit_sheet(_before(b"</sheetData>", b'<row r="4294967297"><c r="A4294967297"><v>1</v></c></row>')),
            "工作表“单位信息”中有无效的单元格地址“4294967297”，文件已损坏或被改动，已拒绝读取。"),
+    Poison("claims-100000-units", _claims_summary,
+           "工作簿标明是 100,000 个单位的汇总，却没有这么多单位的明细，" + HOSTILE, TABLE),
     Poison("unknown-encoding", lambda p: p.change("_rels/.rels", lambda d: d.replace(b'encoding="UTF-8"', b'encoding="UTF-L"', 1)), CORRUPT),
 )  # fmt: skip
 

@@ -77,16 +77,18 @@ class Budget:
     def workbook(cls, units: int = 0) -> Budget:
         """A unit's workbook, or a summary of ``units`` units (its ``xltool.summary_units`` claim).
 
-        A summary adds per unit one row to 单位明细 (about 25 cells) and 各单位结转 (about 15),
-        a row per text part to 各单位文字 (9 parts of 4 cells), a file name, a status and its texts:
-        :data:`PER_UNIT` holds each with room to spare (text: 16 KB, five times a typical unit's
-        prose). A claim the workbook does not keep is refused later (merge checks 单位明细).
+        A summary adds per unit one row to 单位明细 (up to 23 cells) and 各单位结转 (14), a row
+        per text part to 各单位文字 (9 parts of 4 cells): 73 cells and 11 rows, a file name, a
+        status and its texts. :data:`PER_UNIT` is twice that (tests/test_hostile_limits.py derives
+        it from the definitions and measures a real summary), with 16 KB of text: about 5,000
+        Chinese characters, twice a long unit report. A workbook claiming more units than it has
+        rows for is refused; merge then checks 单位明细 against the figures.
         """
         n = max(0, min(units, MAX_UNITS))
         if n == 0:
             return UNIT
         return cls(
-            f"{n:,} 个单位的汇总工作簿",
+            f"汇总工作簿（{n:,} 个单位）",
             UNIT.unpacked + n * PER_UNIT.unpacked,
             UNIT.elements + n * PER_UNIT.elements,
             UNIT.cells + n * PER_UNIT.cells,
@@ -99,7 +101,7 @@ class Budget:
 # A unit's workbook: the template is ~150 KB of XML, ~1,000 cells, ~300 strings, ~3,000 elements;
 # the limits leave room for long texts (Excel keeps 32,767 characters a cell) and scratch sheets.
 UNIT = Budget("年报工作簿", 20 * MB, 400_000, 100_000, 20_000, 20_000, 4 * MB)
-PER_UNIT = Budget("", 32 * KB, 512, 128, 16, 32, 16 * KB)
+PER_UNIT = Budget("", 32 * KB, 640, 160, 24, 32, 16 * KB)
 # A roster: one row per unit of a province, a few columns each.
 ROSTER = Budget("名单", 20 * MB + MAX_UNITS * 2 * KB, MAX_UNITS * 64, MAX_UNITS * 16, MAX_UNITS + 1000,
                 MAX_UNITS * 8, MAX_UNITS * KB, form=False)  # fmt: skip
@@ -192,13 +194,28 @@ def resolve(rels: str, target: str) -> str:
 # ---------------------------------------------------------------- the parts, streamed
 
 
-def scan(path: Path, zf: zipfile.ZipFile, budget: Budget | None = None) -> None:
+@dataclass(frozen=True)
+class Usage:
+    """What a package holds, as counted by :func:`scan` (the fields of :class:`Budget`; ``area``:
+    the content area of the sheets that are not the form's; ``units``: the summary claim)."""
+
+    unpacked: int
+    elements: int
+    cells: int
+    rows: int
+    strings: int
+    string_bytes: int
+    area: int
+    units: int
+
+
+def scan(path: Path, zf: zipfile.ZipFile, budget: Budget | None = None) -> Usage:
     """Stream every part of the open package ``zf`` through its counters; raise InputFileError at
     the first limit passed. ``budget`` None: a workbook's own, from its summary claim."""
     infos = zf.infolist()
     entries(path, infos)
     inflated(path, infos, (budget or Budget.workbook(MAX_UNITS)).unpacked)
-    _Scan(path, zf, budget).run()
+    return _Scan(path, zf, budget).run()
 
 
 class _Scan:
@@ -212,6 +229,7 @@ class _Scan:
         self.infos = {i.filename: i for i in zf.infolist()}
         self.done: set[str] = set()
         self.unpacked = self.elements = self.cells = self.rows = self.strings = self.area = 0
+        self.units = self.table_rows = self.string_bytes = 0
         self.styles: dict[str, int] = {}
         self.sheets: dict[str, list[str]] = {}  # sheet part -> the sheet names that point to it
         self.targets: set[str] = set()
@@ -219,13 +237,14 @@ class _Scan:
     def refuse(self, message: str) -> NoReturn:
         raise InputFileError(str(self.path), message)
 
-    def run(self) -> None:
+    def run(self) -> Usage:
         for kind, part in self.relationships("_rels/.rels"):
             if kind.endswith("/custom-properties"):
                 custom = _Custom(self)
                 self.part(part, custom)
-                if self.claimed and custom.units:
-                    self.budget = Budget.workbook(custom.units)
+                self.units = max(self.units, custom.units)
+        if self.claimed and self.units:
+            self.budget = Budget.workbook(self.units)
         if self.claimed:
             inflated(self.path, list(self.infos.values()), self.budget.unpacked)
         ids = dict(self.relationships("xl/_rels/workbook.xml.rels", keyed=True))
@@ -237,6 +256,11 @@ class _Scan:
         for name, info in self.infos.items():
             if name not in self.done and not info.is_dir():
                 self.other(name)
+        if self.claimed and self.table_rows < min(self.units, MAX_UNITS):  # a summary lists each unit on a row
+            self.refuse(f"工作簿标明是 {self.units:,} 个单位的汇总，却没有这么多单位的明细，" + HOSTILE)
+        return Usage(
+            self.unpacked, self.elements, self.cells, self.rows, self.strings, self.string_bytes, self.area, self.units
+        )
 
     def relationships(self, name: str, *, keyed: bool = False) -> list[tuple[str, str]]:
         """(type, part) of each relationship of a ``.rels`` part, or (id, part) when ``keyed``."""
@@ -496,8 +520,9 @@ class _Strings(_Handler):
 
     def __init__(self, scan: _Scan, name: str) -> None:
         super().__init__(scan)
-        if scan.infos[name].file_size > scan.budget.string_bytes:
-            self.too_big(scan.infos[name].file_size)
+        scan.string_bytes += scan.infos[name].file_size
+        if scan.string_bytes > scan.budget.string_bytes:
+            self.too_big(scan.string_bytes)
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         super().start(name, attrs)
@@ -677,6 +702,7 @@ class _Sheet(_Handler):
     def finish(self) -> None:
         super().finish()
         self.scan.area += self.max_row * self.max_col
+        self.scan.table_rows += self.max_row
         self.scan.cells = self.scan.budget.cells - self.cells_left
         self.scan.rows = self.scan.budget.rows - self.rows_left
 
