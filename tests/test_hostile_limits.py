@@ -16,7 +16,7 @@ from xltool.cli import app
 from xltool.errors import InputFileError
 from xltool.form import spec as specs
 from xltool.summary.merge import carry_header, detail_header
-from xltool.workbook import package
+from xltool.workbook import files, package
 from xltool.workbook.package import EXCEL_ROWS, MAX_UNITS, PER_UNIT, UNIT, Budget, Usage, _external, cell_ref
 from xltool.workbook.reader import read
 
@@ -156,3 +156,21 @@ def test_what_a_clerk_may_add_is_still_read(tmp_path: Path) -> None:
     path = parts.write(tmp_path / "clerk.xlsx")
     assert read(path).values == read(good).values
     assert usage(path).area == 2000 * 20
+
+
+@pytest.mark.parametrize(("levels", "refused"), [(200, False), (300, True)])
+def test_a_word_document_may_nest_deeper_than_a_workbook(tmp_path: Path, levels: int, refused: bool) -> None:
+    """Word nests tables in tables and text boxes: a .docx may reach 256 levels (as deep as lxml,
+    under python-docx, reads), a workbook 64."""
+    path = tmp_path / "报告.docx"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("word/document.xml", "<w:document>" + "<w:tbl>" * levels + "</w:tbl>" * levels + "</w:document>")
+    with zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()
+    if not refused:
+        files.inspect_package(path, infos)
+        return
+    with pytest.raises(InputFileError) as caught:
+        files.inspect_package(path, infos)
+    assert caught.value.reason == "文件中的 XML 嵌套超过 256 层，" + HOSTILE

@@ -18,6 +18,7 @@ from xltool.workbook.package import CORRUPT, SAVE_AS, XLSB, XML_UNSAFE, Budget
 
 MAX_UNPACKED = 200 * 1024 * 1024  # bytes: a .docx report (images included) unpacked
 MAX_ENTRIES = package.MAX_ENTRIES
+MAX_DOCX_DEPTH = 256  # Word nests tables in tables and text boxes; lxml (python-docx) reads no deeper
 OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
 
@@ -114,14 +115,14 @@ def inspect_package(path: Path, infos: list[zipfile.ZipInfo], corrupt: str = COR
 
 
 def _well_formed(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, corrupt: str) -> None:
-    """One XML part, streamed: no DOCTYPE or entities, not nested past :data:`package.MAX_DEPTH`."""
+    """One XML part, streamed: no DOCTYPE or entities, not nested past :data:`MAX_DOCX_DEPTH`."""
     depth = 0
 
     def start(_name: str, _attrs: dict[str, str]) -> None:
         nonlocal depth
         depth += 1
-        if depth > package.MAX_DEPTH:
-            raise InputFileError(str(path), f"文件中的 XML 嵌套超过 {package.MAX_DEPTH} 层，" + package.HOSTILE)
+        if depth > MAX_DOCX_DEPTH:
+            raise InputFileError(str(path), f"文件中的 XML 嵌套超过 {MAX_DOCX_DEPTH} 层，" + package.HOSTILE)
 
     def end(_name: str) -> None:
         nonlocal depth
