@@ -73,17 +73,20 @@ def test_a_real_summary_uses_under_half_its_allowance_per_unit(tmp_path: Path) -
 
 
 def test_a_summary_may_hold_what_one_unit_may_not(tmp_path: Path) -> None:
-    """The budget follows the summary claim: 20,100 more shared strings are read in a summary of
-    13 units (it may hold 20,416) and refused in one unit's workbook (20,000)."""
-    more = b"".join(b"<si><t>%d</t></si>" % i for i in range(20_100))
+    """The budget follows the summary claim: a summary of 13 units filled to its limit of shared
+    strings is read; the same strings in one unit's workbook are refused."""
     summary = Path(__file__).resolve().parent.parent / "samples" / "county" / "青禾县2022年汇总.xlsx"
-    parts = Parts(summary)
-    parts.change("xl/sharedStrings.xml", lambda d: d.replace(b"</sst>", more + b"</sst>"))
-    assert usage(parts.write(tmp_path / "summary.xlsx")).strings == usage(summary).strings + 20_100
-    parts = Parts(write_valid(tmp_path / "good.xlsx", SHUYANG))
-    parts.change("xl/sharedStrings.xml", lambda d: d.replace(b"</sst>", more + b"</sst>"))
+    good = write_valid(tmp_path / "good.xlsx", SHUYANG)
+    extra = Budget.workbook(13).strings - usage(summary).strings
+    assert usage(good).strings + extra > UNIT.strings
+    more = b"".join(b"<si><t>%d</t></si>" % i for i in range(extra))
+    for path in (summary, good):
+        parts = Parts(path)
+        parts.change("xl/sharedStrings.xml", lambda d: d.replace(b"</sst>", more + b"</sst>"))
+        parts.write(tmp_path / f"more-{path.name}")
+    assert usage(tmp_path / f"more-{summary.name}").strings == Budget.workbook(13).strings
     with pytest.raises(InputFileError) as caught:
-        usage(parts.write(tmp_path / "unit.xlsx"))
+        usage(tmp_path / "more-good.xlsx")
     assert caught.value.reason == "文件中的文字条目（共享字符串）超过 20,000 个，超出了年报工作簿能有的数量，" + HOSTILE
 
 
