@@ -9,7 +9,7 @@ from xltool.errors import UsageError
 
 # Files a clerk might hand in: anything spreadsheet-like is collected so a wrong format is reported,
 # never silently skipped.
-COLLECTED = frozenset({".xlsx", ".xlsm", ".xls", ".et", ".ett", ".ods", ".csv"})
+COLLECTED = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".et", ".ett", ".ods", ".csv"})
 
 
 # Published reports `xltool import` reads (folders are searched for these).

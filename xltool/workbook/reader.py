@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
-import posixpath
 import re
 import unicodedata
 import zipfile
@@ -36,6 +35,7 @@ from xltool.submission import IMPORT_PROPERTY, PROPERTY_PREFIX, SUMMARY, Finding
 from xltool.text import normalise
 from xltool.workbook.annotate import translate
 from xltool.workbook.files import CORRUPT, XML_UNSAFE, preflight
+from xltool.workbook.package import ROSTER, Budget, resolve
 
 Grid = list[list[Any]]
 OPTIONAL_SHEETS = frozenset({INSTRUCTIONS_SHEET, CHECK_SHEET})
@@ -45,6 +45,7 @@ _BROKEN = (
     CalamineError,
     zipfile.BadZipFile,
     KeyError,
+    LookupError,  # an XML declaration naming an unknown encoding
     ParseError,
     ValueError,
     TypeError,
@@ -55,10 +56,11 @@ _BROKEN = (
 )
 
 
-def read(path: Path) -> Submission:
-    """Read one workbook. Raises InputFileError when it cannot be read as one of ours."""
+def read(path: Path, budget: Budget | None = None) -> Submission:
+    """Read one workbook. Raises InputFileError when it cannot be read as one of ours, or holds more
+    than ``budget`` (None: a unit's workbook, or the summary of as many units as it says)."""
     path = Path(path)
-    preflight(path)
+    preflight(path, budget)
     with _Book(path) as book:
         props = book.properties()
         spec = _identify(path, book, props)
@@ -111,13 +113,9 @@ class _Book:
         """Relationship id -> (type, target path inside the package) of one ``.rels`` part."""
         if rels not in self.zip.namelist():
             return {}
-        base = posixpath.dirname(posixpath.dirname(rels))
-        out = {}
-        for rel in self._xml(rels):
-            target = rel.get("Target", "")
-            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(base, target))
-            out[rel.get("Id", "")] = (rel.get("Type", ""), path)
-        return out
+        return {
+            rel.get("Id", ""): (rel.get("Type", ""), resolve(rels, rel.get("Target", ""))) for rel in self._xml(rels)
+        }
 
     def _sheet_parts(self) -> dict[str, str]:
         """Sheet name -> its XML part, in workbook order (xl/workbook.xml and its relationships)."""
@@ -411,12 +409,13 @@ def _as_number(raw: Any) -> Number | None:
 def sheet_rows(path: Path, names: Sequence[str] | None = None) -> dict[str, list[tuple[Any, ...]]]:
     """Plain rows of some sheets (the first sheet when ``names`` is None); numbers as int or Decimal.
 
-    For tables that are not the form itself: a roster of units, or the sheets a merge appends to a
+    For tables that are not the form itself: a roster of units (the first sheet, held to a
+    province's roster: :data:`~xltool.workbook.package.ROSTER`), or the sheets a merge appends to a
     summary. Formula cells show their cached values. Sheets not in the workbook are left out.
     Raises InputFileError when it cannot be opened.
     """
     path = Path(path)
-    preflight(path)
+    preflight(path, ROSTER if names is None else None)
     with _Book(path) as book:
         wanted = book.sheetnames[:1] if names is None else [n for n in names if n in book.sheetnames]
         grids = {name: book.sheet(name, formulas=False)[0] for name in wanted}
