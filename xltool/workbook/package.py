@@ -436,7 +436,10 @@ class _Dispatch(_Handler):
         self.inner.start(name, attrs)
 
     def finish(self) -> None:
-        (self.inner or super()).finish()
+        if self.inner is not None:
+            self.inner.finish()
+        else:
+            super().finish()
 
 
 class _Rels(_Handler):
