@@ -48,6 +48,11 @@ def _not_negative(x: Any) -> bool:
     return not (isinstance(x, Decimal) and x.is_nan()) and x >= 0  # NaN: not a number a reader gives; no raise
 
 
+def plainly_valid(value: Any, vtype: str) -> bool:
+    """A blank, or a whole number every value rule of ``vtype`` accepts (not negative, unless signed)."""
+    return value is None or (type(value) is int and (value >= 0 or vtype == "signed_count"))
+
+
 @cache
 def inputs(version: str) -> tuple[tuple[str, ValueType], ...]:
     """A form version's numeric inputs as (key, value type), in reading order."""

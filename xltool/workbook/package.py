@@ -24,7 +24,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 from xml.parsers import expat
 
 from xltool.errors import InputFileError
@@ -432,8 +432,9 @@ class _Dispatch(_Handler):
         else:
             self.inner = _Handler(self.scan)
         assert self.parser is not None
-        self.inner.bind(self.parser)  # the rest of the part goes straight to it
-        self.inner.start(name, attrs)
+        self.inner.bind(self.parser)  # the rest of the part goes straight to it, this element first
+        first: Any = self.parser.StartElementHandler  # bind may set a closure, not the method
+        first(name, attrs)
 
     def finish(self) -> None:
         if self.inner is not None:
