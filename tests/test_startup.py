@@ -53,10 +53,13 @@ def test_render_loads_no_pandas(tmp_path: Path, suffix: str) -> None:
 
 
 @pytest.mark.slow
-def test_check_loads_pandera_for_its_schema(tmp_path: Path) -> None:
-    """The control: the probe sees pandas when a command does load it."""
-    sample = SAMPLE
-    assert {"pandas", "pandera"} <= loaded(command(["check", str(sample)]), tmp_path)
+def test_check_loads_pandera_for_a_batch_only(tmp_path: Path) -> None:
+    """One workbook is checked with the plain value rules; a batch with the pandera schema (the
+    control: the probe sees pandas when a command does load it)."""
+    other = tmp_path / "other.xlsx"
+    other.write_bytes(SAMPLE.read_bytes())
+    assert loaded(command(["check", str(SAMPLE)]), tmp_path) == set()
+    assert {"pandas", "pandera"} <= loaded(command(["check", str(SAMPLE), str(other)]), tmp_path)
 
 
 @pytest.mark.slow
