@@ -6,6 +6,7 @@ labels, or turns a unit name into a file name, uses these and nothing of its own
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Any
@@ -20,9 +21,17 @@ def without_enumerator(label: str) -> str:
     return label[found.end() :] if found else label
 
 
+_SPACE = re.compile(r"\s+")
+
+
 def normalise(text: Any) -> str:
     """Labels and unit names compare after NFKC and with all whitespace removed (published copies vary)."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", "" if text is None else str(text)))
+    return _normalised(text) if isinstance(text, str) else _normalised("" if text is None else str(text))
+
+
+@functools.lru_cache(maxsize=8192)  # the same labels are compared in every workbook of a batch
+def _normalised(text: str) -> str:
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text))
 
 
 def safe_filename(name: str) -> str:

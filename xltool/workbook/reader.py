@@ -196,6 +196,8 @@ def _scan(xml: bytes) -> tuple[dict[tuple[int, int], str], dict[str, str]]:
     """
     overlay: dict[tuple[int, int], str] = {}
     cached: dict[str, str] = {}
+    if b'"e"' not in xml and not any(tag in xml for tag in (b"<f", b":f>", b":f ", b":f/")):
+        return overlay, cached  # no formula and no error cell (a sheet of text and figures only)
     masters: dict[bytes, tuple[str, str]] = {}
     row, last, steps = -1, b"", 0  # a cell's place: the last r="…" seen, plus the r-less cells since
     for is_row, row_attrs, attrs, body in _NODE.findall(xml):
