@@ -212,6 +212,9 @@ class Store:
         for attempt in range(VERSION_RETRIES):
             try:
                 with self._tx() as c:
+                    # The unit's row locked first (PostgreSQL; SQLite has one writer anyway): two server
+                    # processes then take numbers in turn instead of racing for the same one.
+                    c.execute(sa.select(units.c.id).where(units.c.id == unit_id).with_for_update())
                     version = int(c.execute(query).scalar_one()) + 1
                     c.execute(uploads.insert().values(unit_id=unit_id, version=version, **values))
                 return version
