@@ -17,9 +17,10 @@ from xltool.importers.pipeline import Reading, read_document
 from xltool.sources.workbooks import read_all
 from xltool.submission import IMPORT_PROPERTY, UNSPLIT_PROPERTY, Submission
 from xltool.text import safe_filename
-from xltool.workbook import template
+from xltool.workbook import readback, template
 from xltool.workbook.reader import read, sheet_rows
 
+CHECKED_TOGETHER = 200  # workbooks checked in one pandera call (their submissions held until then)
 SUMMARY_NAME = "导入结果.xlsx"
 SUMMARY_SHEET = "导入结果"
 
@@ -97,7 +98,8 @@ def import_reports(
         if not output.parent.is_dir():
             raise UsageError(f"无法写入 {output}：上级文件夹 {output.parent} 不存在。")
         output.mkdir(exist_ok=True)
-    outcomes = [_write_and_check(r, plan) for r, plan in zip(readings, plans, strict=True)]
+    outcomes = [_write(r, plan) for r, plan in zip(readings, plans, strict=True)]
+    _check(outcomes)
     if not single:
         write_summary(output / SUMMARY_NAME, outcomes, summary)
     return outcomes
@@ -185,15 +187,38 @@ def _previous_summary(path: Path, readings: list[Reading], force: bool) -> list[
     return [row for row in rows[1:] if row and str(row[0]) not in again]
 
 
-def _write_and_check(reading: Reading, plan: _Plan) -> Outcome:
+def _properties(reading: Reading) -> dict[str, str]:
+    return {IMPORT_PROPERTY: reading.source.name, UNSPLIT_PROPERTY: ",".join(sorted(reading.unsplit))}
+
+
+def _write(reading: Reading, plan: _Plan) -> Outcome:
     note = " ".join(plan.notes) or None
     if plan.skipped or not _writable(reading):
         return Outcome(reading, note=note, skipped=plan.skipped)
     assert reading.spec is not None
-    props = {IMPORT_PROPERTY: reading.source.name, UNSPLIT_PROPERTY: ",".join(sorted(reading.unsplit))}
+    props = _properties(reading)
     template.write(plan.target, reading.spec, reading.values, properties=props, constants=reading.constants)
-    result = checking.evaluate(read_all([plan.target]))[0]
-    return Outcome(reading, plan.target, result, note=note, conflict=plan.conflict)
+    return Outcome(reading, plan.target, note=note, conflict=plan.conflict)
+
+
+def _check(outcomes: list[Outcome]) -> None:
+    """Check every workbook written, exactly as ``xltool check`` checks the file, :data:`CHECKED_TOGETHER`
+    at a time (one pandera call each). A workbook is read back in memory
+    (:func:`~xltool.workbook.readback.as_read`, the same submission as reading the file), or from
+    the file when that is not sure."""
+    written = [o for o in outcomes if o.workbook is not None]
+    for start in range(0, len(written), CHECKED_TOGETHER):
+        batch = written[start : start + CHECKED_TOGETHER]
+        results = checking.evaluate([_read_back(o) for o in batch])
+        for outcome, result in zip(batch, results, strict=True):
+            outcome.result = result
+
+
+def _read_back(outcome: Outcome) -> checking.FileResult:
+    r, path = outcome.reading, outcome.workbook
+    assert r.spec is not None and path is not None
+    sub = readback.as_read(path, r.spec, r.values, properties=_properties(r), constants=r.constants)
+    return checking.FileResult(str(path), sub) if sub is not None else read_all([path])[0]
 
 
 # ---------------------------------------------------------------- what the user sees

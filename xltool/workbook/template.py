@@ -6,6 +6,7 @@ The only module that imports xlsxwriter. Where things go comes from :mod:`xltool
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,6 +22,7 @@ from xltool.form.layout import DRAFT_FILL, FAIL, PASS, Cell, Layout, Sheet, for_
 from xltool.form.spec import FormSpec
 from xltool.submission import PROPERTY_PREFIX, Value, blank_values, check_result, computed
 from xltool.workbook.atomic import atomic_path
+from xltool.workbook.filling import Formula, Skeleton
 
 INPUT_FILL = "#FFF2CC"
 LOCKED_INPUT_FILL = "#DDEBF7"
@@ -73,9 +75,26 @@ def write(
     layout = for_spec(spec)
     merged = blank_values(spec)
     merged.update(values or {})
+    marks = _Marks(frozenset(locked), frozenset(drafted), tuple(notes))
     with atomic_path(Path(path)) as tmp:
-        marks = _Marks(frozenset(locked), frozenset(drafted), tuple(notes))
-        _write(tmp, layout, merged, marks, properties or {}, extra_sheets, finish, constants or {})
+        data = None if extra_sheets or finish else _filled(layout, merged, marks, properties or {}, constants or {})
+        if data is not None:
+            tmp.write_bytes(data)
+        else:
+            _write(tmp, layout, merged, marks, properties or {}, extra_sheets, finish, constants or {})
+
+
+def contents(
+    spec: FormSpec, values: dict[str, Value] | None = None, constants: dict[str, Value] | None = None
+) -> list[tuple[Sheet, list[Any]]]:
+    """What :func:`write` puts in the layout's cells, sheet by sheet, the cells in their order: a value
+    (None or "" blank, int or float, text) or a :class:`~xltool.workbook.filling.Formula` with the
+    value it shows until recalculated. ``values`` override the blank template's, as in :func:`write`."""
+    layout = for_spec(spec)
+    merged = blank_values(spec)
+    merged.update(values or {})
+    numbers = computed(spec, merged)
+    return [(sheet, _contents(sheet, layout, merged, numbers, constants or {})) for sheet in layout.sheets]
 
 
 @dataclass(frozen=True)
@@ -114,9 +133,7 @@ def _write(
         _ok(wb.set_custom_property(PROPERTY_PREFIX + name, value, "text"))
     fmt = _Formats(wb)
     numbers = computed(spec, values)
-    for sheet in layout.sheets:
-        if sheet.kind == "instructions" and marks.notes:
-            sheet = with_lines(sheet, marks.notes)
+    for sheet in _sheets(layout, marks):
         ws = wb.add_worksheet(sheet.name)
         _sheet(ws, sheet, layout, values, numbers, marks, fmt, constants)
     for extra_sheet in extra_sheets:
@@ -125,6 +142,47 @@ def _write(
         finish(wb)
     wb.worksheets()[1].activate()
     wb.close()
+
+
+def _sheets(layout: Layout, marks: _Marks) -> tuple[Sheet, ...]:
+    """The form's sheets as written: 填报说明 with the notes, if any."""
+    return tuple(with_lines(s, marks.notes) if s.kind == "instructions" and marks.notes else s for s in layout.sheets)
+
+
+# ---------------------------------------------------------------- a form written once, then filled
+
+SKELETONS = 16  # forms x marks x property names kept (a batch uses one or two)
+_skeletons: dict[tuple[int, _Marks, tuple[str, ...]], tuple[FormSpec, Skeleton | None]] = {}
+
+
+def _filled(
+    layout: Layout, values: dict[str, Value], marks: _Marks, extra: dict[str, str], constants: dict[str, Value]
+) -> bytes | None:
+    """The workbook :func:`_write` would write, filled into the form's :class:`Skeleton` (its bytes
+    are xlsxwriter's); None when it cannot be filled exactly (xlsxwriter writes it then)."""
+    props = template_properties(layout.spec, values) | extra
+    skeleton = _skeleton(layout, marks, tuple(props))
+    if skeleton is None:
+        return None
+    numbers = computed(layout.spec, values)
+    contents = [_contents(sheet, layout, values, numbers, constants) for sheet in _sheets(layout, marks)]
+    return skeleton.fill(contents, list(props.values()))
+
+
+def _skeleton(layout: Layout, marks: _Marks, names: tuple[str, ...]) -> Skeleton | None:
+    """The form's workbook with these marks and property names, written once by xlsxwriter and cut."""
+    key = (id(layout.spec), marks, names)
+    hit = _skeletons.get(key)
+    if hit is None or hit[0] is not layout.spec:
+        if len(_skeletons) >= SKELETONS:
+            _skeletons.clear()
+        with tempfile.TemporaryDirectory(prefix="xltool-") as folder:
+            path = Path(folder) / "form.xlsx"
+            blank = blank_values(layout.spec)
+            _write(path, layout, blank, marks, dict.fromkeys(names, ""), (), None, {})
+            cells = [[c.address for c in sheet.cells] for sheet in _sheets(layout, marks)]
+            hit = _skeletons[key] = (layout.spec, Skeleton.cut(path.read_bytes(), cells))
+    return hit[1]
 
 
 def _ok(code: int | None) -> None:
@@ -191,26 +249,11 @@ def _sheet(
         ws.set_column(col, col, width)
     for row, height in sheet.heights:
         ws.set_row(row, height)
-    checks = {f"check.{i}": c for i, c in enumerate(layout.checks)}
-    for cell in sheet.cells:
+    for cell, content in zip(sheet.cells, _contents(sheet, layout, values, numbers, constants), strict=True):
         is_locked = cell.key in marks.locked
-        f = fmt.for_cell(sheet, cell, is_locked, cell.key in marks.drafted)
-        if cell.role == "total" and cell.key in constants:
-            _put(ws, cell, f, value=constants[cell.key])
-        elif cell.role == "total":
-            assert cell.key is not None
-            _put(ws, cell, f, formula=cell.text, cached=_plain(numbers[cell.key]))
-        elif cell.role == "check":
-            assert cell.key is not None
-            result = check_result(checks[cell.key], numbers, values)
-            _put(ws, cell, f, formula=cell.text, cached=result)
-        elif cell.role == "input":
-            assert cell.key is not None
-            _put(ws, cell, f, value=values.get(cell.key))
-            if not is_locked:
-                _validate(ws, cell, layout.spec)
-        else:
-            _put(ws, cell, f, value=cell.text)
+        _put(ws, cell, fmt.for_cell(sheet, cell, is_locked, cell.key in marks.drafted), content)
+        if cell.role == "input" and not is_locked:
+            _validate(ws, cell, layout.spec)
     if sheet.kind == "checks":
         rows = [c.row for c in sheet.cells if c.role == "check"]
         if rows:
@@ -248,23 +291,41 @@ def _plain(v: Any) -> Any:
     return float(v) if isinstance(v, Decimal) else v
 
 
-def _put(
-    ws: Worksheet, cell: Cell, f: Format, *, value: Any = None, formula: str | None = None, cached: Any = None
-) -> None:
-    if formula is not None:
-        if cell.merged:
-            _ok(ws.merge_range(cell.row, cell.col, cell.last_row, cell.last_col, "", f))
-        _ok(ws.write_formula(cell.row, cell.col, formula, f, cached))
-        return
-    value = _plain(value)
+def _contents(
+    sheet: Sheet, layout: Layout, values: dict[str, Value], numbers: dict[str, Any], constants: dict[str, Value]
+) -> list[Any]:
+    """What each cell of ``sheet`` holds, in the order of its cells: a value as written (None or ""
+    blank, int or float, text) or a :class:`Formula` with the value it shows until recalculated."""
+    checks = {f"check.{i}": c for i, c in enumerate(layout.checks)}
+    out: list[Any] = []
+    for cell in sheet.cells:
+        if cell.role == "total" and cell.key in constants:
+            out.append(_plain(constants[cell.key]))
+        elif cell.role == "total":
+            assert cell.key is not None
+            out.append(Formula(cell.text, _plain(numbers[cell.key])))
+        elif cell.role == "check":
+            assert cell.key is not None
+            out.append(Formula(cell.text, check_result(checks[cell.key], numbers, values)))
+        elif cell.role == "input":
+            assert cell.key is not None
+            out.append(_plain(values.get(cell.key)))
+        else:
+            out.append(cell.text)
+    return out
+
+
+def _put(ws: Worksheet, cell: Cell, f: Format, content: Any) -> None:
     if cell.merged:
         _ok(ws.merge_range(cell.row, cell.col, cell.last_row, cell.last_col, "", f))
-    if value is None or value == "":
+    if isinstance(content, Formula):
+        _ok(ws.write_formula(cell.row, cell.col, content.text, f, content.cached))
+    elif content is None or content == "":
         _ok(ws.write_blank(cell.row, cell.col, None, f))
-    elif isinstance(value, int | float):
-        _ok(ws.write_number(cell.row, cell.col, value, f))
+    elif isinstance(content, int | float):
+        _ok(ws.write_number(cell.row, cell.col, content, f))
     else:
-        _ok(ws.write_string(cell.row, cell.col, str(value), f))
+        _ok(ws.write_string(cell.row, cell.col, str(content), f))
 
 
 def _validate(ws: Worksheet, cell: Cell, spec: FormSpec) -> None:
@@ -333,7 +394,7 @@ def _extra(ws: Worksheet, sheet: ExtraSheet, fmt: _Formats) -> None:
                 f = fmt.get(border=1, align="right", num_format=shape) if shape else number
             spans = sheet.span > 1 and len(row) == 2 and c == 1
             cell = Cell(r, c, "label", last_row=r if spans else None, last_col=c + sheet.span - 1 if spans else None)
-            _put(ws, cell, f, value=value)
+            _put(ws, cell, f, _plain(value))
         heights.append(
             _fit_row(ws, r, row, widths if len(row) == 2 else sheet.widths, sheet.header_height if r == 0 else 1)
         )
