@@ -293,7 +293,8 @@ def units(o: Outcome) -> template.ExtraSheet:
 def chart_data(o: Outcome) -> list[Chart]:
     out: list[Chart] = []
     counts = Counter((p.title, p.finding.severity) for r in o.rows for p in r.problems)
-    titles = sorted({t for t, _s in counts}, key=lambda t: -sum(n for (tt, _s), n in counts.items() if tt == t))
+    found = {t for t, _s in counts}  # most often first, then by title (a set's order varies from run to run)
+    titles = sorted(found, key=lambda t: (-sum(n for (tt, _s), n in counts.items() if tt == t), t))
     top = list(reversed(titles[:TOP_RULES]))  # a bar chart draws its first category at the bottom
     if top:
         series = tuple((SEVERITY_LABEL[s], tuple(counts[(t, s)] for t in top)) for s in ("error", "warning"))
