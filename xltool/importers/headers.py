@@ -23,6 +23,7 @@ from functools import cache
 from xltool.form.spec import Block, Leaf, Node, leaves
 from xltool.importers.labels import fold
 from xltool.importers.lines import numbered
+from xltool.importers.memo import Memo
 from xltool.submission import Number
 
 FUZZY = 0.8  # a printed label this similar to one of the form's (and clearly more than to any other) is it
@@ -81,8 +82,17 @@ def fuzzy(text: str, candidates: Sequence[tuple[str, object]]) -> object | None:
 # ---------------------------------------------------------------- aligned headers
 
 
+_ALIGNED: Memo[Columns] = Memo()
+_FLATTENED: Memo[Columns | None] = Memo()
+
+
 def aligned(paths: Sequence[Sequence[str]], block: Block) -> Columns:
     """Each value position's header texts (top to bottom) -> the block's leaves."""
+    key = tuple(tuple(path) for path in paths)
+    return _ALIGNED.get(block, key, lambda: _aligned(key, block))
+
+
+def _aligned(paths: Sequence[Sequence[str]], block: Block) -> Columns:
     cols = leaves(block.columns)
     out: list[Leaf | None] = []
     labels: list[str] = []
@@ -179,6 +189,11 @@ def flattened(variants: Sequence[str], block: Block) -> Columns | None:
     """The columns a header printed as text gives (each variant a way of reading its cells in
     order); a certain reading before an uncertain one, then the one naming the most columns. None
     when the text names none of the block's columns."""
+    key = tuple(variants)
+    return _FLATTENED.get(block, key, lambda: _flattened(key, block))
+
+
+def _flattened(variants: Sequence[str], block: Block) -> Columns | None:
     best: Columns | None = None
     for text in variants:
         tokens = _tokens(fold(text), block)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from xltool.form.spec import Block, FormSpec, Leaf, Section, leaves
 from xltool.importers.headers import fuzzy
 from xltool.importers.labels import LabelForm, fold, fold_with_positions, label_form, numbering_start
+from xltool.importers.memo import Memo
 
 _NUMBER_AT = re.compile(
     r"(?:^|(?<=\s))((?:\d+\s*[.．、](?!\d))|[(（]\s*[一二三四五六七八九十]+\s*[)）]|[一二三四五六七八九十]+、)"
@@ -97,11 +98,18 @@ def _aliases(core: str, cores: list[str]) -> tuple[str, ...]:
     return tuple(core[k:] for k in range(1, len(core) - MIN_ALIAS + 1) if not any(core[k:] in c for c in others))
 
 
+_MATCHES: Memo[tuple[Match | None, str | None]] = Memo()
+
+
 def match(spec: FormSpec, cells: list[str]) -> tuple[Match | None, str | None]:
     """The form's row a row's label cells name; (None, why) when they name two rows."""
     text = "\n".join(c for c in cells if c.strip())
     if not text:
         return None, None
+    return _MATCHES.get(spec, text, lambda: _match(spec, text))
+
+
+def _match(spec: FormSpec, text: str) -> tuple[Match | None, str | None]:
     _spec, _rows, any_core, by_core = _indexed(spec)
     folded = fold_with_positions(text)
     found: list[Match] = []
