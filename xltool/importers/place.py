@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from xltool.form.spec import FormSpec, Section, leaves
-from xltool.importers import grids
+from xltool.importers import grids, memo
 from xltool.importers.find import Hit, first, heading
 from xltool.importers.grids import Origin, RowRead
 from xltool.importers.inline import Inline
@@ -80,14 +80,15 @@ def place(stream: Stream, spec: FormSpec) -> Placement:
     if out.found == 0 or not _any_table_heading(stream, spec):
         out.problem = NOT_A_REPORT
         return out
+    cells = memo.keys(spec).cells
     for key, why in reader.conflicts.items():
-        for cell in spec.cells():
-            if cell.key.startswith(key + ".") and cell.key not in out.values and cell.key not in out.printed:
-                out.missing.setdefault(cell.key, why)
+        for cell in cells:
+            if cell.startswith(key + ".") and cell not in out.values and cell not in out.printed:
+                out.missing.setdefault(cell, why)
     _cut_off(spec, out)
-    for cell in spec.cells():
-        if cell.key not in out.values and cell.key not in out.printed:
-            out.missing.setdefault(cell.key, "原文中没有找到这一行")
+    for cell in cells:
+        if cell not in out.values and cell not in out.printed:
+            out.missing.setdefault(cell, "原文中没有找到这一行")
     return out
 
 
@@ -98,7 +99,7 @@ def _record(out: Placement, reads: list[RowRead]) -> None:
         key = f"{read.row.table}.{read.row.leaf.key}"
         if key not in chosen or (read.cells and not chosen[key].cells):
             chosen[key] = read
-    derived = {c.key for c in out.spec.cells() if c.derived}
+    derived = memo.keys(out.spec).derived
     for read in chosen.values():
         for key, value in read.cells.items():
             (out.printed if key in derived else out.values)[key] = value
@@ -225,7 +226,7 @@ def header_match(stream: Stream, spec: FormSpec) -> float:
 def _cut_off(spec: FormSpec, out: Placement) -> None:
     """A report that stops part-way: cells after the last one read are all missing and nothing of the
     form follows. (A row the cut falls inside reaches the end of the text and is not read at all.)"""
-    order = [c.key for c in spec.cells()]
+    order = memo.keys(spec).cells
     read = [i for i, k in enumerate(order) if k in out.values or k in out.printed]
     if not read or read[-1] == len(order) - 1:
         return
