@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "xltool"
 
 # Bottom to top. A module belongs to the first layer whose prefix names it.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("xltool", "xltool.errors", "xltool.text", "xltool.safexml", "xltool.workers", "xltool.specs"),
+    ("xltool", "xltool.errors", "xltool.text", "xltool.numbers", "xltool.safexml", "xltool.workers", "xltool.specs"),
     ("xltool.form",),
     ("xltool.submission", "xltool.workbook"),
     ("xltool.checks",),

@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from xltool import numbers
 from xltool.checks import narrative, rules
 from xltool.cli import app
 from xltool.form import spec as specs
@@ -66,7 +67,7 @@ def stated(text: str, form: str = "2021") -> list[tuple[str, Decimal]]:
      ("〇", 0), ("零", 0), ("二三", None), ("百", 100)],
 )  # fmt: skip
 def test_chinese_numerals(text: str, value: int | None) -> None:
-    assert narrative.chinese_number(text) == value
+    assert numbers.chinese_number(text) == value
 
 
 @pytest.mark.parametrize(

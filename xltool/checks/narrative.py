@@ -9,7 +9,7 @@ Precision first: a figure counts only where a phrase of the vocabulary ends exac
 quantity's unit, the sentence has the quantity's context, no other quantity's phrase is as long, and
 no part of the applications (自然人提出的申请中, 上年结转的申请中) is named before it in the sentence:
 a figure belongs to the phrase that names it, never to one that only restricts the set. Everything
-else is skipped. Chinese numerals are parsed here (see :func:`chinese_number`): the forms
+else is skipped. Chinese numerals are read by :func:`xltool.numbers.number`: the forms
 reports use (两件, 十二件, 一百零五件) need a 30-line parser, not a dependency.
 """
 
@@ -25,12 +25,12 @@ from typing import Any
 from xltool.checks.context import Context
 from xltool.form.layout import Layout, compress
 from xltool.form.spec import PLACEHOLDER, Claim, FormSpec, Leaf, Narrative, Node, Quantity, Rule, leaves
+from xltool.numbers import CN_NUMERALS, number
 from xltool.submission import Finding, Number
 from xltool.text import ENUMERATOR
 
 _WIDE = str.maketrans("０１２３４５６７８９．％", "0123456789.%")
-_CN_DIGITS = "零〇一二两三四五六七八九十百千万"
-NUMBER = rf"(?<![0-9.])[0-9]+(?:[,，][0-9]{{3}})*(?:\.[0-9]+)?|[{_CN_DIGITS}]+"  # 26, 1,295, 3.5, 十二
+NUMBER = rf"(?<![0-9.])[0-9]+(?:[,，][0-9]{{3}})*(?:\.[0-9]+)?|[{CN_NUMERALS}]+"  # 26, 1,295, 3.5, 十二
 YEAR = r"(?<![0-9])(?:19|20)[0-9]{2}"
 _SPACE = re.compile(r"\s")
 _WIDE_CHARS = re.compile("[０-９．％]")
@@ -44,31 +44,8 @@ QUOTE_MAX = 30
 # ---------------------------------------------------------------- numbers and text
 
 
-def chinese_number(text: str) -> int | None:
-    """零 〇 一 … 九, 两, 十 百 千 万 as reports write counts: 十二 → 12, 一百零五 → 105, 两万 → 20000."""
-    digits = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
-    units = {"十": 10, "百": 100, "千": 1000}
-    total, section, digit = 0, 0, None
-    for ch in text:
-        if ch in digits:
-            if digit is not None and digit != 0 and digits[ch] != 0:
-                return None  # 二三: not a numeral
-            digit = digits[ch]
-        elif ch in units:
-            section += (1 if digit is None else digit) * units[ch]
-            digit = None
-        elif ch == "万":
-            total += (section + (digit or 0)) * 10000
-            section, digit = 0, None
-        else:
-            return None
-    return total + section + (digit or 0)
-
-
 def parse_number(text: str) -> Decimal | None:
-    if text[0].isdigit():
-        return Decimal(text.replace(",", "").replace("，", ""))
-    value = chinese_number(text)
+    value = number(text, words=True)
     return None if value is None else Decimal(value)
 
 
@@ -183,7 +160,7 @@ class Reader:
         measures = {u for units in vocabulary.units.values() for u in units}
         measures |= {u for p in phrases for u in _measures(p, {})}
         any_unit = sorted(measures, key=len, reverse=True)
-        self.has_figure = re.compile(f"[0-9{_CN_DIGITS}](?:{'|'.join(any_unit)})")  # cheap: a digit, a unit
+        self.has_figure = re.compile(f"[0-9{CN_NUMERALS}](?:{'|'.join(any_unit)})")  # cheap: a digit, a unit
         # each text is read by three kinds: once
         self.figures = lru_cache(maxsize=64)(self._figures)
         self.claims = lru_cache(maxsize=64)(self._claims)

@@ -371,6 +371,7 @@ class FormSpec(_Strict):
     max_year: int | None = None
     succeeds: Succession | None = None
     fee_implausible_wan: dict[str, Decimal]
+    printed_units: dict[ValueType, tuple[str, ...]] = {}  # what a published figure may carry
     unit: UnitInfo
     sections: tuple[Section, ...]
     merge: MergePolicy
@@ -659,6 +660,19 @@ def for_year(year: int) -> FormSpec:
         if spec.accepts_year(year):
             return spec
     raise VersionError(str(year), supported())
+
+
+@cache
+def printed_units(vtype: ValueType | None = None) -> tuple[str, ...]:
+    """The units a published figure of ``vtype`` may carry in any form (every type's when None), longest first."""
+    found = {
+        unit
+        for version in SPEC_FILES
+        for kind, units in load(version).printed_units.items()
+        if vtype is None or kind == vtype
+        for unit in units
+    }
+    return tuple(sorted(found, key=lambda u: (-len(u), u)))
 
 
 def supported() -> str:

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from xltool.checks.narrative import chinese_number
 from xltool.importers.model import Document, Text
+from xltool.numbers import chinese_number
 
 PAGE_LABELS, PAGE_TIME, SIGNATURE = "发布时间", "页面时间", "落款日期"
 

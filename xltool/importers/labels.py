@@ -16,6 +16,8 @@ from functools import cache, lru_cache
 
 import opencc
 
+from xltool.text import ENUMERATOR
+
 _DROP = frozenset("“”‘’\"'「」『』、,，.。:：;；·•")
 _T2S = opencc.OpenCC("t2s")
 _CN_DIGITS = "一二三四五六七八九十"
@@ -68,9 +70,6 @@ def fold_with_positions(text: str) -> Folded:
     return Folded("".join(chars), tuple(origin), len(text))
 
 
-_NUMBERING = re.compile(rf"^(?:[{_CN_DIGITS}]+、|[(（][{_CN_DIGITS}]+[)）]|\d+[.．、])")
-
-
 @dataclass(frozen=True)
 class LabelForm:
     """A definition label split for matching: its numbering (``2``, ``七``) and the folded rest."""
@@ -87,7 +86,7 @@ class LabelForm:
 
 @cache
 def label_form(label: str) -> LabelForm:
-    m = _NUMBERING.match(label.strip())
+    m = ENUMERATOR.match(label.strip())
     if m is None:
         return LabelForm(label, "", fold(label))
     number = re.sub(r"[^0-9" + _CN_DIGITS + "]", "", m.group(0))

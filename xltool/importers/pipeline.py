@@ -9,13 +9,14 @@ reads or writes a file: :mod:`xltool.sources.importing` does.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 from xltool.errors import UsageError
 from xltool.form import spec as specs
-from xltool.form.spec import NUMERIC_TYPES, FormSpec
+from xltool.form.spec import NUMERIC_TYPES, FormSpec, TableCell
 from xltool.importers import dates, memo, meta
 from xltool.importers.model import Document
 from xltool.importers.place import Placement, header_match, place
@@ -138,7 +139,7 @@ def _totals(spec: FormSpec, placement: Placement, values: dict[str, Value]) -> d
     return out
 
 
-def _leaf_parts(cells: dict, key: str) -> list[str]:
+def _leaf_parts(cells: Mapping[str, TableCell], key: str) -> list[str]:
     parts = parts_of(cells[key])
     out: list[str] = []
     for p in parts:

@@ -17,25 +17,24 @@ import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache
 
+from xltool.form import spec as specs
 from xltool.form.spec import ValueType
+from xltool.numbers import number
 from xltool.submission import Number
 
 BLANK_MARKS = frozenset({"", "-", "—", "——", "－", "–", "/", "／", "\\", "无", "空"})
-_UNITS = {
-    "count": ("件", "条", "个", "项", "次"),
-    "signed_count": ("件", "条", "个", "项", "次"),
-    "wan_yuan": ("万元",),
-    "yuan": ("元",),
-}
 _SIGNS = "+-增减"
 MAX_DIGITS = 7  # a single cell of these tables never holds ten million or more
 MAX_MONEY_DIGITS = 12
-_NUMBER = r"[+\-增减]?\d+(?:[.,]\d+)*(?:件|条|个|项|次|万元|元|%)?"
-_VALUE = re.compile(_NUMBER)
-_RUN = re.compile(f"(?:{_NUMBER})+")
+
+
+@cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A printed figure (with any unit a form allows, or %), and several run together."""
+    one = rf"[+\-增减]?\d+(?:[.,]\d+)*(?:{'|'.join(map(re.escape, (*specs.printed_units(), '%')))})?"
+    return re.compile(one), re.compile(f"(?:{one})+")
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ def clean(text: str) -> str:
 def is_value(text: str) -> bool:
     """Whether a printed cell holds figures (one, or several run together), a blank mark, or nothing."""
     s = clean(text)
-    return s in BLANK_MARKS or all(_RUN.fullmatch(chunk) for chunk in clean_chunks(text))
+    return s in BLANK_MARKS or all(_patterns()[1].fullmatch(chunk) for chunk in clean_chunks(text))
 
 
 def clean_chunks(text: str) -> list[str]:
@@ -66,11 +65,11 @@ def clean_chunks(text: str) -> list[str]:
 
 def is_number(text: str) -> bool:
     """Whether a printed cell is one figure (not a blank mark, not several run together)."""
-    return bool(_VALUE.fullmatch(clean(text)))
+    return bool(_patterns()[0].fullmatch(clean(text)))
 
 
 def units_of(vtype: ValueType, units: Sequence[str] = ()) -> tuple[str, ...]:
-    return tuple(sorted((*_UNITS.get(vtype, ()), *units), key=len, reverse=True))
+    return tuple(sorted((*specs.printed_units(vtype), *units), key=len, reverse=True))
 
 
 def parse_value(text: str, vtype: ValueType, units: Sequence[str] = ()) -> Number | Doubt | None:
@@ -102,18 +101,13 @@ def _parse(text: str, vtype: ValueType, units: tuple[str, ...]) -> Number | Doub
         if s.endswith(unit):
             s = s[: -len(unit)]
             break
-    if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", s):
-        s = s.replace(",", "")
+    value = number(s) if s[:1].isdigit() else None  # a sign is read above, where the column has one
     if vtype in ("count", "signed_count"):
-        if re.fullmatch(r"\d+", s) and (s == "0" or not s.startswith("0")):
-            return sign * int(s)
+        if isinstance(value, int) and "." not in s and (s == "0" or not s.startswith("0")):
+            return sign * value
         return Doubt(text.strip(), f"原文为“{text.strip()}”，不是件数")
-    if re.fullmatch(r"\d+(\.\d+)?", s):
-        try:
-            d = Decimal(s)
-        except InvalidOperation:  # pragma: no cover - the pattern admits only plain decimals
-            return Doubt(text.strip(), f"原文为“{text.strip()}”，不是金额")
-        return int(d) if "." not in s else d
+    if value is not None:
+        return value
     return Doubt(text.strip(), f"原文为“{text.strip()}”，不是金额")
 
 

@@ -16,10 +16,9 @@ import datetime as dt
 import html
 import io
 import re
-import unicodedata
 import zipfile
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
@@ -30,6 +29,7 @@ from xltool.errors import InputFileError, XltoolError
 from xltool.form import spec as specs
 from xltool.form.layout import CHECK_SHEET, INSTRUCTIONS_SHEET, LABEL_ROLES, Cell, Layout, Sheet, a1, for_spec, rowcol
 from xltool.form.spec import NUMERIC_TYPES, FormSpec
+from xltool.numbers import number
 from xltool.safexml import UnsafeXml, fromstring
 from xltool.submission import IMPORT_PROPERTY, PROPERTY_PREFIX, SUMMARY, Finding, Number, Submission, Value, computed
 from xltool.text import normalise
@@ -396,15 +396,7 @@ def _as_number(raw: Any) -> Number | None:
         d = Decimal(repr(raw))
         return int(d) if d == d.to_integral_value() else d.normalize()
     if isinstance(raw, str):
-        s = unicodedata.normalize("NFKC", raw).strip().replace(",", "")
-        if re.fullmatch(r"[-+]?\d+", s):
-            return int(s)
-        if re.fullmatch(r"[-+]?(\d+\.\d*|\.\d+)", s):
-            try:
-                d = Decimal(s)
-            except InvalidOperation:
-                return None
-            return int(d) if d == d.to_integral_value() else d
+        return number(raw)
     return None
 
 
