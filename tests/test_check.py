@@ -368,7 +368,11 @@ def test_carry_over_from_last_year(tmp_path: Path) -> None:
     )
     this = variant(tmp_path, {**SHUYANG, "unit.report_year": 2024}, {"t2.normative.in_force": 26}, name="this")
     found = findings_of(this, last)
-    assert [(f.rule, f.cell, f.value, f.expected) for f in found] == [("CY-1", "D7", 0, 2), ("CY-1", "J7", 0, 2)]
+    assert [(f.rule, f.cell, f.value, f.expected) for f in found] == [
+        ("CY-1", "D7", 0, 2),
+        ("CY-1", "J7", 0, 2),
+        ("CY-6", "A4", None, None),  # the same sample's text both years: truly copied (a warning: after errors)
+    ]
     assert found[0].message == "自然人列：上年结转填报为 0，上年度报告“结转下年度继续办理”为 2。两者应相等。"
     assert findings_of(this) == []  # without --previous no cross-year rule runs
 
@@ -377,9 +381,12 @@ def test_running_total_and_copy_paste(tmp_path: Path) -> None:
     last = variant(tmp_path, {**SHUYANG, "unit.report_year": 2023}, {}, name="last")
     same = variant(tmp_path, {**SHUYANG, "unit.report_year": 2024}, {}, name="same")
     found = findings_of(same, last)
-    assert [(f.rule, f.cell) for f in found] == [("CY-2", "D6"), ("CY-5", None)]
-    assert found[0].message == "行政规范性文件：现行有效件数为 18，按上年 18 件 + 本年制发 − 本年废止应为 26。请核对。"
-    assert found[1].message == "第二、三、四部分表格的全部数字与上年度报告完全相同，请核对是否照抄了上年数据。"
+    assert [(f.rule, f.cell) for f in found] == [("CY-6", "A4"), ("CY-2", "D6"), ("CY-5", None)]
+    assert found[0].message == (
+        "一、总体情况：文字与上年度报告基本相同（100% 的文字片段相同，数字不计），请核对是否照抄了上年的内容。"
+    )
+    assert found[1].message == "行政规范性文件：现行有效件数为 18，按上年 18 件 + 本年制发 − 本年废止应为 26。请核对。"
+    assert found[2].message == "第二、三、四部分表格的全部数字与上年度报告完全相同，请核对是否照抄了上年数据。"
 
 
 def test_template_previous_prefills_and_locks_carry_over(tmp_path: Path) -> None:
@@ -404,10 +411,11 @@ def test_2019_running_count_of_items(tmp_path: Path) -> None:
     this = variant(tmp_path, TOWN_2020, {"t2.license.prior_items": 12}, name="this")
     found = findings_of(this, last)
     assert [(f.rule, f.cell, f.value, f.expected) for f in found] == [
+        ("CY-6", "A4", None, None),
         ("CY-3", "B9", 12, 10),
         ("CY-5", None, None, None),
     ]
-    assert found[0].message == "行政许可：上一年项目数量为 12，按上年度报告的 12 项加上年度的本年增/减应为 10。请核对。"
+    assert found[1].message == "行政许可：上一年项目数量为 12，按上年度报告的 12 项加上年度的本年增/减应为 10。请核对。"
 
 
 # ---------------------------------------------------------------- crossing from the 2019 form to the 2021 form
@@ -526,7 +534,34 @@ def test_the_carried_row_alone_is_no_copy_of_last_year(tmp_path: Path) -> None:
     assert merge([last], summary, unit="某某县人民政府", jobs=1).exit_code == 0
     this = write_valid(tmp_path / "2023.xlsx", {**base, **pending, "unit.report_year": 2023})
     assert findings_of(this, summary) == []
-    assert [f.rule for f in findings_of(this, last)] == ["CY-5"]  # its own report: truly the same tables
+    assert [f.rule for f in findings_of(this, last)] == ["CY-6", "CY-5"]  # its own report: truly the same
+
+
+def test_text_copied_from_last_year(tmp_path: Path) -> None:
+    """CY-6: a written section that says what last year's said, with only its figures changed, is a
+    copy; a section rewritten, or too short to tell (六 may be 无 every year), is not."""
+    base = {**SHUYANG, "unit.report_year": 2023}
+    last = variant(tmp_path, base, {}, name="last")
+    words = "本机关严格落实政府信息公开条例，通过门户网站、政务新媒体和公开专栏主动公开各类信息"
+    figures = {**SHUYANG, "unit.report_year": 2024, "t2.normative.in_force": 26}
+    texts = {k: v for k, v in SHUYANG.items() if k.startswith("s1.")}
+    updated = {k: v.replace("26", "31") for k, v in texts.items()}  # only a figure differs
+    same = variant(tmp_path, figures | updated, {}, name="same")
+    cy6 = [f for f in findings_of(same, last) if f.rule == "CY-6"]
+    assert [(f.sheet, f.cell) for f in cy6] == [("一、总体情况", "A4")]
+    rewritten = dict.fromkeys(texts, "") | {
+        "s1.active": f"{words}，全年更新教育、医疗领域信息。",
+        "s1.on_request": "依申请公开工作由法规科统一登记，做到件件有回复。",
+        "s1.management": "开展信息清理，对过时文件标注失效。",
+        "s1.platform": "完成网站集约化迁移，栏目重新梳理。",
+        "s1.oversight": "将公开工作纳入年度考核，组织全员培训两次。",
+    }
+    other = variant(tmp_path, figures | rewritten, {}, name="other")
+    assert [f.rule for f in findings_of(other, last) if f.rule == "CY-6"] == []
+    short = {"s6.other": "无。"}
+    a = variant(tmp_path, base | short, {}, name="a")
+    b = variant(tmp_path, figures | rewritten | short, {}, name="b")
+    assert [f for f in findings_of(b, a) if f.rule == "CY-6"] == []
 
 
 def test_a_summary_is_not_checked_against_one_units_report(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ submission are only those a person typed over a formula.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -181,6 +182,41 @@ def same_as_last(ctx: Context, rule: Rule) -> Iterator[Finding]:
         yield ctx.finding(rule, None)
 
 
+def same_text_as_last(ctx: Context, rule: Rule) -> Iterator[Finding]:
+    """A written section (all its parts) that says what last year's said: its 4-character pieces, with
+    every figure counted as one mark (a copy with the numbers updated is still a copy), shared at least
+    ``share`` of them (Jaccard). Sections shorter than ``min_chars`` in either year are not compared
+    (六、其他需要报告的事项 may truly be "无" every year); a section last year's form lacks neither."""
+    if ctx.previous is None or ctx.sub.summary_units:
+        return
+    headings = {s.key: s for s in ctx.previous.spec.sections if s.kind == "narrative"}
+    for section in ctx.spec.sections:
+        last = headings.get(section.key)
+        if section.kind != "narrative" or last is None:
+            continue
+        now = _pieces(ctx.sub, section, rule.params["min_chars"])
+        before = _pieces(ctx.previous, last, rule.params["min_chars"])
+        if not now or not before:
+            continue
+        share = len(now & before) / len(now | before)
+        if share >= rule.params["share"]:
+            yield ctx.finding(
+                rule, f"{section.key}.{section.parts[0].key}", section=section.heading, share=f"{share:.0%}"
+            )
+
+
+_FIGURE = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
+
+
+def _pieces(sub: Submission, section: Any, min_chars: int) -> frozenset[str]:
+    """The 4-character pieces of a section's text (whitespace and punctuation out, figures as #)."""
+    text = _FIGURE.sub("#", normalise("".join(sub.text(f"{section.key}.{p.key}") for p in section.parts)))
+    text = "".join(ch for ch in text if ch.isalnum() or ch == "#")
+    if len(text) < min_chars:
+        return frozenset()
+    return frozenset(text[i : i + 4] for i in range(len(text) - 3))
+
+
 def unit_chosen(ctx: Context, rule: Rule) -> Iterator[Finding]:
     """A money amount other than 0 needs its unit chosen (the form does not print one)."""
     for cell, unit_key in ctx.spec.chosen_units():
@@ -221,6 +257,7 @@ KINDS: dict[str, RuleFn] = {
     "carry_over": carry_over,
     "running_total": running_total,
     "same_as_last": same_as_last,
+    "same_text_as_last": same_text_as_last,
     **narrative_rules.KINDS,
     "unit_chosen": unit_chosen,
     "draft": draft,

@@ -124,6 +124,7 @@ class Rule(_Strict):
         "carry_over",
         "running_total",
         "same_as_last",
+        "same_text_as_last",
         "narrative_figure",
         "narrative_year",
         "narrative_claim",
@@ -143,7 +144,7 @@ class Rule(_Strict):
 
     @property
     def cross_year(self) -> bool:
-        return self.kind in ("carry_over", "running_total", "same_as_last")
+        return self.kind in ("carry_over", "running_total", "same_as_last", "same_text_as_last")
 
     @property
     def for_filler(self) -> bool:
