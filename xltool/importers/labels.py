@@ -52,8 +52,22 @@ class Folded:
     end_of_text: int = 0
 
 
-@lru_cache(maxsize=4096)
+SHORT = 200  # texts up to this long recur from report to report (labels, cells): worth remembering
+
+
 def fold_with_positions(text: str) -> Folded:
+    """Fold a text, keeping where each folded character came from. Short texts (row labels, cells)
+    are remembered; a whole report's text is not (it never recurs, and 4,096 of them held ~140 MB
+    in a long review)."""
+    return _fold_short(text) if len(text) <= SHORT else _fold(text)
+
+
+@lru_cache(maxsize=4096)
+def _fold_short(text: str) -> Folded:
+    return _fold(text)
+
+
+def _fold(text: str) -> Folded:
     """Fold a whole text, keeping where each folded character came from.
 
     Traditional text is converted as a whole first (phrases: 反覆 -> 反复), when the conversion

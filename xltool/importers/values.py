@@ -45,13 +45,13 @@ class Doubt:
     reason: str
 
 
-@cache
+@lru_cache(maxsize=8192)  # printed texts: the same figures recur, a whole review's texts must not stay
 def clean(text: str) -> str:
     s = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
     return s.replace("−", "-").replace("－", "-")
 
 
-@cache
+@lru_cache(maxsize=8192)
 def is_value(text: str) -> bool:
     """Whether a printed cell holds figures (one, or several run together), a blank mark, or nothing."""
     s = clean(text)
