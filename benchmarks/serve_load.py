@@ -1,31 +1,43 @@
-"""Load test of ``xltool serve``: many units uploading at once over loopback, nothing lost.
+"""Open-loop load test of ``xltool serve``: uploads at fixed arrival rates over loopback, nothing lost.
 
-    python benchmarks/serve_load.py                          # 200 units, 1,000 uploads
-    python benchmarks/serve_load.py --units 40 --uploads 200 # a small run on a busy machine
-    python benchmarks/serve_load.py --units 20 --uploads 100 --poison 2   # and 2 hostile units
+    python benchmarks/serve_load.py                               # 10, 30, 60 uploads/s, 20 s each, 200 units
+    python benchmarks/serve_load.py --rates 30 --seconds 30       # one rate, sustained for 30 s
+    python benchmarks/serve_load.py --rates 10 --poison 2         # and 2 hostile units in the rotation
 
-Each unit uploads its own workbooks one after another (uploads / units of them), all units at
-once, against a real server process on 127.0.0.1 (never another address). Every third unit's
-last upload has a broken sum, so its state must end as 有错误 (errors); the others end 通过 (ok).
-Afterwards the admin API must show every unit with exactly its number of versions and the right
-state: an upload lost or numbered twice fails the run (exit 1), and so does a run past --timeout.
-Prints p50/p95 latency of one upload (send + check + commit + answer) and uploads per second.
+Open loop: upload number i is sent at ``start + i / rate`` whether or not the earlier ones have been
+answered (each on its own connection, as each unit's browser is), so a server that falls behind
+shows it as latency instead of slowing the senders down. The total is bounded (``rate x seconds``,
+at most ``--max-uploads``) and everything goes to a real server process on 127.0.0.1, never another
+address. Units take turns (round robin). Every third unit alternates a workbook with a broken sum
+(rule T3-1, refused) and a valid one, the others upload valid ones; each answer must say so.
+Afterwards the admin API must show every unit with exactly the versions sent and the state of the
+answer that got its highest version: an upload lost or numbered twice fails the run (exit 1).
 
-``--poison N`` adds N units uploading, as often as the others, files that once took the portal
-down for everyone: an empty file, and a 24 kB workbook with one cell at 单位信息!XFD1048576 (the
-spreadsheet reader asks for 512 GB and aborts, killing its worker, unless the reader refuses the
-extent first); after each, they open the version's preview and annotated copy, which must be 404.
-Each poison upload must be answered 200 and refused; the other units' latency is reported apart,
-so that two runs, with and without ``--poison``, show what the poison costs everyone else.
+Reported per rate: throughput (answers per second over the run), p50/p95/p99 of upload -> verdict
+(from the moment the upload was due, so a late sender cannot hide a slow server), wrong answers,
+timeouts (``--timeout`` per upload), how late the sender was, the load average, and CPU: the
+server with its workers, this client, and the rest of the machine (other programs: the benchmark
+machine is shared). Then the summary endpoints for all units: the first request (built), the second
+(the cached file, byte-identical), and the first after one more upload (rebuilt from cached parts).
+
+``--poison N`` adds N units to the rotation that upload, as often as the others, files that once
+took the portal down for everyone: an empty file, and a 24 kB workbook with one cell at
+单位信息!XFD1048576 (the spreadsheet reader asks for 512 GB and aborts, killing its worker, unless
+the reader refuses the extent first); after each, they open the version's preview and annotated
+copy, which must be 404. Each poison upload must be answered 200 and refused; the other units'
+latency is reported apart, so two runs, with and without ``--poison``, show what poison costs.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import os
+import platform
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -35,7 +47,9 @@ import sys
 import tempfile
 import time
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -49,6 +63,11 @@ from xltool.workbook import template  # noqa: E402
 
 HOST = "127.0.0.1"  # loopback only
 FAR = "XFD1048576"  # the last cell a sheet can have
+BOUNDARY = "xltool-load-boundary-7e3f"
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+# ---------------------------------------------------------------- the files
 
 
 def workbooks(folder: Path, units: list[str]) -> dict[str, tuple[bytes, bytes]]:
@@ -78,93 +97,253 @@ def far_cell(good: Path, out: Path) -> bytes:
     return out.read_bytes()
 
 
+def multipart(csrf: str, name: str, data: bytes) -> bytes:
+    """The body of the upload form: the csrf field and the file."""
+    head = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n{csrf}\r\n'
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    )
+    return head.encode() + data + f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
+# ---------------------------------------------------------------- a lean HTTP/1.1 client
+
+
+async def request(port: int, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+    """One request on its own connection (as each unit's browser has its own); (status, body)."""
+    reader, writer = await asyncio.open_connection(HOST, port)
+    try:
+        head = f"{method} {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nAccept: application/json\r\nConnection: close\r\n"
+        if method == "POST":
+            head += f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {len(body)}\r\n"
+        writer.write(head.encode() + b"\r\n" + body)
+        await writer.drain()
+        status = int((await reader.readline()).split()[1])
+        length = None
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            key, _, value = line.decode("latin-1").partition(":")
+            if key.strip().lower() == "content-length":
+                length = int(value)
+        data = await (reader.readexactly(length) if length is not None else reader.read())
+        return status, data
+    finally:
+        writer.close()
+
+
+# ---------------------------------------------------------------- one rate
+
+
+@dataclass(frozen=True)
+class Shot:
+    unit: str
+    link: str
+    body: bytes
+    kind: str  # good | bad | poison
+
+
+@dataclass
+class Run:
+    rate: float
+    shots: list[Shot]
+    latencies: list[float] = field(default_factory=list)
+    poison: list[float] = field(default_factory=list)
+    wrong: list[str] = field(default_factory=list)
+    timeouts: int = 0
+    lag: float = 0.0  # the sender's worst delay behind schedule
+    elapsed: float = 0.0
+    versions: dict[str, dict[int, bool]] = field(default_factory=dict)  # unit -> version -> accepted
+    load: list[float] = field(default_factory=list)
+
+
+async def fire(port: int, shot: Shot, due: float, run: Run, timeout: float) -> None:
+    try:
+        status, data = await asyncio.wait_for(request(port, "POST", f"{shot.link}/upload", shot.body), timeout)
+    except TimeoutError:
+        run.timeouts += 1
+        return
+    except OSError as exc:
+        run.wrong.append(f"upload: {type(exc).__name__}")
+        return
+    (run.poison if shot.kind == "poison" else run.latencies).append(time.perf_counter() - due)
+    if status != 200:
+        run.wrong.append(f"upload: {status}")
+        return
+    answer = json.loads(data)
+    if answer["accepted"] != (shot.kind == "good"):
+        run.wrong.append(f"upload {shot.kind}: accepted={answer['accepted']}")
+    run.versions.setdefault(shot.unit, {})[answer["version"]] = answer["accepted"]
+    if shot.kind == "poison":  # the failed version's copies: a 404 page, never a 500 or a 0-byte file
+        for copy in ("preview.html", "annotated.xlsx"):
+            try:
+                got, _ = await asyncio.wait_for(
+                    request(port, "GET", f"{shot.link}/v/{answer['version']}/{copy}"), timeout
+                )
+            except (TimeoutError, OSError) as exc:
+                run.wrong.append(f"{copy}: {type(exc).__name__}")
+                continue
+            if got != 404:
+                run.wrong.append(f"{copy}: {got}")
+
+
+async def drive(port: int, run: Run, timeout: float) -> None:
+    """Send ``run.shots`` on schedule (open loop) and wait for every answer."""
+    loop = asyncio.get_running_loop()
+    sampler = loop.create_task(sample_load(run.load))
+    tasks = []
+    start = time.perf_counter() + 0.05
+    for i, shot in enumerate(run.shots):
+        due = start + i / run.rate
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        run.lag = max(run.lag, time.perf_counter() - due)
+        tasks.append(loop.create_task(fire(port, shot, due, run, timeout)))
+    await asyncio.gather(*tasks)
+    run.elapsed = time.perf_counter() - start
+    sampler.cancel()
+
+
+async def sample_load(out: list[float]) -> None:
+    while True:
+        out.append(float(Path("/proc/loadavg").read_text().split()[0]))
+        await asyncio.sleep(1.0)
+
+
+# ---------------------------------------------------------------- CPU accounting (Linux)
+
+
+def machine_busy() -> float:
+    """CPU seconds spent by the whole machine so far (all cores, not idle)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / TICK  # minus idle and iowait
+
+
+def group_cpu(pgid: int) -> float:
+    """CPU seconds of the processes still alive in process group ``pgid`` (the server and its workers)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parts = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(parts[2]) == pgid:
+            total += int(parts[11]) + int(parts[12]) + int(parts[13]) + int(parts[14])  # utime stime cutime cstime
+    return total / TICK
+
+
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+# ---------------------------------------------------------------- checks and summaries
+
+
+def status(base: str, token: str) -> dict[str, Any]:
+    r = httpx2.get(f"{base}/admin/status.json", headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    return {u["unit"]: u for u in r.json()["units"]}
+
+
+def verify(base: str, token: str, sent: dict[str, int], answers: dict[str, dict[int, bool]], drain: float) -> str:
+    """Every unit has exactly the versions sent and the state of its highest version's answer.
+    Uploads that timed out on our side are still committed by the server: wait up to ``drain`` s."""
+    deadline = time.monotonic() + drain
+    while True:
+        units = status(base, token)
+        if sum(u["versions"] for u in units.values()) >= sum(sent.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    for unit, count in sent.items():
+        got = units[unit]
+        if got["versions"] != count:
+            return f"{unit}: {got['versions']} versions on record, {count} sent"
+        seen = answers.get(unit, {})
+        if len(seen) == count and sorted(seen) != list(range(1, count + 1)):
+            return f"{unit}: versions answered {sorted(seen)}"
+        if seen and max(seen) == count and got["status"] != ("ok" if seen[count] else "errors"):
+            return f"{unit}: state {got['status']}, but version {count} was answered accepted={seen[count]}"
+    return ""
+
+
+def summaries(base: str, token: str, port: int, unit: str, link: str, body: bytes) -> dict[str, Any]:
+    """Time the summary endpoints: built, cached (same bytes), and rebuilt after one more upload."""
+    headers = {"Authorization": f"Bearer {token}"}
+    out: dict[str, Any] = {}
+    got: dict[str, bytes] = {}
+    with httpx2.Client(base_url=base, headers=headers, timeout=600) as client:
+
+        def timed(label: str, path: str) -> None:
+            started = time.perf_counter()
+            r = client.get(path)
+            out[label] = round(time.perf_counter() - started, 2)
+            if r.status_code != 200:
+                raise SystemExit(f"FAIL {path}: {r.status_code} {r.text[:200]}")
+            got[label] = r.content
+
+        timed("xlsx_first_s", "/admin/summary.xlsx")
+        timed("xlsx_cached_s", "/admin/summary.xlsx")
+        timed("docx_first_s", "/admin/summary.docx")
+        timed("docx_cached_s", "/admin/summary.docx")
+        same = got["xlsx_first_s"] == got["xlsx_cached_s"] and got["docx_first_s"] == got["docx_cached_s"]
+        out["cached_same_bytes"] = same  # the cache serves the very file; without it, a new build's time stamp
+        status_code, _ = asyncio.run(request(port, "POST", f"{link}/upload", body))
+        if status_code != 200:
+            raise SystemExit(f"FAIL: the upload before the rebuilt summary: {status_code}")
+        timed("xlsx_after_upload_s", "/admin/summary.xlsx")
+        timed("docx_after_upload_s", "/admin/summary.docx")
+        if got["xlsx_after_upload_s"] == got["xlsx_cached_s"]:
+            raise SystemExit("FAIL: the summary after a new upload is the cached one")
+    return out
+
+
+# ---------------------------------------------------------------- the run
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
         return int(s.getsockname()[1])
 
 
-async def clerk(
-    client: httpx2.AsyncClient, link: str, files: list[bytes], latencies: list[float], poison: bool, seen: list[str]
-) -> list[int]:
-    """One unit's uploads in turn; ``seen`` collects every answer that is not what it should be."""
-    try:
-        csrf = (await client.get(link, headers={"Accept": "application/json"})).json()["csrf"]
-    except httpx2.TransportError as exc:
-        seen.append(f"page: {type(exc).__name__}")
-        return []
-    versions: list[int] = []
-    for n, data in enumerate(files):
-        started = time.perf_counter()
+def start_server(folder: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-m", "xltool", "serve", str(folder), "--host", HOST, "--port", str(port)]
+    proc = subprocess.Popen([*cmd, "--workers", str(workers)], env=env, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while True:
         try:
-            r = await client.post(
-                f"{link}/upload",
-                data={"csrf": csrf},
-                files={"file": (f"第{n + 1}次.xlsx", data)},
-                headers={"Accept": "application/json"},
-            )
-        except httpx2.TransportError as exc:
-            seen.append(f"upload: {type(exc).__name__}")
-            continue
-        latencies.append(time.perf_counter() - started)
-        if r.status_code != 200 or (poison and r.json()["accepted"]):
-            seen.append(f"upload: {r.status_code}")
-            continue
-        versions.append(r.json()["version"])
-        if poison:  # the failed version's copies: a 404 page, never a 500 or a 0-byte file
-            for copy in ("preview.html", "annotated.xlsx"):
-                try:
-                    got = (await client.get(f"{link}/v/{versions[-1]}/{copy}")).status_code
-                except httpx2.TransportError as exc:
-                    seen.append(f"{copy}: {type(exc).__name__}")
-                    continue
-                if got != 404:
-                    seen.append(f"{copy}: {got}")
-    return versions
+            if httpx2.get(f"http://{HOST}:{port}/healthz", timeout=1).text == "ok":
+                return proc
+        except httpx2.TransportError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise SystemExit("FAIL: the server did not start") from None
+            time.sleep(0.2)
 
 
-async def load(
-    base: str, plan: dict[str, list[bytes]], links: dict[str, str], timeout: float, poisoned: set[str]
-) -> tuple[list[float], list[float], float, list[str]]:
-    latencies: list[float] = []
-    hostile: list[float] = []
-    seen: list[str] = []
-    limits = httpx2.Limits(max_connections=len(plan), max_keepalive_connections=len(plan))
-    async with httpx2.AsyncClient(base_url=base, timeout=timeout, limits=limits) as client:
-        started = time.perf_counter()
-        tasks = [
-            clerk(client, links[u], files, hostile if u in poisoned else latencies, u in poisoned, seen)
-            for u, files in plan.items()
-        ]
-        results = await asyncio.wait_for(asyncio.gather(*tasks), timeout)
-        elapsed = time.perf_counter() - started
-    for (unit, files), versions in zip(plan.items(), results, strict=True):
-        if versions != list(range(1, len(files) + 1)):
-            seen.append(f"{unit}: versions {versions}")
-    return latencies, hostile, elapsed, seen
-
-
-def verify(base: str, token: str, plan: dict[str, list[bytes]], broken: set[str]) -> None:
-    """Every unit has exactly its versions and the state of its last upload (poison: errors)."""
-    r = httpx2.get(f"{base}/admin/status.json", headers={"Authorization": f"Bearer {token}"}, timeout=60)
-    units = {u["unit"]: u for u in r.json()["units"]}
-    for unit, files in plan.items():
-        got = units[unit]
-        want = "errors" if unit in broken else "ok"
-        if got["versions"] != len(files) or got["status"] != want:
-            raise SystemExit(f"FAIL {unit}: {got['versions']} versions, {got['status']} (want {len(files)}, {want})")
+def machine() -> str:
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.machine(),
+    )
+    return f"{os.cpu_count()} × {model}, Python {platform.python_version()}"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--units", type=int, default=200)
-    ap.add_argument("--uploads", type=int, default=1000)
+    ap.add_argument("--rates", default="10,30,60", help="uploads per second, comma-separated, run in turn")
+    ap.add_argument("--seconds", type=float, default=20, help="how long each rate is sustained")
+    ap.add_argument("--max-uploads", type=int, default=3000, help="at most this many uploads per rate")
     ap.add_argument("--workers", type=int, default=2, help="check processes of the server")
-    ap.add_argument("--timeout", type=float, default=900, help="seconds for the whole load (fails past it)")
+    ap.add_argument("--timeout", type=float, default=60, help="seconds one upload may take (then: a timeout)")
     ap.add_argument("--poison", type=int, default=0, help="units uploading an empty file and a far-extent workbook")
+    ap.add_argument("--no-summary", action="store_true", help="skip timing the summary endpoints")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    per_unit = max(1, args.uploads // args.units)
+    rates = [float(r) for r in args.rates.split(",")]
     work = Path(tempfile.mkdtemp(prefix="xltool-load-"))
     proc = None
     try:
@@ -175,53 +354,59 @@ def main() -> None:
         port = free_port()
         base = f"http://{HOST}:{port}"
         created = collection.init(work / "round", year=2023, unit="负载测试县", roster=roster, base_url=base)
+        token = str(created.admin_token)
         links = {u: url.removeprefix(base) for u, url in created.links}
         books = workbooks(work, names)
-        broken = {u for i, u in enumerate(names) if i % 3 == 0}
-        plan = {u: [books[u][0]] * (per_unit - 1) + [books[u][1] if u in broken else books[u][0]] for u in names}
         poison = [b"", far_cell(work / "0.xlsx", work / "far.xlsx")]
-        plan |= {u: [poison[n % 2] for n in range(per_unit)] for u in hostile}
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
-        cmd = [sys.executable, "-m", "xltool", "serve", str(work / "round"), "--host", HOST, "--port", str(port)]
-        proc = subprocess.Popen([*cmd, "--workers", str(args.workers)], env=env, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx2.get(f"{base}/healthz", timeout=1).text == "ok":
-                    break
-            except httpx2.TransportError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("FAIL: the server did not start") from None
-                time.sleep(0.2)
-        latencies, poisoned, elapsed, seen = asyncio.run(load(base, plan, links, args.timeout, set(hostile)))
-        if not seen:
-            verify(base, str(created.admin_token), plan, broken | set(hostile))
-        result = {
+        proc = start_server(work / "round", port, args.workers)
+        with httpx2.Client(base_url=base, headers={"Accept": "application/json"}, timeout=60) as client:
+            csrf = {u: client.get(links[u]).json()["csrf"] for u in names + hostile}
+        bodies = {u: [multipart(csrf[u], "报表.xlsx", b) for b in books[u]] for u in names}
+        bodies |= {u: [multipart(csrf[u], "报表.xlsx", b) for b in poison] for u in hostile}
+        rotation = names + hostile
+        sent: dict[str, int] = dict.fromkeys(rotation, 0)
+        answers: dict[str, dict[int, bool]] = {}
+        results = []
+        for rate in rates:
+            plan, turn = [], sum(sent.values())
+            for i in range(min(args.max_uploads, int(rate * args.seconds))):
+                unit = rotation[(turn + i) % len(rotation)]
+                n = sent[unit]
+                sent[unit] += 1
+                if unit in hostile:
+                    plan.append(Shot(unit, links[unit], bodies[unit][n % 2], "poison"))
+                elif names.index(unit) % 3 == 0 and n % 2 == 0:  # every third unit: broken, then fixed, ...
+                    plan.append(Shot(unit, links[unit], bodies[unit][1], "bad"))
+                else:
+                    plan.append(Shot(unit, links[unit], bodies[unit][0], "good"))
+            run = Run(rate, plan)
+            load_before = float(Path("/proc/loadavg").read_text().split()[0])
+            cpu = (machine_busy(), group_cpu(proc.pid), own_cpu())
+            asyncio.run(drive(port, run, args.timeout))
+            used = (machine_busy() - cpu[0], group_cpu(proc.pid) - cpu[1], own_cpu() - cpu[2])
+            for unit, seen in run.versions.items():
+                answers.setdefault(unit, {}).update(seen)
+            lost = verify(base, token, sent, answers, drain=args.timeout * 2)
+            results.append(report(run, load_before, used, lost))
+            print(line(results[-1]), file=sys.stderr, flush=True)
+        timed = {}
+        if not args.no_summary:
+            first = names[0]
+            timed = summaries(base, token, port, first, links[first], bodies[first][1])
+            print(f"summaries of {args.units} units:", ", ".join(f"{k} {v}" for k, v in timed.items()), file=sys.stderr)
+        out = {
+            "date": dt.date.today().isoformat(),
+            "machine": machine(),
             "units": args.units,
-            "uploads": len(latencies),
             "poison_units": args.poison,
-            "poison_uploads": len(poisoned),
             "workers": args.workers,
-            "cpus": os.cpu_count(),
-            "seconds": round(elapsed, 1),
-            "uploads_per_s": round(len(latencies) / elapsed, 1),
-            "wrong_answers": len(seen),
-            **percentiles("", latencies),
-            **(percentiles("poison_", poisoned) if poisoned else {}),
+            "rates": results,
+            "summary": timed,
         }
-        if args.json:
-            print(json.dumps(result))
-        else:
-            extra = f"; {len(poisoned)} poison uploads refused, p95 {result['poison_p95_ms']} ms" if poisoned else ""
-            print(
-                f"{result['uploads']} uploads by {result['units']} units in {result['seconds']} s: "
-                f"{result['uploads_per_s']} uploads/s, p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms "
-                f"({args.workers} check processes, {os.cpu_count()} CPUs){extra}"
-                + ("" if seen else "; none lost, every state right")
-            )
-        if seen:
-            counts = {what: seen.count(what) for what in sorted(set(seen))}
-            raise SystemExit(f"FAIL {len(seen)} wrong answers: {counts}")
+        print(json.dumps(out, ensure_ascii=False) if args.json else "", flush=True)
+        failed = [r for r in results if r["wrong_answers"] or r["lost"]]
+        if failed:
+            raise SystemExit(f"FAIL: {[(r['rate'], r['wrong'], r['lost']) for r in failed]}")
     finally:
         if proc is not None:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -229,9 +414,52 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def report(run: Run, load_before: float, used: tuple[float, float, float], lost: str) -> dict[str, Any]:
+    machine_s, server_s, client_s = used
+    answered = len(run.latencies) + len(run.poison)
+    wrong = {what: run.wrong.count(what) for what in sorted(set(run.wrong))}
+    return {
+        "rate": run.rate,
+        "uploads": len(run.shots),
+        "answered": answered,
+        "seconds": round(run.elapsed, 1),
+        "uploads_per_s": round(answered / run.elapsed, 1),
+        **percentiles("", run.latencies),
+        **(percentiles("poison_", run.poison) if run.poison else {}),
+        "wrong_answers": len(run.wrong),
+        "wrong": wrong,
+        "timeouts": run.timeouts,
+        "sender_lag_ms": round(run.lag * 1000),
+        "load_before": load_before,
+        "load_max": max(run.load, default=load_before),
+        "load_mean": round(statistics.mean(run.load), 2) if run.load else load_before,
+        "cpu_server": round(server_s / run.elapsed, 2),  # cores: the server and its workers
+        "cpu_client": round(client_s / run.elapsed, 2),
+        "cpu_others": round(max(0.0, machine_s - server_s - client_s) / run.elapsed, 2),
+        "lost": lost,
+    }
+
+
+def line(r: dict[str, Any]) -> str:
+    poison = f", poison p95 {r['poison_p95_ms']} ms" if "poison_p95_ms" in r else ""
+    return (
+        f"{r['rate']:g}/s: {r['answered']}/{r['uploads']} answered in {r['seconds']} s ({r['uploads_per_s']}/s), "
+        f"p50 {r['p50_ms']} p95 {r['p95_ms']} p99 {r['p99_ms']} ms{poison}; wrong {r['wrong_answers']}, "
+        f"timeouts {r['timeouts']}, sender lag {r['sender_lag_ms']} ms; load {r['load_before']}→max {r['load_max']}; "
+        f"CPU cores: server {r['cpu_server']}, client {r['cpu_client']}, others {r['cpu_others']}"
+        + (f"; LOST: {r['lost']}" if r["lost"] else "; none lost, every state right")
+    )
+
+
 def percentiles(prefix: str, latencies: list[float]) -> dict[str, int]:
-    q = statistics.quantiles(latencies, n=20) if len(latencies) > 1 else latencies * 19
-    return {f"{prefix}p50_ms": round(statistics.median(latencies) * 1000), f"{prefix}p95_ms": round(q[18] * 1000)}
+    if not latencies:
+        return {f"{prefix}p50_ms": 0, f"{prefix}p95_ms": 0, f"{prefix}p99_ms": 0}
+    q = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else latencies * 99
+    return {
+        f"{prefix}p50_ms": round(statistics.median(latencies) * 1000),
+        f"{prefix}p95_ms": round(q[94] * 1000),
+        f"{prefix}p99_ms": round(q[98] * 1000),
+    }
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from xltool import cli
-from xltool.serve import app, auth, collection, store, throttle
+from xltool.serve import app, auth, collection, parts, store, throttle
 from xltool.workbook import files
 
 from .conftest import (
@@ -366,8 +366,9 @@ def test_original_file_name_is_only_escaped_metadata(client, made):
     page = client.get(made.link(SHU)).text
     assert "<script" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;../../evil&amp;&#39;.xlsx" in page
-    stored = [p.name for p in (made.folder / "files").rglob("*") if p.is_file()]
-    assert stored == [__import__("hashlib").sha256(GOOD_SHU.read_bytes()).hexdigest() + ".xlsx"]
+    stored = sorted(p.name for p in (made.folder / "files").rglob("*") if p.is_file())
+    sha = __import__("hashlib").sha256(GOOD_SHU.read_bytes()).hexdigest()
+    assert stored == [f"{sha}.{parts.fingerprint()}.part.json", f"{sha}.xlsx"]  # named by content only
     assert not list(made.folder.parent.glob("evil*"))
 
 

@@ -36,7 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from xltool.errors import UsageError, XltoolError
-from xltool.serve import auth
+from xltool.serve import auth, parts, summaries
 from xltool.serve import collection as col
 from xltool.serve.connections import Bounded, Limits
 from xltool.serve.pool import Pool, WorkerDied
@@ -110,6 +110,7 @@ class Portal:
         self.carry = col.previous_carry(self.store)
         self.limiter = Limiter(settings.max_failures, settings.window, settings.password_every)
         self.locks: dict[int, asyncio.Lock] = {}
+        self.summary_lock = asyncio.Lock()  # one summary built at a time; the next request finds it cached
         self.pool = Pool(
             settings.workers,
             timeout=settings.task_seconds,
@@ -118,6 +119,7 @@ class Portal:
             preload=col.PRELOAD,
         )
         self._prior: dict[str, str | None] = {}
+        parts.fingerprint()  # computed once (reads xltool's sources), not during the first upload
 
     def start(self) -> None:
         self.pool.start()
@@ -319,7 +321,7 @@ async def unit_upload(request: Request) -> Response:
         )
         return _refused(request, f"文件超过 {limit} MB 的上传上限，已拒绝。填好的年度报告工作簿通常不到 1 MB。", 413)
     try:
-        result = await _checked(portal, temp, found, filename)
+        result = await _checked(portal, temp, found, filename, parts.path_of(col.blob_path(portal.folder, sha)))
         async with portal.locks.setdefault(found.id, asyncio.Lock()):
             version = await run_in_threadpool(
                 _commit, portal, found, temp, sha, size, filename, address(request), result
@@ -331,13 +333,16 @@ async def unit_upload(request: Request) -> Response:
     return RedirectResponse(f"{unit_base(request)}?m=v{version}", 303)
 
 
-async def _checked(portal: Portal, temp: Path, unit: Unit, filename: str) -> dict[str, Any]:
-    """The check --json object of an upload. A file that kills its worker (twice) or runs past the
-    time is refused with that reason, as one that cannot be read: it never fails the request."""
+async def _checked(portal: Portal, temp: Path, unit: Unit, filename: str, part: Path) -> dict[str, Any]:
+    """The check --json object of an upload (its part of the summary kept at ``part``). A file that
+    kills its worker (twice) or runs past the time is refused with that reason, as one that cannot
+    be read: it never fails the request, and the summary lists it as unreadable without reading it."""
     try:
-        return dict(await portal.work(col.check_upload, str(temp), unit.name, filename, portal.prior(unit)))
+        args = (str(temp), unit.name, filename, portal.prior(unit), str(part))
+        return dict(await portal.work(col.check_upload, *args))
     except WorkerDied as died:
         reason = CHECK_SLOW.format(seconds=int(portal.s.task_seconds)) if died.timed_out else CHECK_DIED
+        await run_in_threadpool(col.refused_part, str(part), filename, reason)
     except XltoolError as exc:
         reason = exc.message
     return await run_in_threadpool(col.refused, filename, reason)
@@ -632,38 +637,74 @@ async def status_json(request: Request) -> Response:
 
 
 async def _summary(request: Request, document: bool) -> Response:
+    """The summary of every unit's latest version, built once per version set (:mod:`summaries`)."""
     portal: Portal = request.app.state.portal
     rows = await run_in_threadpool(col.states, portal.store)
-    names = col.file_names([r.unit for r in rows])
-    files = [
-        (str(col.blob_path(portal.folder, r.latest.sha256)), f"{names[r.unit.id]}.xlsx")
-        for r in rows
-        if r.mergeable and r.latest
-    ]
     if not any(r.status == "ok" for r in rows):
         return problem(request, 409, "暂无可汇总的报表", "还没有单位上传通过校验的工作簿，无法生成汇总。")
-    out = _temp(portal, ".xlsx")
+    names = col.file_names([r.unit for r in rows])
+    merged = [(r.unit.id, r.latest, f"{names[r.unit.id]}.xlsx") for r in rows if r.mergeable and r.latest]
+    files = [(str(col.blob_path(portal.folder, up.sha256)), name) for _id, up, name in merged]
+    listed = [r.unit.name for r in rows if r.unit.listed]
+    digest = summaries.key([(i, up.version, up.sha256, name) for i, up, name in merged], listed, portal.unit)
+    suffix = ".docx" if document else ".xlsx"
+    async with portal.summary_lock:
+        out = await run_in_threadpool(summaries.copy, portal.folder, digest, suffix)
+        if out is None:
+            try:
+                await _build(portal, digest, files, listed, document)
+            except XltoolError as exc:
+                return problem(request, 409, "无法生成汇总", exc.message)
+            out = await run_in_threadpool(summaries.copy, portal.folder, digest, suffix)
+    if out is None:  # another server process on this folder replaced it meanwhile: ask again
+        return problem(request, 503, "请稍后重试", "汇总刚刚更新，请重新下载。", hint="", headers={"Retry-After": "1"})
+    await run_in_threadpool(portal.store.log, "", address(request), "summary", "", f"{len(files)} 份")
+    stem = f"{portal.unit}{portal.year}年政府信息公开工作年度报告汇总"
+    return attachment(out, stem + suffix, DOCX if document else XLSX)
+
+
+async def _build(portal: Portal, digest: str, files: list[tuple[str, str]], listed: list[str], document: bool) -> None:
+    """Build the summary of ``digest`` (with ``document``, its report too) into the cache. The parts
+    of the uploads are computed first where missing, spread over the workers; a summary already
+    built for ``digest`` is only rendered."""
+    built = await run_in_threadpool(summaries.copy, portal.folder, digest, ".xlsx")
+    out = built or _temp(portal, ".xlsx")
     doc = _temp(portal, ".docx") if document else None
     if doc is not None:
         doc.unlink()  # publish refuses to overwrite
-    listed = [r.unit.name for r in rows if r.unit.listed]
-    made = [p for p in (out, doc) if p is not None]
     try:
-        await portal.work(
-            col.build_summary, files, listed, portal.unit, str(out), doc and str(doc), timeout=portal.s.summary_seconds
-        )
-    except XltoolError as exc:
-        _drop(made)
-        return problem(request, 409, "无法生成汇总", exc.message)
-    except BaseException:
-        _drop(made)
-        raise
-    await run_in_threadpool(portal.store.log, "", address(request), "summary", "", f"{len(files)} 份")
-    stem = f"{portal.unit}{portal.year}年政府信息公开工作年度报告汇总"
-    if doc is not None:
-        out.unlink()
-        return attachment(doc, stem + ".docx", DOCX)
-    return attachment(out, stem + ".xlsx", XLSX)
+        if built is None:
+            kept = [str(parts.path_of(Path(f))) for f, _name in files]
+            await _parts(portal, [(f, k) for (f, _name), k in zip(files, kept, strict=True)])
+            args = (files, listed, portal.unit, str(out), doc and str(doc), kept)
+            await portal.work(col.build_summary, *args, timeout=portal.s.summary_seconds)
+            await run_in_threadpool(summaries.keep, out, portal.folder, digest)
+        elif doc is not None:
+            await portal.work(col.write_document, str(out), str(doc), timeout=portal.s.summary_seconds)
+        if doc is not None:
+            await run_in_threadpool(summaries.keep, doc, portal.folder, digest)
+    finally:
+        _drop([p for p in (out, doc) if p is not None])
+
+
+async def _parts(portal: Portal, stored: list[tuple[str, str]]) -> None:
+    """Compute the missing parts of the stored uploads ((file, part path)), a share per worker."""
+    missing = await run_in_threadpool(lambda: [(f, k) for f, k in stored if not Path(k).exists()])
+    size = -(-len(missing) // portal.s.workers)
+    await asyncio.gather(*(_cache(portal, missing[i : i + size]) for i in range(0, len(missing), size or 1)))
+
+
+async def _cache(portal: Portal, chunk: list[tuple[str, str]]) -> None:
+    """Keep the parts of ``chunk``; a file that kills its worker gets the part of a refused one."""
+    try:
+        await portal.work(col.cache_parts, chunk, timeout=portal.s.summary_seconds)
+    except WorkerDied as died:
+        if len(chunk) > 1:  # find the file that did it: one at a time
+            for one in chunk:
+                await _cache(portal, [one])
+            return
+        reason = CHECK_SLOW.format(seconds=int(portal.s.summary_seconds)) if died.timed_out else CHECK_DIED
+        await run_in_threadpool(col.refused_part, chunk[0][1], Path(chunk[0][0]).name, reason)
 
 
 def _drop(paths: list[Path]) -> None:

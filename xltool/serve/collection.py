@@ -25,7 +25,7 @@ from xltool.checks import check as checking
 from xltool.documents.render import render
 from xltool.errors import InputFileError, UsageError, XltoolError
 from xltool.form import spec as specs
-from xltool.serve import auth
+from xltool.serve import auth, parts
 from xltool.serve.store import DB_NAME, Store, Unit, Upload, open_store
 from xltool.sources import checking as files
 from xltool.sources import merging as merge_files
@@ -271,8 +271,7 @@ def secure(folder: Path) -> None:
 def keep(folder: Path, temp: Path, sha256: str) -> Path:
     """Move a fsynced temporary upload to its content address (same content: same file, kept once)."""
     target = blob_path(folder, sha256)
-    private_folder(target.parent.parent)
-    private_folder(target.parent)
+    blob_folder(target)
     if target.exists():
         temp.unlink()
         os.utime(target)  # young again: the start-up cleaning of a second server leaves it alone
@@ -280,6 +279,13 @@ def keep(folder: Path, temp: Path, sha256: str) -> Path:
         os.replace(temp, target)
         _fsync_dir(target.parent)
     return target
+
+
+def blob_folder(blob: Path) -> None:
+    """The private folders a stored file goes in (``files/ab/``), made when they are not there yet."""
+    if not blob.parent.is_dir():
+        private_folder(blob.parent.parent)
+        private_folder(blob.parent)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -300,7 +306,8 @@ def clean_orphans(folder: Path, store: Store, grace: float = ORPHAN_GRACE) -> li
     """At start-up: stored files that no upload row names (the server was killed between the file
     and its row: never acknowledged) are removed; returns their SHA-256. Files younger than
     ``grace`` seconds are left, as another server process on the same database may be about to
-    commit their row."""
+    commit their row. Cached parts (:mod:`parts`) go with their file, and so do parts written by
+    another version of xltool (never read again)."""
     known = store.shas()
     cutoff = time.time() - grace
     removed = []
@@ -308,6 +315,10 @@ def clean_orphans(folder: Path, store: Store, grace: float = ORPHAN_GRACE) -> li
         if blob.stem not in known and blob.stat().st_mtime < cutoff:
             blob.unlink(missing_ok=True)
             removed.append(blob.stem)
+    for part in (folder / FILES).glob(f"??/*{parts.SUFFIX}"):
+        stale = not parts.current(part) or parts.sha_of(part) not in known
+        if stale and part.stat().st_mtime < cutoff:
+            part.unlink(missing_ok=True)
     return removed
 
 
@@ -361,16 +372,44 @@ def annotatable(result: dict[str, Any]) -> bool:
     return any(f.get("cell") for f in result["findings"])
 
 
-def check_upload(path: str, unit_name: str, filename: str, previous: str | None) -> dict[str, Any]:
+def check_upload(
+    path: str, unit_name: str, filename: str, previous: str | None, part: str | None = None
+) -> dict[str, Any]:
     """The check --json object of one upload (``file`` is the uploaded file's name), plus the portal's
-    own finding when the workbook names another unit than the link's."""
+    own finding when the workbook names another unit than the link's. With ``part``, the upload's
+    share of the summary is written there too (:mod:`parts`), from the same reading."""
     prior = Path(previous) if previous else None
     link = {"unit.unit_name": unit_name}  # rule P-UNIT (kind "expected"): the workbook names the link's unit
     try:
         result = files.check([Path(path)], prior, expected=link)[0]
     except XltoolError:  # a previous-year workbook that does not fit: check this year's alone
         result = files.check([Path(path)], expected=link)[0]
+    if part is not None:
+        blob_folder(Path(part))
+        parts.save(Path(part), merging.part_of(plain(result)))
     return result.to_json() | {"file": filename}
+
+
+def plain(result: checking.FileResult) -> checking.FileResult:
+    """``result`` as ``xltool merge`` (and ``check`` without options) finds it: without the findings
+    that only the portal's link (kind ``expected``) or last year's report (cross-year rules) add."""
+    spec = result.submission.spec if result.submission is not None else specs.load()
+    own = {r.id for r in spec.rules if r.cross_year or r.kind == "expected"}
+    return checking.FileResult(result.file, result.submission, [f for f in result.findings if f.rule not in own])
+
+
+def refused_part(part: str, filename: str, reason: str) -> None:
+    """The share of the summary of an upload that could not be checked at all (its worker died):
+    listed as unreadable, with the reason, never read again."""
+    blob_folder(Path(part))
+    parts.save(Path(part), merging.part_of(checking.unreadable(filename, InputFileError(filename, reason))))
+
+
+def cache_parts(stored: list[tuple[str, str]]) -> None:
+    """Read and check stored uploads (one pandera call) and keep each one's part: (file, part path)."""
+    for (_file, part), made in zip(stored, merge_files.read_parts([f for f, _p in stored]), strict=True):
+        blob_folder(Path(part))
+        parts.save(Path(part), made)
 
 
 def write_template(
@@ -389,22 +428,42 @@ def write_preview(src: str, out: str) -> None:
     render(read(Path(src)), Path(out))
 
 
-def build_summary(files: list[tuple[str, str]], names: list[str], unit: str, out: str, document: str | None) -> str:
+def build_summary(
+    files: list[tuple[str, str]],
+    names: list[str],
+    unit: str,
+    out: str,
+    document: str | None,
+    kept: list[str] | None = None,
+) -> str:
     """Merge the given (path, file name) uploads into ``out`` (names: the roster, for who is missing);
     with ``document``, also render the summary into that .docx. Returns the merge's text report.
 
-    Each upload is named in the summary by its unit's file name (:func:`file_names`, unique)."""
-    parts = merge_files.read_parts([path for path, _name in files])
+    Each upload is named in the summary by its unit's file name (:func:`file_names`, unique).
+    ``kept``: where each upload's part is kept (:mod:`parts`); a part not there (or not readable
+    back whole) is computed from the file, as ``xltool merge`` does, and kept for the next time."""
+    found = [parts.load(Path(p), f) for p, (f, _name) in zip(kept, files, strict=True)] if kept else [None] * len(files)
+    todo = [i for i, p in enumerate(found) if p is None]
+    for i, made in zip(todo, merge_files.read_parts([files[i][0] for i in todo]) if todo else [], strict=True):
+        found[i] = made
+        if kept:
+            blob_folder(Path(kept[i]))
+            parts.save(Path(kept[i]), made)
     shown = dict(files)
     roster = rosters.Roster("名单", tuple(rosters.Member(i, (("unit_name", n),)) for i, n in enumerate(names, start=2)))
-    outcome = merging.merge(parts, names=shown, unit=unit, roster=roster)
+    outcome = merging.merge([p for p in found if p is not None], names=shown, unit=unit, roster=roster)
     merging.write(outcome, Path(out))
     if document is not None:
-        # the summary's parts hold drafts and parts still to write: a document stamped 〔草稿〕
-        published = publish.publish(Path(out), Path(document), allow_draft=True)
-        if published.refused is not None:
-            raise UsageError(published.refused)
+        write_document(out, document)
     return merging.as_text(outcome)
+
+
+def write_document(summary: str, document: str) -> None:
+    """The summary workbook rendered as the summary report (.docx)."""
+    # the summary's parts hold drafts and parts still to write: a document stamped 〔草稿〕
+    published = publish.publish(Path(summary), Path(document), allow_draft=True)
+    if published.refused is not None:
+        raise UsageError(published.refused)
 
 
 # ---------------------------------------------------------------- the state of every unit
