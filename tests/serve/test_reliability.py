@@ -6,9 +6,11 @@ import hashlib
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx2
 import pytest
+import sqlalchemy as sa
 
 from xltool.serve import collection, store
 
@@ -22,6 +24,7 @@ from .conftest import (
     csrf_of,
     free_port,
     kill_group,
+    make_collection,
     start_server,
     upload,
 )
@@ -40,6 +43,49 @@ def test_concurrent_uploads_of_one_unit_get_versions_without_gaps(made: Made):
         assert [u.version for u in s.uploads(unit.id)] == list(range(1, 13))
     finally:
         s.close()
+
+
+def test_an_upload_and_its_audit_line_are_one_transaction(tmp_path, monkeypatch):
+    """One commit (one sync of the journal, not two) for the upload's row and its audit line, and no
+    ping of a local SQLite file before each transaction; a failure between them leaves neither."""
+    made = make_collection(tmp_path / "round", None)  # SQLite: its own trace of statements
+    with client_for(made) as c:
+        engine = c.app.app.state.portal.store.engine  # type: ignore[attr-defined]
+        engine.dispose()
+        sql: list[str] = []
+        sa.event.listen(engine, "connect", lambda dbapi, _record: dbapi.set_trace_callback(sql.append))
+        csrf = csrf_of(c, made.link(SHU))
+        sql.clear()
+        assert upload(c, made.link(SHU), GOOD_SHU, csrf=csrf).json()["version"] == 1
+        assert [s.split()[0] for s in sql] == ["SELECT", "SELECT", "SELECT", "BEGIN", "INSERT", "INSERT", "COMMIT"]
+        assert sql[5].startswith("INSERT INTO audit") and "第 1 版：通过" in sql[5]
+        monkeypatch.setattr(store, "_line", lambda *_a: (sa.text("INSERT INTO nowhere VALUES (1)"), {}))
+        with pytest.raises(sa.exc.OperationalError):  # the client re-raises what the server answered 500 for
+            upload(c, made.link(SHU), GOOD_SHU, csrf=csrf)
+    s = store.open_store(made.folder, made.db)
+    try:
+        assert [u.version for u in s.uploads()] == [1]  # the second upload's row went with its line
+    finally:
+        s.close()
+
+
+def test_an_upload_is_on_disk_before_its_row_commits(made: Made, monkeypatch):
+    """The check reads the received file unsynced; the file and its folder are synced before the
+    row commits, and a copy already kept is not synced again."""
+    events: list[str] = []
+    sync, add = collection._fsync, store.Store.add_upload
+
+    def name(path: Path) -> str:  # a file by its folder
+        return str((path.parent if path.is_file() else path).relative_to(made.folder))
+
+    monkeypatch.setattr(collection, "_fsync", lambda p, f: events.append(name(p)) or sync(p, f))
+    monkeypatch.setattr(store.Store, "add_upload", lambda *a, **k: events.append("row") or add(*a, **k))
+    blob = collection.blob_path(made.folder, hashlib.sha256(GOOD_SHU.read_bytes()).hexdigest())
+    with client_for(made) as c:
+        upload(c, made.link(SHU), GOOD_SHU)
+        assert events == [collection.TMP, name(blob.parent), "row"]
+        upload(c, made.link(SHU), GOOD_SHU)
+    assert events == [collection.TMP, name(blob.parent), "row", "row"]
 
 
 @pytest.mark.slow

@@ -103,11 +103,14 @@ def _summary(client: Any, made: Made, tmp_path: Path, suffix: str = ".xlsx") -> 
 
 
 def test_a_summary_is_built_once_per_version_set(made: Made, tmp_path, monkeypatch):
-    builds = _counting(monkeypatch, "build_summary")
+    builds, reads = _counting(monkeypatch, "build_summary"), []
+    real = merging.read_parts
+    monkeypatch.setattr(merging, "read_parts", lambda files: reads.append(files) or real(files))
     with client_for(made) as c:
         upload(c, made.link(SHU), GOOD_SHU)
         upload(c, made.link(CHE), GOOD_CHE)
         first, _ = _summary(c, made, tmp_path)
+        assert reads == []  # summed from the parts kept when each file was checked: no file read again
         again, _ = _summary(c, made, tmp_path)
         assert again == first and len(builds) == 1  # no new upload: the very same file
         upload(c, made.link(SHU), BROKEN_SHU)  # a new version: the cached summary is not served again

@@ -214,7 +214,10 @@ def wants_json(request: Request) -> bool:
 
 
 def _temp(portal: Portal, suffix: str) -> Path:
-    fd, name = tempfile.mkstemp(suffix=suffix, dir=col.temp_dir(portal.folder))
+    try:
+        fd, name = tempfile.mkstemp(suffix=suffix, dir=portal.folder / col.TMP)  # made private at start-up
+    except FileNotFoundError:  # removed while running: made again
+        fd, name = tempfile.mkstemp(suffix=suffix, dir=col.temp_dir(portal.folder))
     os.close(fd)
     return Path(name)
 
@@ -354,8 +357,10 @@ def _commit(
     """The file reaches its content address (fsynced) before its row commits: no row without its file."""
     col.keep(portal.folder, temp, sha)
     status = "ok" if result["ok"] else "errors"
-    version = portal.store.add_upload(
+    verdict = "通过" if status == "ok" else f"{result['errors']} 个错误"
+    return portal.store.add_upload(
         unit.id,
+        (unit.name, where, f"第 {{version}} 版：{verdict}"),
         sha256=sha,
         size=size,
         filename=filename,
@@ -366,13 +371,11 @@ def _commit(
         warnings=result["warnings"],
         result=result,
     )
-    verdict = "通过" if status == "ok" else f"{result['errors']} 个错误"
-    portal.store.log(unit.name, where, "upload", sha, f"第 {version} 版：{verdict}")
-    return version
 
 
 async def _receive(portal: Portal, upload: UploadFile) -> tuple[Path, str, int]:
-    """Copy the upload to a temporary file in the data folder (fsynced), hashing as it goes."""
+    """Copy the upload to a temporary file in the data folder, hashing as it goes (fsynced when it is
+    kept, by :func:`collection.keep`: the check need not wait for the disk)."""
     temp = _temp(portal, ".xlsx")
     digest, size = hashlib.sha256(), 0
     with temp.open("wb") as fh:
@@ -384,8 +387,6 @@ async def _receive(portal: Portal, upload: UploadFile) -> tuple[Path, str, int]:
                 raise TooLarge
             digest.update(chunk)
             fh.write(chunk)
-        fh.flush()
-        await run_in_threadpool(os.fsync, fh.fileno())
     return temp, digest.hexdigest(), size
 
 

@@ -269,15 +269,17 @@ def secure(folder: Path) -> None:
 
 
 def keep(folder: Path, temp: Path, sha256: str) -> Path:
-    """Move a fsynced temporary upload to its content address (same content: same file, kept once)."""
+    """Move a temporary upload to its content address, fsynced first (same content: same file, kept
+    once; a copy already there is not synced again)."""
     target = blob_path(folder, sha256)
     blob_folder(target)
     if target.exists():
         temp.unlink()
         os.utime(target)  # young again: the start-up cleaning of a second server leaves it alone
     else:
+        _fsync(temp, os.O_RDWR)  # Windows flushes only a file open for writing
         os.replace(temp, target)
-        _fsync_dir(target.parent)
+        _fsync(target.parent, os.O_RDONLY)
     return target
 
 
@@ -288,8 +290,8 @@ def blob_folder(blob: Path) -> None:
         private_folder(blob.parent)
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
+def _fsync(path: Path, flags: int) -> None:
+    fd = os.open(path, flags)
     try:
         os.fsync(fd)
     finally:
@@ -442,7 +444,9 @@ def build_summary(
     Each upload is named in the summary by its unit's file name (:func:`file_names`, unique).
     ``kept``: where each upload's part is kept (:mod:`parts`); a part not there (or not readable
     back whole) is computed from the file, as ``xltool merge`` does, and kept for the next time."""
-    found = [parts.load(Path(p), f) for p, (f, _name) in zip(kept, files, strict=True)] if kept else [None] * len(files)
+    found: list[merging.Part | None] = [None] * len(files)
+    if kept:
+        found = [parts.load(Path(p), f) for p, (f, _name) in zip(kept, files, strict=True)]
     todo = [i for i, p in enumerate(found) if p is None]
     for i, made in zip(todo, merge_files.read_parts([files[i][0] for i in todo]) if todo else [], strict=True):
         found[i] = made

@@ -92,6 +92,19 @@ _PG_APPEND_ONLY = [
 ]
 
 
+# The statements of every upload and page view, built once: SQLAlchemy then neither builds nor
+# digests a new statement per call (a quarter of a millisecond each, most of a lookup's time).
+_SETTING = sa.select(settings.c.value).where(settings.c.key == sa.bindparam("key"))
+_UNIT_BY_SHA = sa.select(units).where(units.c.token_sha == sa.bindparam("sha"))
+_UNIT = sa.select(units).where(units.c.id == sa.bindparam("id"))
+_LOCK_UNIT = sa.select(units.c.id).where(units.c.id == sa.bindparam("id")).with_for_update()
+_LAST_VERSION = sa.select(sa.func.coalesce(sa.func.max(uploads.c.version), 0)).where(
+    uploads.c.unit_id == sa.bindparam("unit_id")
+)
+_ADD_UPLOAD, _ADD_LINE = uploads.insert(), audit.insert()
+_SESSION = sa.select(sessions).where(sessions.c.id_sha == sa.bindparam("id_sha"))
+
+
 def _v1(conn: Connection) -> None:
     """Version 1: the tables."""
     meta.create_all(conn)
@@ -167,7 +180,7 @@ class Store:
 
     def get(self, key: str) -> str | None:
         with self._tx() as c:
-            return c.execute(sa.select(settings.c.value).where(settings.c.key == key)).scalar()
+            return c.execute(_SETTING, {"key": key}).scalar()
 
     def put(self, values: dict[str, str]) -> None:
         with self._tx() as c:
@@ -195,28 +208,32 @@ class Store:
 
     def unit_by_sha(self, token_sha: str) -> Unit | None:
         with self._tx() as c:
-            row = c.execute(sa.select(units).where(units.c.token_sha == token_sha)).first()
+            row = c.execute(_UNIT_BY_SHA, {"sha": token_sha}).first()
         return _unit(row) if row is not None else None
 
     def unit(self, unit_id: int) -> Unit | None:
         with self._tx() as c:
-            row = c.execute(sa.select(units).where(units.c.id == unit_id)).first()
+            row = c.execute(_UNIT, {"id": unit_id}).first()
         return _unit(row) if row is not None else None
 
     # ---------------------------------------------------------------- uploads
 
-    def add_upload(self, unit_id: int, **values: Any) -> int:
-        """Insert the unit's next version (max + 1, in the same transaction) and return its number."""
+    def add_upload(self, unit_id: int, line: tuple[str, str, str] | None = None, **values: Any) -> int:
+        """Insert the unit's next version (max + 1, in the same transaction) and return its number.
+        ``line`` (unit, address, result with ``{version}`` for the number): its ``upload`` line of
+        the audit log, in the same transaction (one commit: the row and its line, or neither)."""
         values["result"] = json.dumps(values["result"], ensure_ascii=False)
-        query = sa.select(sa.func.coalesce(sa.func.max(uploads.c.version), 0)).where(uploads.c.unit_id == unit_id)
         for attempt in range(VERSION_RETRIES):
             try:
                 with self._tx() as c:
                     # The unit's row locked first (PostgreSQL; SQLite has one writer anyway): two server
                     # processes then take numbers in turn instead of racing for the same one.
-                    c.execute(sa.select(units.c.id).where(units.c.id == unit_id).with_for_update())
-                    version = int(c.execute(query).scalar_one()) + 1
-                    c.execute(uploads.insert().values(unit_id=unit_id, version=version, **values))
+                    c.execute(_LOCK_UNIT, {"id": unit_id})
+                    version = int(c.execute(_LAST_VERSION, {"unit_id": unit_id}).scalar_one()) + 1
+                    c.execute(_ADD_UPLOAD, {"unit_id": unit_id, "version": version, **values})
+                    if line is not None:
+                        unit, address, result = line
+                        c.execute(*_line(unit, address, "upload", values["sha256"], result.format(version=version)))
                 return version
             except sa.exc.IntegrityError:  # another server process took this number first: take the next
                 if attempt == VERSION_RETRIES - 1:
@@ -251,9 +268,7 @@ class Store:
 
     def log(self, unit: str, address: str, action: str, sha256: str = "", result: str = "") -> None:
         with self._tx() as c:
-            c.execute(
-                audit.insert().values(at=now(), unit=unit, address=address, action=action, sha256=sha256, result=result)
-            )
+            c.execute(*_line(unit, address, action, sha256, result))
 
     def audit(self, limit: int = 200) -> list[dict[str, Any]]:
         with self._tx() as c:
@@ -268,7 +283,7 @@ class Store:
     def session(self, id_sha: str) -> str | None:
         """The CSRF token of a live session, or None."""
         with self._tx() as c:
-            row = c.execute(sa.select(sessions).where(sessions.c.id_sha == id_sha)).first()
+            row = c.execute(_SESSION, {"id_sha": id_sha}).first()
         if row is None or _aware(row.expires) < now():
             return None
         return str(row.csrf)
@@ -284,6 +299,18 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _line(unit: str, address: str, action: str, sha256: str, result: str) -> tuple[sa.Executable, dict[str, Any]]:
+    """One line of the audit log: the statement and its values."""
+    return _ADD_LINE, {
+        "at": now(),
+        "unit": unit,
+        "address": address,
+        "action": action,
+        "sha256": sha256,
+        "result": result,
+    }
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -314,7 +341,8 @@ def open_store(folder: Path, url: str | None = None, *, create: bool = False) ->
     full = database_url(folder, url)
     if full.startswith("sqlite") and not create and not (folder / DB_NAME).exists():
         raise UsageError(f"{folder} 不是 xltool 收集文件夹（没有 {DB_NAME}）。请先运行 xltool serve {folder} --init …")
-    engine = sa.create_engine(full, pool_pre_ping=True)
+    # a connection to a server can go (a restart, a network): checked before use; a file cannot
+    engine = sa.create_engine(full, pool_pre_ping=not full.startswith("sqlite"))
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     try:
