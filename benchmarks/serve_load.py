@@ -9,16 +9,22 @@ answered (each on its own connection, as each unit's browser is), so a server th
 shows it as latency instead of slowing the senders down. The total is bounded (``rate x seconds``,
 at most ``--max-uploads``) and everything goes to a real server process on 127.0.0.1, never another
 address. Units take turns (round robin). Every third unit alternates a workbook with a broken sum
-(rule T3-1, refused) and a valid one, the others upload valid ones; each answer must say so.
+(rule T3-1, refused) and a valid one, the others upload valid ones; each answer must say so. Every
+upload is a file of its own (the zip's comment numbers it): each is stored, fsynced and its part of
+the summary written, as a clerk's new upload is, never found already kept.
 Afterwards the admin API must show every unit with exactly the versions sent and the state of the
 answer that got its highest version: an upload lost or numbered twice fails the run (exit 1).
 
 Reported per rate: throughput (answers per second over the run), p50/p95/p99 of upload -> verdict
 (from the moment the upload was due, so a late sender cannot hide a slow server), wrong answers,
-timeouts (``--timeout`` per upload), how late the sender was, the load average, and CPU: the
-server with its workers, this client, and the rest of the machine (other programs: the benchmark
-machine is shared). Then the summary endpoints for all units: the first request (built), the second
-(the cached file, byte-identical), and the first after one more upload (rebuilt from cached parts).
+timeouts (``--timeout`` per upload), how late the sender was, the load average, CPU: the server
+with its workers (and of it the server's own HTTP process, and CPU milliseconds per upload), this
+client, and the rest of the machine (other programs: the benchmark machine is shared), and the
+peak memory of the server with its workers (the sum of their PSS, sampled every 0.25 s; its memory
+when idle is reported too). Then the summary endpoints for all units: the first request (built
+from the parts kept at each upload), the second (the cached file, byte-identical), the first after
+one more upload (rebuilt from cached parts), and cold (every part and cached summary removed, as a
+new version of xltool finds them: every latest upload read and checked again), with the peak memory.
 
 ``--poison N`` adds N units to the rotation that upload, as often as the others, files that once
 took the portal down for everyone: an empty file, and a 24 kB workbook with one cell at
@@ -45,6 +51,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -58,7 +65,8 @@ import httpx2  # noqa: E402
 
 from tests.sample_data import SHUYANG  # noqa: E402
 from xltool.form import spec as specs  # noqa: E402
-from xltool.serve import collection  # noqa: E402
+from xltool.serve import collection, parts  # noqa: E402
+from xltool.serve import summaries as summaries_cache  # noqa: E402
 from xltool.workbook import template  # noqa: E402
 
 HOST = "127.0.0.1"  # loopback only
@@ -80,6 +88,15 @@ def workbooks(folder: Path, units: list[str]) -> dict[str, tuple[bytes, bytes]]:
         template.write(bad, spec, values | {"t3.carry_out.natural": 1})
         out[name] = (good.read_bytes(), bad.read_bytes())
     return out
+
+
+def distinct(book: bytes, n: int) -> bytes:
+    """``book`` made a file of its own (another SHA-256, so stored, fsynced and its part written as a
+    new upload is): the zip archive's comment says ``n``. The workbook's cells are unchanged."""
+    comment = f"load {n}".encode()
+    if book[-22:-18] != b"PK\x05\x06" or book[-2:] != b"\0\0":  # the end record, with no comment yet
+        raise SystemExit("FAIL: the workbook does not end in a zip end record without a comment")
+    return book[:-2] + len(comment).to_bytes(2, "little") + comment
 
 
 def far_cell(good: Path, out: Path) -> bytes:
@@ -230,6 +247,50 @@ def group_cpu(pgid: int) -> float:
     return total / TICK
 
 
+def group_memory(pgid: int) -> float:
+    """MB of memory of process group ``pgid`` now: the sum of each process's proportional share
+    (PSS: pages the forked workers share are counted once, not once per process)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[2]) != pgid:
+                continue
+            rollup = (stat.parent / "smaps_rollup").read_text()
+        except (OSError, IndexError):
+            continue
+        total += next((int(x.split()[1]) for x in rollup.splitlines() if x.startswith("Pss:")), 0)
+    return total / 1024
+
+
+class Peak:
+    """The highest memory of the server and its workers while it runs (sampled every 0.25 s)."""
+
+    def __init__(self, pgid: int) -> None:
+        self.pgid, self.mb, self._stop = pgid, 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while True:
+            self.mb = max(self.mb, group_memory(self.pgid))
+            if self._stop.wait(0.25):
+                return
+
+    def __enter__(self) -> Peak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.mb = max(self.mb, group_memory(self.pgid))
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds of one process itself (the server's HTTP process, without its workers)."""
+    parts = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(parts[11]) + int(parts[12])) / TICK
+
+
 def own_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -264,8 +325,9 @@ def verify(base: str, token: str, sent: dict[str, int], answers: dict[str, dict[
     return ""
 
 
-def summaries(base: str, token: str, port: int, unit: str, link: str, body: bytes) -> dict[str, Any]:
-    """Time the summary endpoints: built, cached (same bytes), and rebuilt after one more upload."""
+def summaries(base: str, token: str, port: int, folder: Path, link: str, body: bytes) -> dict[str, Any]:
+    """Time the summary endpoints: built, cached (same bytes), rebuilt after one more upload (the
+    parts of the others kept), and cold (no part kept: every latest upload read and checked again)."""
     headers = {"Authorization": f"Bearer {token}"}
     out: dict[str, Any] = {}
     got: dict[str, bytes] = {}
@@ -292,7 +354,18 @@ def summaries(base: str, token: str, port: int, unit: str, link: str, body: byte
         timed("docx_after_upload_s", "/admin/summary.docx")
         if got["xlsx_after_upload_s"] == got["xlsx_cached_s"]:
             raise SystemExit("FAIL: the summary after a new upload is the cached one")
+        for kind in ("xlsx", "docx"):  # as after an upgrade of xltool: every part computed again
+            forget(folder)
+            timed(f"{kind}_cold_s", f"/admin/summary.{kind}")
     return out
+
+
+def forget(folder: Path) -> None:
+    """Remove every kept part and cached summary, as a new version of xltool finds them (a part or
+    summary made by other code is never used)."""
+    for part in (folder / collection.FILES).rglob(f"*{parts.SUFFIX}"):
+        part.unlink()
+    shutil.rmtree(folder / summaries_cache.CACHE, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- the run
@@ -361,8 +434,8 @@ def main() -> None:
         proc = start_server(work / "round", port, args.workers)
         with httpx2.Client(base_url=base, headers={"Accept": "application/json"}, timeout=60) as client:
             csrf = {u: client.get(links[u]).json()["csrf"] for u in names + hostile}
-        bodies = {u: [multipart(csrf[u], "报表.xlsx", b) for b in books[u]] for u in names}
-        bodies |= {u: [multipart(csrf[u], "报表.xlsx", b) for b in poison] for u in hostile}
+        poisoned = {u: [multipart(csrf[u], "报表.xlsx", b) for b in poison] for u in hostile}
+        idle_mb = round(group_memory(proc.pid))
         rotation = names + hostile
         sent: dict[str, int] = dict.fromkeys(rotation, 0)
         answers: dict[str, dict[int, bool]] = {}
@@ -374,29 +447,44 @@ def main() -> None:
                 n = sent[unit]
                 sent[unit] += 1
                 if unit in hostile:
-                    plan.append(Shot(unit, links[unit], bodies[unit][n % 2], "poison"))
-                elif names.index(unit) % 3 == 0 and n % 2 == 0:  # every third unit: broken, then fixed, ...
-                    plan.append(Shot(unit, links[unit], bodies[unit][1], "bad"))
-                else:
-                    plan.append(Shot(unit, links[unit], bodies[unit][0], "good"))
+                    plan.append(Shot(unit, links[unit], poisoned[unit][n % 2], "poison"))
+                    continue
+                kind = "bad" if names.index(unit) % 3 == 0 and n % 2 == 0 else "good"  # every third: broken, fixed, …
+                body = multipart(csrf[unit], "报表.xlsx", distinct(books[unit][kind == "bad"], turn + i))
+                plan.append(Shot(unit, links[unit], body, kind))
             run = Run(rate, plan)
             load_before = float(Path("/proc/loadavg").read_text().split()[0])
-            cpu = (machine_busy(), group_cpu(proc.pid), own_cpu())
-            asyncio.run(drive(port, run, args.timeout))
-            used = (machine_busy() - cpu[0], group_cpu(proc.pid) - cpu[1], own_cpu() - cpu[2])
+            cpu = (machine_busy(), group_cpu(proc.pid), own_cpu(), process_cpu(proc.pid))
+            with Peak(proc.pid) as peak:
+                asyncio.run(drive(port, run, args.timeout))
+            used = (
+                machine_busy() - cpu[0],
+                group_cpu(proc.pid) - cpu[1],
+                own_cpu() - cpu[2],
+                process_cpu(proc.pid) - cpu[3],
+            )
             for unit, seen in run.versions.items():
                 answers.setdefault(unit, {}).update(seen)
             lost = verify(base, token, sent, answers, drain=args.timeout * 2)
-            results.append(report(run, load_before, used, lost))
+            results.append(report(run, load_before, used, lost) | {"peak_memory_mb": round(peak.mb)})
             print(line(results[-1]), file=sys.stderr, flush=True)
         timed = {}
         if not args.no_summary:
             first = names[0]
-            timed = summaries(base, token, port, first, links[first], bodies[first][1])
+            # the other state than its latest one: the summary's content changes, not only its key
+            ok = status(base, token)[first]["status"] == "ok"
+            body = multipart(csrf[first], "报表.xlsx", distinct(books[first][ok], sum(sent.values())))
+            with Peak(proc.pid) as peak:
+                timed = summaries(base, token, port, work / "round", links[first], body)
+            timed |= {
+                "load_after": float(Path("/proc/loadavg").read_text().split()[0]),
+                "peak_memory_mb": round(peak.mb),
+            }
             print(f"summaries of {args.units} units:", ", ".join(f"{k} {v}" for k, v in timed.items()), file=sys.stderr)
         out = {
             "date": dt.date.today().isoformat(),
             "machine": machine(),
+            "idle_memory_mb": idle_mb,
             "units": args.units,
             "poison_units": args.poison,
             "workers": args.workers,
@@ -414,8 +502,8 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def report(run: Run, load_before: float, used: tuple[float, float, float], lost: str) -> dict[str, Any]:
-    machine_s, server_s, client_s = used
+def report(run: Run, load_before: float, used: tuple[float, float, float, float], lost: str) -> dict[str, Any]:
+    machine_s, server_s, client_s, http_s = used
     answered = len(run.latencies) + len(run.poison)
     wrong = {what: run.wrong.count(what) for what in sorted(set(run.wrong))}
     return {
@@ -434,6 +522,8 @@ def report(run: Run, load_before: float, used: tuple[float, float, float], lost:
         "load_max": max(run.load, default=load_before),
         "load_mean": round(statistics.mean(run.load), 2) if run.load else load_before,
         "cpu_server": round(server_s / run.elapsed, 2),  # cores: the server and its workers
+        "cpu_http": round(http_s / run.elapsed, 2),  # of which the server's own process (HTTP, database)
+        "cpu_ms_per_upload": round(server_s * 1000 / max(1, answered), 1),  # the server's and workers'
         "cpu_client": round(client_s / run.elapsed, 2),
         "cpu_others": round(max(0.0, machine_s - server_s - client_s) / run.elapsed, 2),
         "lost": lost,
@@ -446,7 +536,9 @@ def line(r: dict[str, Any]) -> str:
         f"{r['rate']:g}/s: {r['answered']}/{r['uploads']} answered in {r['seconds']} s ({r['uploads_per_s']}/s), "
         f"p50 {r['p50_ms']} p95 {r['p95_ms']} p99 {r['p99_ms']} ms{poison}; wrong {r['wrong_answers']}, "
         f"timeouts {r['timeouts']}, sender lag {r['sender_lag_ms']} ms; load {r['load_before']}→max {r['load_max']}; "
-        f"CPU cores: server {r['cpu_server']}, client {r['cpu_client']}, others {r['cpu_others']}"
+        f"CPU cores: server {r['cpu_server']} (HTTP process {r['cpu_http']}; {r['cpu_ms_per_upload']} ms per upload), "
+        f"client {r['cpu_client']}, others {r['cpu_others']}; "
+        f"peak memory {r['peak_memory_mb']} MB"
         + (f"; LOST: {r['lost']}" if r["lost"] else "; none lost, every state right")
     )
 
