@@ -18,7 +18,7 @@ import pytest
 
 from tests.sample_data import SHUYANG
 from xltool.form import spec as specs
-from xltool.serve import app, collection, parts, summaries
+from xltool.serve import app, collection, parts, store, summaries
 from xltool.serve.pool import WorkerDied
 from xltool.sources import merging
 from xltool.submission import Finding
@@ -217,6 +217,58 @@ def test_missing_or_damaged_parts_are_computed_again(made: Made, tmp_path):
     for unit, path in kept.items():
         again = parts.load(path, "x")
         assert again is not None and again.unit == unit  # kept again, whole
+
+
+def test_parts_missing_at_start_up_are_computed_in_the_background(made: Made, tmp_path, monkeypatch):
+    """After an upgrade no part is current: the server computes them after it starts, unasked, so
+    the first summary only sums them (a unit whose latest upload failed is in no summary: no part)."""
+    with client_for(made) as c:
+        upload(c, made.link(SHU), GOOD_SHU)
+        upload(c, made.link(CHE), BROKEN_SHU)  # names another unit (P-UNIT): not merged
+    kept = [parts.path_of(collection.blob_path(made.folder, _sha(p))) for p in (GOOD_SHU, BROKEN_SHU)]
+    for path in kept:
+        path.unlink()  # as a new version of xltool finds them
+    chunks = _counting(monkeypatch, "cache_parts")
+    reads: list[list[str]] = []
+    real = merging.read_parts
+    monkeypatch.setattr(merging, "read_parts", lambda files: reads.append(files) or real(files))
+    with client_for(made) as c:
+        deadline = time.monotonic() + 30
+        while not kept[0].exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert kept[0].exists() and not kept[1].exists()
+        assert [[f for f, _k in chunk] for (chunk,) in chunks] == [[str(kept[0].with_name(f"{_sha(GOOD_SHU)}.xlsx"))]]
+        reads.clear()
+        _summary(c, made, tmp_path)
+        assert reads == []  # summed from the part computed in the background
+
+
+def test_a_failure_computing_parts_in_the_background_is_said_and_harms_nothing(made: Made, monkeypatch, capsys):
+    async def failing(_portal: Any) -> None:
+        raise OSError("磁盘已满")
+
+    monkeypatch.setattr(app, "_warm_parts", failing)
+    with client_for(made) as c:
+        assert upload(c, made.link(SHU), GOOD_SHU).json()["version"] == 1
+    assert "提示：启动后预先计算汇总数据未完成（生成汇总时会重新计算）：OSError: 磁盘已满" in capsys.readouterr().err
+
+
+def test_the_background_work_ends_before_the_store_closes(made: Made, monkeypatch):
+    """A server that stops at once waits for the query the background work is running (a cancelled
+    task would leave it running on a closed store: a connection left open)."""
+    events: list[str] = []
+    states, close = collection.states, store.Store.close
+
+    def slow(s: store.Store) -> list[collection.UnitState]:
+        time.sleep(0.3)
+        events.append("states")
+        return states(s)
+
+    monkeypatch.setattr(collection, "states", slow)
+    monkeypatch.setattr(store.Store, "close", lambda s: events.append("close") or close(s))
+    with client_for(made):
+        pass
+    assert events == ["states", "close"]
 
 
 def test_a_file_that_kills_its_worker_is_listed_as_unreadable(made: Made, tmp_path, monkeypatch):
