@@ -24,7 +24,9 @@ peak memory of the server with its workers (the sum of their PSS, sampled every 
 when idle is reported too). Then the summary endpoints for all units: the first request (built
 from the parts kept at each upload), the second (the cached file, byte-identical), the first after
 one more upload (rebuilt from cached parts), and cold (every part and cached summary removed, as a
-new version of xltool finds them: every latest upload read and checked again), with the peak memory.
+new version of xltool finds them: every latest upload read and checked again), with the peak memory;
+then the server is restarted with no part kept (an upgrade): how long it takes to compute them all
+in the background, and the summary after that.
 
 ``--poison N`` adds N units to the rotation that upload, as often as the others, files that once
 took the portal down for everyone: an empty file, and a 24 kB workbook with one cell at
@@ -480,6 +482,11 @@ def main() -> None:
                 "load_after": float(Path("/proc/loadavg").read_text().split()[0]),
                 "peak_memory_mb": round(peak.mb),
             }
+            stop_server(proc)  # restarted as after an upgrade: the parts are computed in the background
+            proc = None
+            forget(work / "round")
+            proc = start_server(work / "round", port, args.workers)
+            timed |= warmed(base, token, work / "round", deadline=args.timeout * 2)
             print(f"summaries of {args.units} units:", ", ".join(f"{k} {v}" for k, v in timed.items()), file=sys.stderr)
         out = {
             "date": dt.date.today().isoformat(),
@@ -497,9 +504,31 @@ def main() -> None:
             raise SystemExit(f"FAIL: {[(r['rate'], r['wrong'], r['lost']) for r in failed]}")
     finally:
         if proc is not None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(30)
+            stop_server(proc)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(30)
+
+
+def warmed(base: str, token: str, folder: Path, deadline: float) -> dict[str, Any]:
+    """After a restart with no part kept: how long until the server has computed every unit's part
+    in the background (each unit's latest upload is merged here), then the summary's time."""
+    expected = sum(1 for u in status(base, token).values() if u["versions"])
+    started = time.perf_counter()
+    while len(list((folder / collection.FILES).rglob(f"*.{parts.fingerprint()}{parts.SUFFIX}"))) < expected:
+        if time.perf_counter() - started > deadline:
+            raise SystemExit(f"FAIL: the parts were not computed again within {deadline:g} s of the restart")
+        time.sleep(0.1)
+    parts_s = round(time.perf_counter() - started, 2)
+    with httpx2.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=600) as client:
+        started = time.perf_counter()
+        r = client.get("/admin/summary.xlsx")
+        if r.status_code != 200:
+            raise SystemExit(f"FAIL /admin/summary.xlsx after the restart: {r.status_code}")
+    return {"parts_after_restart_s": parts_s, "xlsx_after_restart_s": round(time.perf_counter() - started, 2)}
 
 
 def report(run: Run, load_before: float, used: tuple[float, float, float, float], lost: str) -> dict[str, Any]:
