@@ -112,6 +112,7 @@ class Portal:
         self.limiter = Limiter(settings.max_failures, settings.window, settings.password_every)
         self.locks: dict[int, asyncio.Lock] = {}
         self.stopping = False  # set when the server stops: background work ends after its current step
+        self.warming: asyncio.Task[None] | None = None  # the parts computed at start-up (tests wait for it)
         self.summary_lock = asyncio.Lock()  # one summary built at a time; the next request finds it cached
         self.pool = Pool(
             settings.workers,
@@ -862,7 +863,7 @@ def create_app(settings: Settings, ready: Callable[[], None] | None = None) -> S
         await portal.pool.ready()
         if ready is not None:
             ready()
-        warming = asyncio.create_task(_warm_parts(portal))
+        warming = portal.warming = asyncio.create_task(_warm_parts(portal))
         warming.add_done_callback(_warmed)
         try:
             yield
