@@ -35,6 +35,7 @@ from xltool.workbook.reader import _as_number
         ("十二", None),  # words only when asked
         ("", None),
         ("3件", None),  # a unit is the caller's
+        ("١٢", None),  # digits of another script are not read as ours
     ],
 )
 def test_number(text: str, expected: int | Decimal | None) -> None:

@@ -13,7 +13,7 @@ import unicodedata
 from decimal import Decimal
 
 # 26, -3, 1,295 (groups of three only), 3.5; full-width digits, signs and commas after NFKC.
-_DECIMAL = re.compile(r"([+-]?)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?")
+_DECIMAL = re.compile(r"([+-]?)([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]+))?")
 _CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 CN_NUMERALS = "零〇一二两三四五六七八九十百千万"  # the characters of a count written in words
