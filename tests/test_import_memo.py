@@ -40,5 +40,6 @@ def test_header_readings_are_the_same_object_for_the_same_text() -> None:
     first = headers.flattened(printed, block)
     assert first is not None and first.found > 0
     assert headers.flattened(list(printed), block) is first
-    assert memo.keys(SPEC).by_key["t3.new.natural"].key == "t3.new.natural"
-    assert set(memo.keys(SPEC).inputs) == {c.key for c in SPEC.inputs()}
+    assert SPEC.by_key["t3.new.natural"].key == "t3.new.natural"
+    assert SPEC.input_keys == tuple(c.key for c in SPEC.inputs())
+    assert SPEC.derived_keys == {c.key for c in SPEC.cells() if c.derived}

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import cache, cached_property
 from importlib import resources
+from types import MappingProxyType
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
@@ -498,6 +499,22 @@ class FormSpec(_Strict):
 
     def inputs(self) -> list[TableCell]:
         return [c for c in self.cells() if not c.derived]
+
+    @cached_property
+    def by_key(self) -> Mapping[str, TableCell]:
+        """Every table cell by its key, in reading order (TableCell.key is built on each call: the
+        placer and review look keys up thousands of times a report, so they are worked out once)."""
+        return MappingProxyType({c.key: c for c in self.cells()})
+
+    @cached_property
+    def derived_keys(self) -> frozenset[str]:
+        """The keys of the totals."""
+        return frozenset(k for k, c in self.by_key.items() if c.derived)
+
+    @cached_property
+    def input_keys(self) -> tuple[str, ...]:
+        """The keys of the cells a clerk fills, in reading order."""
+        return tuple(k for k in self.by_key if k not in self.derived_keys)
 
     def fields(self) -> Iterator[tuple[Section, Part, Field]]:
         for section in self.sections:

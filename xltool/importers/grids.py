@@ -20,7 +20,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from xltool.form.spec import Block, FormSpec, leaves
-from xltool.importers import headers, memo, rows
+from xltool.importers import headers, rows
 from xltool.importers.headers import Columns
 from xltool.importers.lines import NUMBERED, numbered, split_row
 from xltool.importers.model import Document, Table, Text
@@ -87,7 +87,7 @@ class Reader:
         self.stored: dict[str, Columns] = {}
         self.pending: list[_Pending] = []
         self.bare: list[tuple[int, int, tuple[str, ...], list[str]]] = []
-        self.cell_of = memo.keys(spec).by_key
+        self.cell_of = spec.by_key
         self.unlabelled = [
             (s, b) for s in spec.sections if s.table is not None for b in s.table.blocks if b.label_columns == 0
         ]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 from xltool.form.spec import Block, FormSpec, Leaf, Section, leaves
-from xltool.importers import headers, memo, rows
+from xltool.importers import headers, rows
 from xltool.importers.find import Hit, find_all, first
 from xltool.importers.grids import Origin, RowRead
 from xltool.importers.headers import Columns
@@ -40,7 +40,7 @@ class Inline:
         self.reads: list[RowRead] = []
         self.doubled: dict[str, int] = {}  # section key -> labelled rows printed twice
         self.labelled: dict[str, int] = {}
-        self.cell_of = memo.keys(spec).by_key
+        self.cell_of = spec.by_key
         self._starts = _label_starts(spec)
 
     def read_block(self, section: Section, block: Block, lo: int, hi: int, bounds: set[int]) -> None:

@@ -9,12 +9,8 @@ kept must be immutable (frozen dataclasses, tuples): every caller gets the same 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass
-from types import MappingProxyType
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
-
-from xltool.form.spec import FormSpec, TableCell
 
 T = TypeVar("T")
 
@@ -35,26 +31,3 @@ class Memo(Generic[T]):
             self.table.clear()
         self.table[(id(owner), key)] = (owner, value)
         return value
-
-
-@dataclass(frozen=True)
-class Keys:
-    """A form's table cells by key, worked out once per loaded form (TableCell.key is built on each call)."""
-
-    cells: tuple[str, ...]  # every table cell, in reading order
-    inputs: tuple[str, ...]  # the cells a clerk fills
-    derived: frozenset[str]  # the totals
-    by_key: Mapping[str, TableCell]
-
-
-_KEYS: Memo[Keys] = Memo(64)
-
-
-def keys(spec: FormSpec) -> Keys:
-    def make() -> Keys:
-        cells = spec.cells()
-        by_key = MappingProxyType({c.key: c for c in cells})
-        derived = frozenset(k for k, c in by_key.items() if c.derived)
-        return Keys(tuple(by_key), tuple(k for k in by_key if k not in derived), derived, by_key)
-
-    return _KEYS.get(spec, None, make)

@@ -17,7 +17,7 @@ from pathlib import Path
 from xltool.errors import UsageError
 from xltool.form import spec as specs
 from xltool.form.spec import NUMERIC_TYPES, FormSpec, TableCell
-from xltool.importers import dates, memo, meta
+from xltool.importers import dates, meta
 from xltool.importers.model import Document
 from xltool.importers.place import Placement, header_match, place
 from xltool.importers.stream import Stream, build
@@ -102,7 +102,7 @@ def _unsupported(year: int) -> str:
 def _values(reading: Reading, doc: Document, stream: Stream) -> None:
     assert reading.spec is not None and reading.placement is not None
     spec, placement = reading.spec, reading.placement
-    values: dict[str, Value] = {k: placement.values.get(k) for k in memo.keys(spec).inputs}
+    values: dict[str, Value] = {k: placement.values.get(k) for k in spec.input_keys}
     if reading.unit:
         values["unit.unit_name"] = reading.unit
     if reading.year is not None:
@@ -126,7 +126,7 @@ def _totals(spec: FormSpec, placement: Placement, values: dict[str, Value]) -> d
     """Published totals written over their formulas: those printed blank or not read (left blank), and
     those that disagree with their items (all read). A total that agrees keeps its formula; so does
     one whose items were not all read."""
-    cells = memo.keys(spec).by_key
+    cells = spec.by_key
     out: dict[str, Value] = {k: None for k in placement.missing if cells[k].derived}  # unread: blank, not a 0
     for key, printed in placement.printed.items():
         parts = _leaf_parts(cells, key)

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from xltool.form.spec import FormSpec, Section, leaves
-from xltool.importers import grids, memo
+from xltool.importers import grids
 from xltool.importers.find import Hit, first, heading
 from xltool.importers.grids import Origin, RowRead
 from xltool.importers.inline import Inline
@@ -80,7 +80,7 @@ def place(stream: Stream, spec: FormSpec) -> Placement:
     if out.found == 0 or not _any_table_heading(stream, spec):
         out.problem = NOT_A_REPORT
         return out
-    cells = memo.keys(spec).cells
+    cells = tuple(spec.by_key)
     for key, why in reader.conflicts.items():
         for cell in cells:
             if cell.startswith(key + ".") and cell not in out.values and cell not in out.printed:
@@ -99,7 +99,7 @@ def _record(out: Placement, reads: list[RowRead]) -> None:
         key = f"{read.row.table}.{read.row.leaf.key}"
         if key not in chosen or (read.cells and not chosen[key].cells):
             chosen[key] = read
-    derived = memo.keys(out.spec).derived
+    derived = out.spec.derived_keys
     for read in chosen.values():
         for key, value in read.cells.items():
             (out.printed if key in derived else out.values)[key] = value
@@ -226,7 +226,7 @@ def header_match(stream: Stream, spec: FormSpec) -> float:
 def _cut_off(spec: FormSpec, out: Placement) -> None:
     """A report that stops part-way: cells after the last one read are all missing and nothing of the
     form follows. (A row the cut falls inside reaches the end of the text and is not read at all.)"""
-    order = memo.keys(spec).cells
+    order = tuple(spec.by_key)
     read = [i for i, k in enumerate(order) if k in out.values or k in out.printed]
     if not read or read[-1] == len(order) - 1:
         return

@@ -116,20 +116,16 @@ def _not_asked(spec: FormSpec, f: Finding, source: Source) -> bool:
     return details or bool(source.note and after_cut)
 
 
-@cache
-def _inputs(version: str) -> tuple[str, ...]:
-    """The table inputs of a form (loaded once per version), in ``spec.inputs()`` order."""
-    return tuple(c.key for c in specs.load(version).inputs())
-
-
 def carried(sub: Submission, row: int) -> Carried:
     values = sub.values
-    return Carried(row, sub.spec.form_version, (sub.year, *(values.get(k) for k in _inputs(sub.spec.form_version))))
+    return Carried(
+        row, sub.spec.form_version, (sub.year, *(values.get(k) for k in specs.load(sub.spec.form_version).input_keys))
+    )
 
 
 def rebuilt(c: Carried, file: str) -> Submission:
     """The submission a pair of years needs: the report's table inputs and year (nothing else)."""
-    values = dict(zip(("unit.report_year", *_inputs(c.version)), c.values, strict=True))
+    values = dict(zip(("unit.report_year", *specs.load(c.version).input_keys), c.values, strict=True))
     return Submission(specs.load(c.version), file, values)
 
 
