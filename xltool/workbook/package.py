@@ -11,18 +11,27 @@ taken from the ``<dimension>`` a hostile file can lie about (which is bounded to
 
 The same pass refuses what must not be read at all: macros, linked or embedded files, parts with
 one name twice, parts that inflate past their recorded size, entity declarations, deep nesting.
+
+Streaming costs a Python call per element, more than reading the workbook itself. So a part of up
+to :data:`QUICK_PART` that expat finds well-formed is first cleared by counting its bytes
+(:func:`_shape`, :meth:`_Scan.quick`): what Excel, WPS, LibreOffice and xlsxwriter write can be
+counted exactly that way. A part the counts cannot clear (anything unusual, and every part past a
+limit) is streamed as before, so the verdict and its message are always the streamed scan's
+(tests/test_hostile_quick.py compares the two on every sample and hostile file).
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import html
 import posixpath
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, NoReturn
 from xml.parsers import expat
@@ -42,6 +51,8 @@ MAX_DEPTH = 64  # XML nesting: sheets are 5-8 levels deep, charts and drawings a
 MAX_STYLES = 64_000  # records of one kind in styles.xml: Excel cannot save more cell formats
 FORM_MARGIN = (500, 50)  # rows, columns a form sheet may reach beyond the definition's table (notes)
 CHUNK = 64 * KB
+STYLE_RECORDS = frozenset({"xf", "font", "fill", "border", "numFmt", "dxf", "cellStyle"})  # counted in styles.xml
+QUICK_PART = 4 * MB  # a part up to this size (inflated) may be cleared by counting its bytes
 
 CORRUPT = "文件已损坏，无法打开。请在 WPS 或 Excel 中打开并重新保存；打不开的，请向填报单位重新索取。"
 XML_UNSAFE = "文件包含不安全的 XML 内容（实体或文档类型声明），已拒绝读取。"
@@ -212,20 +223,21 @@ class Usage:
     units: int
 
 
-def scan(path: Path, zf: zipfile.ZipFile, budget: Budget | None = None) -> Usage:
+def scan(path: Path, zf: zipfile.ZipFile, budget: Budget | None = None, *, quick: bool = True) -> Usage:
     """Stream every part of the open package ``zf`` through its counters; raise InputFileError at
-    the first limit passed. ``budget`` None: a workbook's own, from its summary claim."""
+    the first limit passed. ``budget`` None: a workbook's own, from its summary claim. ``quick``
+    False streams every part (the reference the quick clearing is tested against)."""
     infos = zf.infolist()
     entries(path, infos)
     inflated(path, infos, (budget or Budget.workbook(MAX_UNITS)).unpacked)
-    return _Scan(path, zf, budget).run()
+    return _Scan(path, zf, budget, quick=quick).run()
 
 
 class _Scan:
     """The counters of one package, and the streaming of its parts."""
 
-    def __init__(self, path: Path, zf: zipfile.ZipFile, budget: Budget | None) -> None:
-        self.path, self.zf = path, zf
+    def __init__(self, path: Path, zf: zipfile.ZipFile, budget: Budget | None, *, quick: bool = True) -> None:
+        self.path, self.zf, self.fast = path, zf, quick
         self.claimed = budget is None
         self.budget = budget or UNIT
         self.forms = form_extents() if self.budget.form else {}
@@ -275,7 +287,7 @@ class _Scan:
         lower = name.lower()
         if lower.endswith(".vml"):  # legacy drawings: not well-formed in Excel's own files; nothing parses them
             self.raw(name)
-        elif lower.endswith((".xml", ".rels")) or name in self.targets:
+        elif (lower.endswith((".xml", ".rels")) or name in self.targets) and not (self.fast and self.quick(name)):
             self.part(name, _Dispatch(self, name))
         # images, printer settings and the like are never parsed: inflated() bounds their sizes
 
@@ -306,6 +318,136 @@ class _Scan:
             if b"<!DOCTYPE" in tail + chunk or b"<!ENTITY" in tail + chunk:
                 self.refuse(XML_UNSAFE)
             tail = chunk[-16:]
+
+    def quick(self, name: str) -> bool:
+        """Clear the part ``name`` by counting its bytes, as the streamed scan would count it; False
+        (nothing counted) when the counts cannot tell or a limit would be passed: the part is then
+        streamed, and the streamed scan gives the verdict and its message."""
+        info = self.infos[name]
+        if info.file_size > QUICK_PART:
+            return False
+        try:
+            with self.zf.open(info) as fh:  # held to its recorded size: a lying part fails its CRC
+                data = fh.read(info.file_size + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError):
+            return False
+        if len(data) > info.file_size or self.unpacked + len(data) > self.budget.unpacked or not _utf8(data[:CHUNK]):
+            return False
+        try:
+            stream_parser().Parse(data, True)  # well-formed, no entities: what the counts rely on
+        except (UnsafeXml, Malformed, LookupError, ValueError):
+            return False
+        shape = _shape(data)
+        if shape is None or shape.elements > self.budget.elements - self.elements:
+            return False
+        root = _local(shape.root)
+        if root in ("worksheet", "dialogsheet"):
+            commit = self.quick_sheet(name, data)
+        elif root == "sst":
+            commit = self.quick_strings(info, data)
+        elif root == "styleSheet":
+            commit = self.quick_styles(data)
+        elif root in ("Relationships", "macrosheet"):  # links are looked at one by one; macros refused
+            commit = None
+        else:
+            commit = _nothing
+        if commit is None:
+            return False
+        commit()
+        self.done.add(name)
+        self.unpacked += len(data)
+        self.elements += shape.elements
+        return True
+
+    def quick_sheet(self, name: str, data: bytes) -> Callable[[], None] | None:
+        """A worksheet's cells, rows, ranges and formulas, found by their tags as Office writes them
+        (``<c r="B3"``, ``<row r="3"``): every tag of each kind must be found so, or None."""
+        if _PREFIXED.search(data):
+            return None
+        refs, rows = _C_REF.findall(data), _ROW_REF.findall(data)
+        formulas, ranges = _F_TEXT.findall(data), _RANGE_REF.findall(data)
+        tags = _TAG.findall(data)  # every tag of these kinds, however written
+        if (len(refs), len(rows), len(formulas), len(ranges)) != (
+            tags.count(b"c"),
+            tags.count(b"row"),
+            tags.count(b"f"),
+            len(tags) - tags.count(b"c") - tags.count(b"row") - tags.count(b"f"),
+        ):
+            return None
+        places = _places(refs)
+        if places is None:
+            return None
+        max_row = max(places)[0] if places else 0
+        max_col = max(map(itemgetter(1), places)) if places else 0
+        last_row = max(map(int, rows), default=0)
+        if last_row > EXCEL_ROWS:
+            return None
+        ends = _places([last or first for _, first, last in ranges])
+        starts = _places([first for _, first, _ in ranges])
+        if starts is None or ends is None:
+            return None
+        corners = starts + ends
+        max_row = max(max_row, last_row, max(corners)[0] if corners else 0)
+        max_col = max(max_col, max(map(itemgetter(1), corners), default=0))
+        spanned = sum(  # openpyxl makes a cell for each merged or hyperlinked one
+            (abs(r2 - r1) + 1) * (abs(c2 - c1) + 1)
+            for (kind, _, _), (r1, c1), (r2, c2) in zip(ranges, starts, ends, strict=True)
+            if kind != b"dimension"
+        )
+        texts = [t for t in formulas if t]
+        joined = b"\0".join(texts)
+        if any(mark in joined for mark in (b"[", b"|", b"&")) and any(
+            _external(html.unescape(t.decode())) for t in texts
+        ):
+            return None
+        cells, budget = len(refs) + spanned, self.budget
+        if self.cells + cells > budget.cells or self.rows + len(rows) > budget.rows:
+            return None
+        limits = [self.forms[n] for n in self.sheets.get(name, []) if n in self.forms]
+        if limits:
+            rows_limit, cols_limit = min(limits)
+            if max_row > rows_limit or max_col > cols_limit or len(refs) > rows_limit * cols_limit:
+                return None
+            max_row = max_col = 0  # a form sheet is bounded by its table, not counted in the area
+        elif self.area + max_row * max(max_col, 1) > budget.cells:
+            return None
+
+        def commit() -> None:
+            self.cells += cells
+            self.rows += len(rows)
+            self.area += max_row * max_col
+            self.table_rows += max_row
+
+        return commit
+
+    def quick_strings(self, info: zipfile.ZipInfo, data: bytes) -> Callable[[], None] | None:
+        """The shared strings: the part's size and its ``<si>`` elements."""
+        strings = len(_SI.findall(data))
+        if _PREFIXED_SI.search(data) or self.string_bytes + info.file_size > self.budget.string_bytes:
+            return None
+        if self.strings + strings > self.budget.strings:
+            return None
+
+        def commit() -> None:
+            self.string_bytes += info.file_size
+            self.strings += strings
+
+        return commit
+
+    def quick_styles(self, data: bytes) -> Callable[[], None] | None:
+        """The styles: records of each kind."""
+        counts: dict[str, int] = {}
+        for tag in _STYLE_TAG.findall(data):
+            key = tag.decode()
+            counts[key] = counts.get(key, 0) + 1
+        if any(self.styles.get(tag, 0) + n > MAX_STYLES for tag, n in counts.items()):
+            return None
+
+        def commit() -> None:
+            for tag, n in counts.items():
+                self.styles[tag] = self.styles.get(tag, 0) + n
+
+        return commit
 
     def chunks(self, name: str, *, utf8: bool = True) -> Iterator[bytes]:
         """The inflated part in pieces, held to the size its directory records."""
@@ -356,6 +498,91 @@ def _shown(text: str, limit: int = 80) -> str:
 
 def _local(name: str) -> str:
     return name[name.find(":") + 1 :]
+
+
+# ---------------------------------------------------------------- clearing a part by its bytes
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A part's elements counted from its bytes: the root's name, how many, how deep."""
+
+    root: str
+    elements: int
+    depth: int
+
+
+_DECLARATION = re.compile(rb"(?:\xef\xbb\xbf)?<\?xml[^<>]*\?>")
+_ROOT = re.compile(rb"\s*<([^\s/>]+)")
+_SKELETON = bytes(b for b in range(256) if b not in b"<>/\"'!?\x02")  # deleted: all but these
+_MARKS = bytes.maketrans(b"<\x03", b"\x01\x02")
+_NOT_MARKS = bytes(b for b in range(256) if b not in (1, 2))
+
+
+def _shape(data: bytes) -> Shape | None:
+    """The elements of a part expat found well-formed, counted from its bytes; None when the bytes
+    alone cannot tell (comments, CDATA, processing instructions, a ``>`` in text or an attribute)
+    or the nesting passes :data:`MAX_DEPTH`.
+
+    Without those, every ``<`` opens a tag and the next ``>`` closes it, so ``/>`` ends an empty
+    tag and ``</`` begins an end tag (names and text are dropped, quotes are kept so that a ``/``
+    in a value never meets a ``<``). Each start becomes \\x01 and each end \\x02 (control
+    characters XML cannot hold); removing every adjacent pair removes the leaves, so the rounds
+    until nothing is left are the depth.
+    """
+    declaration = _DECLARATION.match(data)
+    root = _ROOT.match(data, declaration.end() if declaration else 0)
+    skeleton = data.replace(b"/>", b"\x02").translate(None, _SKELETON)
+    if declaration:
+        skeleton = skeleton[skeleton.index(b">") + 1 :]
+    if root is None or b"<!" in skeleton or b"<?" in skeleton:
+        return None
+    if skeleton.count(b"<") != skeleton.count(b">") + skeleton.count(b"\x02"):
+        return None
+    marks = skeleton.replace(b"</", b"\x03").translate(_MARKS).translate(None, _NOT_MARKS)
+    left = [marks.count(b"\x01")]  # elements left after each round (a round removes the leaves)
+    while marks:
+        if len(left) > MAX_DEPTH:
+            return None
+        inner = marks.replace(b"\x01\x02", b"")
+        if len(inner) == len(marks):
+            return None
+        marks = inner
+        left.append(marks.count(b"\x01"))
+    return Shape(root.group(1).decode(errors="replace"), left[0], len(left) - 1)
+
+
+def _nothing() -> None:
+    pass
+
+
+# A sheet's tags of each kind, and the same tags as Office writes them (no prefix, r or ref first).
+_PREFIXED = re.compile(rb":(?:c|row|f|dimension|mergeCell|hyperlink)[\s/>]")
+_TAG = re.compile(rb"<(c|row|f|dimension|mergeCell|hyperlink)[\s/>]")
+_C_REF = re.compile(rb'<c r="([A-Z]{1,3}[1-9][0-9]{0,6})"')
+_ROW_REF = re.compile(rb'<row r="([1-9][0-9]{0,6})"')
+_F_TEXT = re.compile(rb'<f(?:\s+[A-Za-z]+="[^"]*")*\s*(?:/>|>([^<]*)</f>)')
+_RANGE_REF = re.compile(
+    rb'<(dimension|mergeCell|hyperlink) ref="([A-Z]{1,3}[1-9][0-9]{0,6})(?::([A-Z]{1,3}[1-9][0-9]{0,6}))?"'
+)
+_STYLE_TAG = re.compile(rb"<(?:[^\s/>:]+:)?(" + b"|".join(sorted(t.encode() for t in STYLE_RECORDS)) + rb")[\s/>]")
+_SI = re.compile(rb"<si[\s/>]")
+_PREFIXED_SI = re.compile(rb":si[\s/>]")
+_BYTE_REFS: dict[bytes, tuple[int, int] | None] = {}
+
+
+def _places(refs: list[bytes]) -> list[tuple[int, int]] | None:
+    """(row, column) of each reference; None when one is outside Excel's grid."""
+    found = list(map(_BYTE_REFS.get, refs))
+    if None in found:
+        if len(_BYTE_REFS) > 1 << 16:
+            _BYTE_REFS.clear()
+        for ref in set(refs):
+            _BYTE_REFS[ref] = cell_ref(ref.decode())
+        found = list(map(_BYTE_REFS.get, refs))
+        if None in found:
+            return None
+    return found  # type: ignore[return-value]
 
 
 # ---------------------------------------------------------------- one handler per kind of part
@@ -523,7 +750,7 @@ class _Workbook(_Handler):
 
 
 class _Strings(_Handler):
-    """xl/sharedStrings.xml: how many strings, how many bytes."""
+    """xl/sharedStrings.xml: how many strings (``<si>`` elements), how many bytes."""
 
     def __init__(self, scan: _Scan, name: str) -> None:
         super().__init__(scan)
@@ -533,7 +760,7 @@ class _Strings(_Handler):
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         super().start(name, attrs)
-        if self.depth == 2:
+        if _local(name) == "si":
             self.scan.strings += 1
             if self.scan.strings > self.scan.budget.strings:
                 self.scan.too_many("文字条目（共享字符串）", self.scan.budget.strings)
@@ -544,9 +771,6 @@ class _Strings(_Handler):
             f"文件中的文字（共享字符串）有 {size / MB:.1f} MB，超出了{self.scan.budget.what}能有的大小（{limit / MB:.0f} MB），"
             + HOSTILE
         )
-
-
-STYLE_RECORDS = frozenset({"xf", "font", "fill", "border", "numFmt", "dxf", "cellStyle"})
 
 
 class _Styles(_Handler):
