@@ -23,7 +23,7 @@ from xltool.form import spec as specs
 from xltool.form.layout import for_spec
 from xltool.sources.checking import check
 from xltool.workbook.files import CORRUPT
-from xltool.workbook.reader import OPTIONAL_SHEETS, _as_number, _Book, read
+from xltool.workbook.reader import OPTIONAL_SHEETS, _as_number, _Book, _formulas, _scan, read
 
 from .helpers import fill, libreoffice_resave
 from .sample_data import CHEPAIZI, SHUYANG, write_valid
@@ -285,3 +285,39 @@ def test_any_junk_reads_as_openpyxl_reads_it(
         for name, data in package.items():
             zf.writestr(name, data)
     assert_same_as_openpyxl(fill(base, folder / "j.xlsx", {}, cells))
+
+
+# ---------------------------------------------------------------- formula cells found quickly
+
+SHEET = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>%s</sheetData></worksheet>'
+FORMULA_SHEETS = [
+    b'<row r="1"><c r="A1"><v>1</v></c><c r="B1"><f>SUM(A1:A1)</f><v>1</v></c></row>',
+    b'<row r="2"><c r="C2"><f t="shared" ref="C2:C4" si="0">A2+1</f><v>2</v></c></row>'
+    b'<row r="3"><c r="C3"><f t="shared" si="0"/><v>3</v></c></row><row r="4"><c r="C4"><f t="shared" si="0"/></c></row>',
+    b'<row r="1"><c r="A1" t="str"><f>"a"&amp;"b"</f><v>ab</v></c><c r="B1" s="2"><f>IF(A1&gt;0,1,2)</f><v>1</v></c></row>',
+    b'<row r="1"><c r="A1" t="e"><v>#N/A</v></c><c r="B1"><f>A1</f><v>#N/A</v></c></row>',  # an error cell
+    b'<row r="1"><c r="A1"><f>1+1</f><v>2</v></c><c><f>A1</f><v>2</v></c></row>',  # a cell without r
+    b'<row><c r="A1"><f>1</f></c></row><row><c><f>2</f></c></row>',  # rows without r
+    b'<row r="1"><x:c xmlns:x="urn:x" r="A1"><x:f>1</x:f><x:v>1</x:v></x:c></row>',  # prefixed
+    b'<row r="1"><c r="A1"><v>1</v><f>1</f></c><c r="B1"><is><t>f</t></is></c></row>',  # <f> after <v>
+    b'<row r="1"><c r="A1"><f></f><v>0</v></c><c r="B1"><f/></c></row>',  # empty formulas
+    b'<row r="1"><c r="A1"><f>1</f><v></v></c><c\nr="B1"><f>2</f><v>2</v></c></row>',  # r after a newline
+]
+
+
+@pytest.mark.parametrize("cells", FORMULA_SHEETS)
+def test_formula_cells_found_quickly_as_by_looking_at_every_cell(cells: bytes) -> None:
+    xml = SHEET % cells
+    assert _scan(xml) == _scan(xml, every=True)
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
+def test_every_sample_sheet_has_its_formulas_found_quickly(path: Path) -> None:
+    """The samples are written as Office writes (so the quick search is the one used) and it
+    finds what looking at every cell finds."""
+    with zipfile.ZipFile(path) as zf:
+        sheets = [zf.read(n) for n in zf.namelist() if n.startswith("xl/worksheets/sheet")]
+    assert sheets
+    for xml in sheets:
+        assert _formulas(xml) is not None
+        assert _scan(xml) == _scan(xml, every=True)

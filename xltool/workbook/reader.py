@@ -187,17 +187,21 @@ _SHARED_INDEX = re.compile(rb'\bsi="(\d+)"')
 _CACHED = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 
 
-def _scan(xml: bytes) -> tuple[dict[tuple[int, int], str], dict[str, str]]:
+def _scan(xml: bytes, *, every: bool = False) -> tuple[dict[tuple[int, int], str], dict[str, str]]:
     """Formula and error cells of one sheet's XML: (row, col) -> shown text; address -> cached number.
 
     ``<c r="J6"><f>SUM(D6:I6)</f><v>26</v></c>`` shows as ``=SUM(D6:I6)`` with cached value 26.
     A shared formula (``<f t="shared" si="0"/>``) is expanded from its master cell as Excel would.
     A cell or row without its optional ``r`` attribute follows the one before it (0-based here).
+    ``every`` looks at every cell (the reference :func:`_formulas` is tested against).
     """
     overlay: dict[tuple[int, int], str] = {}
     cached: dict[str, str] = {}
     if b'"e"' not in xml and not any(tag in xml for tag in (b"<f", b":f>", b":f ", b":f/")):
         return overlay, cached  # no formula and no error cell (a sheet of text and figures only)
+    found = None if every else _formulas(xml)
+    if found is not None:
+        return found
     masters: dict[bytes, tuple[str, str]] = {}
     row, last, steps = -1, b"", 0  # a cell's place: the last r="…" seen, plus the r-less cells since
     for is_row, row_attrs, attrs, body in _NODE.findall(xml):
@@ -233,6 +237,39 @@ def _scan(xml: bytes) -> tuple[dict[tuple[int, int], str], dict[str, str]]:
         overlay[row, col] = text
         if value is not None and kind == b"n":
             cached[address] = value.group(1).decode()
+    return overlay, cached
+
+
+# a formula cell as Office writes it: address, attributes, the formula's attributes and text, <v>
+_FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3}[1-9][0-9]*)"([^>]*)><f([^>]*?)(?:/>|>([^<]*)</f>)(<v>([^<]*)</v>)?</c>')
+_F_TAG = re.compile(rb"<f[\s/>]")
+_CELL_TAG = re.compile(rb"<c[\s/>]")
+
+
+def _formulas(xml: bytes) -> tuple[dict[tuple[int, int], str], dict[str, str]] | None:
+    """What :func:`_scan` finds, from the formula cells alone, when the sheet is written as Office
+    writes it: every cell ``<c r="…"``, no error cell, no prefixed tag, every formula the first
+    thing in its cell. None otherwise (then every cell is looked at)."""
+    if b'"e"' in xml or b":f" in xml or b":c" in xml or len(_CELL_TAG.findall(xml)) != xml.count(b'<c r="'):
+        return None
+    cells = _FORMULA_CELL.findall(xml)
+    if len(cells) != len(_F_TAG.findall(xml)):
+        return None
+    overlay: dict[tuple[int, int], str] = {}
+    cached: dict[str, str] = {}
+    masters: dict[bytes, tuple[str, str]] = {}
+    for ref, attrs, f_attrs, f_text, v, value in cells:
+        address = ref.decode()
+        r, c = rowcol(address)
+        text = "=" + (html.unescape(f_text.decode()) if b"&" in f_text else f_text.decode())
+        if b't="shared"' in f_attrs and (index := _SHARED_INDEX.search(f_attrs)):
+            if f_text:
+                masters[index.group(1)] = (text, address)
+            elif index.group(1) in masters:
+                text = translate(*masters[index.group(1)], address)
+        overlay[r - 1, c - 1] = text
+        if v and (b"t=" not in attrs or (typed := _TYPE.search(attrs)) is None or typed.group(1) == b"n"):
+            cached[address] = value.decode()
     return overlay, cached
 
 
