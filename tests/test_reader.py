@@ -22,7 +22,7 @@ from xltool.errors import InputFileError
 from xltool.form import spec as specs
 from xltool.form.layout import for_spec
 from xltool.sources.checking import check
-from xltool.workbook.files import CORRUPT
+from xltool.workbook.files import CORRUPT, preflight
 from xltool.workbook.reader import OPTIONAL_SHEETS, _as_number, _Book, _formulas, _scan, read
 
 from .helpers import fill, libreoffice_resave
@@ -321,3 +321,39 @@ def test_every_sample_sheet_has_its_formulas_found_quickly(path: Path) -> None:
     for xml in sheets:
         assert _formulas(xml) is not None
         assert _scan(xml) == _scan(xml, every=True)
+
+
+@pytest.mark.parametrize(
+    "path", [*SAMPLES, *sorted((ROOT / "tests" / "fixtures").glob("*.xlsx"))], ids=lambda p: p.name
+)
+def test_the_scan_hands_the_reader_the_sheets_it_would_find_itself(path: Path) -> None:
+    """The reader takes the sheets' parts and their XML from the scan: the same as reading
+    xl/workbook.xml and its relationships again, and the same bytes as the zip's."""
+    found = preflight(path)
+    with _Book(path) as book, zipfile.ZipFile(path) as zf:
+        assert found.sheets == book.parts
+        assert list(found.sheets) == book.sheetnames
+        assert set(found.xml) == set(book.parts.values())
+        assert all(found.xml[part] == zf.read(part) for part in found.xml)
+
+
+def test_sheets_named_twice_or_pointing_nowhere_are_found_as_the_reader_finds_them(tmp_path: Path) -> None:
+    good = write_valid(tmp_path / "good.xlsx", SHUYANG)
+    with zipfile.ZipFile(good) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    book = parts["xl/workbook.xml"]
+    first = re.search(rb"<sheet [^>]*/>", book)
+    assert first is not None
+    twice = first.group(0).replace(b'sheetId="', b'sheetId="9')
+    parts["xl/workbook.xml"] = book.replace(
+        b"</sheets>", twice + b'<sheet name="nowhere" sheetId="77" r:id="rId77"/></sheets>'
+    )
+    with zipfile.ZipFile(tmp_path / "odd.xlsx", "w") as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    found = preflight(tmp_path / "odd.xlsx")  # calamine refuses the sheet pointing nowhere: ask the XML alone
+    plain = _Book.__new__(_Book)
+    with zipfile.ZipFile(tmp_path / "odd.xlsx") as plain.zip:
+        assert found.sheets == plain._sheet_parts()
+    assert found.sheets["nowhere"] == ""
+    assert list(found.sheets).count(first.group(0).split(b'"')[1].decode()) == 1

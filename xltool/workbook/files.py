@@ -14,7 +14,7 @@ from pathlib import Path
 from xltool.errors import InputFileError
 from xltool.safexml import Malformed, UnsafeXml, stream_parser
 from xltool.workbook import package
-from xltool.workbook.package import CORRUPT, SAVE_AS, XLSB, XML_UNSAFE, Budget
+from xltool.workbook.package import CORRUPT, SAVE_AS, XLSB, XML_UNSAFE, Budget, Survey
 
 MAX_UNPACKED = 200 * 1024 * 1024  # bytes: a .docx report (images included) unpacked
 MAX_ENTRIES = package.MAX_ENTRIES
@@ -54,9 +54,10 @@ def existing_file(path: Path) -> None:
         raise InputFileError(str(path), "这是一个文件夹，不是文件。")
 
 
-def preflight(path: Path, budget: Budget | None = None) -> None:
+def preflight(path: Path, budget: Budget | None = None) -> Survey:
     """Raise InputFileError unless ``path`` looks like a safe .xlsx workbook within ``budget``
-    (None: a unit's workbook, or the summary it says it is; see :class:`~xltool.workbook.package.Budget`)."""
+    (None: a unit's workbook, or the summary it says it is; see :class:`~xltool.workbook.package.Budget`).
+    Returns what the scan found (its sheets, and the sheet XML it read)."""
     name = str(path)
     existing_file(path)
     try:
@@ -75,10 +76,10 @@ def preflight(path: Path, budget: Budget | None = None) -> None:
         raise InputFileError(name, BY_SUFFIX[suffix])
     if not head.startswith(b"PK"):
         raise InputFileError(name, NOT_XLSX)
-    _inspect_zip(path, budget)
+    return _inspect_zip(path, budget)
 
 
-def _inspect_zip(path: Path, budget: Budget | None) -> None:
+def _inspect_zip(path: Path, budget: Budget | None) -> Survey:
     name = str(path)
     package.directory(path)
     try:
@@ -94,7 +95,7 @@ def _inspect_zip(path: Path, budget: Budget | None) -> None:
                 raise InputFileError(
                     name, "是压缩文件，但不是 Excel 工作簿（.xlsx）。请使用 xltool 模板填写并保存为 .xlsx。"
                 )
-            package.scan(path, zf, budget)
+            return package.survey(path, zf, budget)
     except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, ValueError):
         raise InputFileError(name, CORRUPT) from None
 

@@ -223,10 +223,26 @@ class Usage:
     units: int
 
 
+@dataclass(frozen=True)
+class Survey:
+    """What :func:`survey` found: the counts, each sheet's part by the sheet's name (in workbook
+    order), and the XML of the sheet parts it read whole, for the reader to use instead of
+    inflating them again."""
+
+    usage: Usage
+    sheets: dict[str, str]
+    xml: dict[str, bytes]
+
+
 def scan(path: Path, zf: zipfile.ZipFile, budget: Budget | None = None, *, quick: bool = True) -> Usage:
     """Stream every part of the open package ``zf`` through its counters; raise InputFileError at
     the first limit passed. ``budget`` None: a workbook's own, from its summary claim. ``quick``
     False streams every part (the reference the quick clearing is tested against)."""
+    return survey(path, zf, budget, quick=quick).usage
+
+
+def survey(path: Path, zf: zipfile.ZipFile, budget: Budget | None = None, *, quick: bool = True) -> Survey:
+    """:func:`scan`, keeping what the reader needs again (see :class:`Survey`)."""
     infos = zf.infolist()
     entries(path, infos)
     inflated(path, infos, (budget or Budget.workbook(MAX_UNITS)).unpacked)
@@ -248,11 +264,12 @@ class _Scan:
         self.styles: dict[str, int] = {}
         self.sheets: dict[str, list[str]] = {}  # sheet part -> the sheet names that point to it
         self.targets: set[str] = set()
+        self.kept: dict[str, bytes] = {}  # the sheet parts read whole
 
     def refuse(self, message: str) -> NoReturn:
         raise InputFileError(str(self.path), message)
 
-    def run(self) -> Usage:
+    def run(self) -> Survey:
         for kind, part in self.relationships("_rels/.rels"):
             if kind.endswith("/custom-properties"):
                 custom = _Custom(self)
@@ -273,9 +290,10 @@ class _Scan:
                 self.other(name)
         if self.claimed and self.table_rows < min(self.units, MAX_UNITS):  # a summary lists each unit on a row
             self.refuse(f"工作簿标明是 {self.units:,} 个单位的汇总，却没有这么多单位的明细，" + HOSTILE)
-        return Usage(
+        usage = Usage(
             self.unpacked, self.elements, self.cells, self.rows, self.strings, self.string_bytes, self.area, self.units
         )
+        return Survey(usage, {name: ids.get(rid, "") for name, rid in book.sheets}, self.kept)
 
     def relationships(self, name: str, *, keyed: bool = False) -> list[tuple[str, str]]:
         """(type, part) of each relationship of a ``.rels`` part, or (id, part) when ``keyed``."""
@@ -343,6 +361,7 @@ class _Scan:
         root = _local(shape.root)
         if root in ("worksheet", "dialogsheet"):
             commit = self.quick_sheet(name, data)
+            self.kept[name] = data
         elif root == "sst":
             commit = self.quick_strings(info, data)
         elif root == "styleSheet":

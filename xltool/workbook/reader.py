@@ -35,7 +35,7 @@ from xltool.submission import IMPORT_PROPERTY, PROPERTY_PREFIX, SUMMARY, Finding
 from xltool.text import normalise
 from xltool.workbook.annotate import translate
 from xltool.workbook.files import CORRUPT, XML_UNSAFE, preflight
-from xltool.workbook.package import ROSTER, Budget, resolve
+from xltool.workbook.package import ROSTER, Budget, Survey, resolve
 
 Grid = list[list[Any]]
 OPTIONAL_SHEETS = frozenset({INSTRUCTIONS_SHEET, CHECK_SHEET})
@@ -60,8 +60,7 @@ def read(path: Path, budget: Budget | None = None) -> Submission:
     """Read one workbook. Raises InputFileError when it cannot be read as one of ours, or holds more
     than ``budget`` (None: a unit's workbook, or the summary of as many units as it says)."""
     path = Path(path)
-    preflight(path, budget)
-    with _Book(path) as book:
+    with _Book(path, preflight(path, budget)) as book:
         props = book.properties()
         spec = _identify(path, book, props)
         layout = for_spec(spec)
@@ -86,13 +85,15 @@ class _Book:
     cell its error text (``"#N/A"``), a date its ``datetime``, an empty cell ``None``.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, survey: Survey | None = None) -> None:
+        """``survey``: what the scan found (its sheets and sheet XML are then not read again)."""
         self.path = path
+        self.xml = survey.xml if survey is not None else {}
         try:
             data = path.read_bytes()
             self.zip = zipfile.ZipFile(io.BytesIO(data))
             self.calamine = CalamineWorkbook.from_filelike(io.BytesIO(data))
-            self.parts = self._sheet_parts()
+            self.parts = survey.sheets if survey is not None else self._sheet_parts()
         except UnsafeXml:
             raise InputFileError(str(path), XML_UNSAFE) from None
         except _BROKEN:
@@ -153,7 +154,8 @@ class _Book:
             grid = [[_cell_value(v) for v in row] for row in rows]
             if not formulas:
                 return grid, {}
-            overlay, cached = _scan(self.zip.read(self.parts[name]))
+            part = self.parts[name]
+            overlay, cached = _scan(self.xml[part] if part in self.xml else self.zip.read(part))
         except UnsafeXml:
             raise InputFileError(str(self.path), XML_UNSAFE) from None
         except _BROKEN:
@@ -446,8 +448,7 @@ def sheet_rows(path: Path, names: Sequence[str] | None = None) -> dict[str, list
     Raises InputFileError when it cannot be opened.
     """
     path = Path(path)
-    preflight(path, ROSTER if names is None else None)
-    with _Book(path) as book:
+    with _Book(path, preflight(path, ROSTER if names is None else None)) as book:
         wanted = book.sheetnames[:1] if names is None else [n for n in names if n in book.sheetnames]
         grids = {name: book.sheet(name, formulas=False)[0] for name in wanted}
     return {name: [tuple(_plain(v) for v in row) for row in grid] for name, grid in grids.items()}
