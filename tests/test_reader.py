@@ -22,6 +22,7 @@ from xltool.errors import InputFileError
 from xltool.form import spec as specs
 from xltool.form.layout import for_spec
 from xltool.sources.checking import check
+from xltool.workbook import package as scanning
 from xltool.workbook.files import CORRUPT, preflight
 from xltool.workbook.reader import OPTIONAL_SHEETS, _as_number, _Book, _formulas, _scan, read
 
@@ -357,3 +358,15 @@ def test_sheets_named_twice_or_pointing_nowhere_are_found_as_the_reader_finds_th
         assert found.sheets == plain._sheet_parts()
     assert found.sheets["nowhere"] == ""
     assert list(found.sheets).count(first.group(0).split(b'"')[1].decode()) == 1
+
+
+def test_past_the_kept_size_the_reader_inflates_the_sheets_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scan keeps at most package.KEPT bytes of sheet XML (a hostile summary cannot make it
+    hold gigabytes); the reader reads the rest from the zip, with the same result."""
+    path = ROOT / "samples" / "车排子镇2023年报.xlsx"
+    whole = read(path)
+    monkeypatch.setattr(scanning, "KEPT", 20_000)
+    found = preflight(path)
+    assert 0 < sum(map(len, found.xml.values())) <= 20_000 and set(found.xml) < set(found.sheets.values())
+    part = read(path)
+    assert (part.values, part.findings, part.reported) == (whole.values, whole.findings, whole.reported)

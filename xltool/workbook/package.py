@@ -53,6 +53,7 @@ FORM_MARGIN = (500, 50)  # rows, columns a form sheet may reach beyond the defin
 CHUNK = 64 * KB
 STYLE_RECORDS = frozenset({"xf", "font", "fill", "border", "numFmt", "dxf", "cellStyle"})  # counted in styles.xml
 QUICK_PART = 4 * MB  # a part up to this size (inflated) may be cleared by counting its bytes
+KEPT = 32 * MB  # sheet XML kept for the reader, at most (a unit's workbook holds under 1 MB)
 
 CORRUPT = "文件已损坏，无法打开。请在 WPS 或 Excel 中打开并重新保存；打不开的，请向填报单位重新索取。"
 XML_UNSAFE = "文件包含不安全的 XML 内容（实体或文档类型声明），已拒绝读取。"
@@ -361,7 +362,8 @@ class _Scan:
         root = _local(shape.root)
         if root in ("worksheet", "dialogsheet"):
             commit = self.quick_sheet(name, data)
-            self.kept[name] = data
+            if commit is not None and sum(map(len, self.kept.values())) + len(data) <= KEPT:
+                self.kept[name] = data
         elif root == "sst":
             commit = self.quick_strings(info, data)
         elif root == "styleSheet":
