@@ -158,6 +158,9 @@ TRICKS: list[tuple[str, Callable[[Parts], None], str | None]] = [
     ("prefixed strings",
      lambda p: p.change("xl/sharedStrings.xml", lambda d: d.replace(b"</sst>", b'<x:si xmlns:x="urn:x"/>' * 20_000 + b"</sst>")),
      too_many("文字条目（共享字符串）", "20,000")),
+    ("styles with an empty prefix",
+     lambda p: p.change("xl/styles.xml", lambda d: d.replace(b"</cellXfs>", b"<:xf/>" * 64_001 + b"</cellXfs>")),
+     too_many("单元格格式（xf）", "64,000")),
     ("scratch sheet far by its rows", lambda p: p.add_sheet(SCRATCH, b'<row r="200000"/>'),
      "工作表“草稿”的范围达到 A200000（200,000 个单元格），超出了年报工作簿能有的大小（各表合计最多 100,000 个单元格），"
      + package.HOSTILE),

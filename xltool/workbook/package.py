@@ -586,7 +586,7 @@ _F_TEXT = re.compile(rb'<f(?:\s+[A-Za-z]+="[^"]*")*\s*(?:/>|>([^<]*)</f>)')
 _RANGE_REF = re.compile(
     rb'<(dimension|mergeCell|hyperlink) ref="([A-Z]{1,3}[1-9][0-9]{0,6})(?::([A-Z]{1,3}[1-9][0-9]{0,6}))?"'
 )
-_STYLE_TAG = re.compile(rb"<(?:[^\s/>:]+:)?(" + b"|".join(sorted(t.encode() for t in STYLE_RECORDS)) + rb")[\s/>]")
+_STYLE_TAG = re.compile(rb"<(?:[^\s/>:]*:)?(" + b"|".join(sorted(t.encode() for t in STYLE_RECORDS)) + rb")[\s/>]")
 _SI = re.compile(rb"<si[\s/>]")
 _PREFIXED_SI = re.compile(rb":si[\s/>]")
 _BYTE_REFS: dict[bytes, tuple[int, int] | None] = {}
