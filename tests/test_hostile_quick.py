@@ -18,17 +18,23 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from xltool.errors import InputFileError
+from xltool.form import spec as specs
+from xltool.form.layout import for_spec
 from xltool.workbook import package
 from xltool.workbook.package import MAX_DEPTH, Usage
+from xltool.workbook.reader import _scan
 
-from .helpers import libreoffice_resave
+from .helpers import fill, libreoffice_resave
 from .hostile import POISONS, SCRATCH, UNIT_SHEET, Parts, Poison, _in_row, beyond, build, external, too_many
 from .sample_data import SHUYANG, write_valid
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOKS = sorted((ROOT / "samples").rglob("*.xlsx")) + sorted((ROOT / "tests" / "fixtures").glob("*.xlsx"))
+INPUT_KEYS = [c.key for _, c in for_spec(specs.load()).keyed("input") if c.key]
 
 
 def verdict(path: Path, *, quick: bool) -> Usage | str:
@@ -219,3 +225,29 @@ def test_a_part_past_the_quick_size_is_streamed(good: Path, tmp_path: Path, monk
         big = {i.filename for i in zf.infolist() if i.file_size > 1000 and i.filename.endswith(".xml")}
     big -= {"xl/workbook.xml"}  # always streamed: its sheets are looked at one by one
     assert big and big <= set(streamed)
+
+
+TEXTY = st.one_of(
+    st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=12),
+    st.integers(min_value=-(10**9), max_value=10**9),
+    st.sampled_from(["=A1+1", "=SUM(B3:C4)", '="a"&"b"', "=1/0", "#N/A", "<c r='XFD1'/>", "a>b", "]]>", "&amp;", "/>"]),
+)
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_filled_workbooks_are_counted_and_read_the_same(
+    good: Path, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    """Random values (formulas, error values, markup-like text) in random input cells, saved by
+    openpyxl: both scans agree, and formulas found quickly are those found by looking at every cell."""
+    keys = data.draw(st.lists(st.sampled_from(INPUT_KEYS), min_size=1, max_size=6, unique=True), label="keys")
+    values = {key: data.draw(TEXTY, label=key) for key in keys}
+    path = fill(good, tmp_path_factory.mktemp("filled") / "f.xlsx", values)
+    assert isinstance(same(path), Usage)
+    with zipfile.ZipFile(path) as zf:
+        for name in zf.namelist():
+            if name.startswith("xl/worksheets/sheet"):
+                xml = zf.read(name)
+                assert _scan(xml) == _scan(xml, every=True)
