@@ -230,13 +230,7 @@ def _scan(xml: bytes, *, every: bool = False) -> tuple[dict[tuple[int, int], str
             continue
         address = a1(row, col)
         f_attrs, f_text = formula.groups()
-        text = "=" + html.unescape((f_text or b"").decode())
-        if b't="shared"' in f_attrs and (index := _SHARED_INDEX.search(f_attrs)):
-            if f_text:
-                masters[index.group(1)] = (text, address)
-            elif index.group(1) in masters:
-                text = translate(*masters[index.group(1)], address)
-        overlay[row, col] = text
+        overlay[row, col] = _shown(f_attrs, f_text or b"", address, masters)
         if value is not None and kind == b"n":
             cached[address] = value.group(1).decode()
     return overlay, cached
@@ -263,16 +257,22 @@ def _formulas(xml: bytes) -> tuple[dict[tuple[int, int], str], dict[str, str]] |
     for ref, attrs, f_attrs, f_text, v, value in cells:
         address = ref.decode()
         r, c = rowcol(address)
-        text = "=" + (html.unescape(f_text.decode()) if b"&" in f_text else f_text.decode())
-        if b't="shared"' in f_attrs and (index := _SHARED_INDEX.search(f_attrs)):
-            if f_text:
-                masters[index.group(1)] = (text, address)
-            elif index.group(1) in masters:
-                text = translate(*masters[index.group(1)], address)
-        overlay[r - 1, c - 1] = text
+        overlay[r - 1, c - 1] = _shown(f_attrs, f_text, address, masters)
         if v and (b"t=" not in attrs or (typed := _TYPE.search(attrs)) is None or typed.group(1) == b"n"):
             cached[address] = value.decode()
     return overlay, cached
+
+
+def _shown(f_attrs: bytes, f_text: bytes, address: str, masters: dict[bytes, tuple[str, str]]) -> str:
+    """A formula as openpyxl shows it (``=SUM(D6:I6)``); a shared one's master is remembered in
+    ``masters`` and its followers translated from it, as Excel would."""
+    text = "=" + (html.unescape(f_text.decode()) if b"&" in f_text else f_text.decode())
+    if b't="shared"' in f_attrs and (index := _SHARED_INDEX.search(f_attrs)):
+        if f_text:
+            masters[index.group(1)] = (text, address)
+        elif index.group(1) in masters:
+            text = translate(*masters[index.group(1)], address)
+    return text
 
 
 def _identify(path: Path, book: _Book, props: dict[str, str]) -> FormSpec:
