@@ -2,6 +2,7 @@
 
     python benchmarks/bench.py                      # all parts, default sizes
     python benchmarks/bench.py --check 200 --merge 1000 --merge 10000 --roster 1000
+    python benchmarks/bench.py --all                # and import, review, the portal; a table of verdicts
 
 Parts (issue 22; targets in parentheses):
   0. start-up: `xltool --help` (<= 0.3 s) and a cold check of one file against importing the
@@ -9,6 +10,10 @@ Parts (issue 22; targets in parentheses):
   1. check of N workbooks in one process against reading every sheet of every workbook (<= 1.5x);
   2. merge --jobs 2 against the same read on 2 processes plus writing one workbook (<= 1.5x);
   3. template generation for a roster (throughput only).
+With --all, then each in its own process, its output shown as it runs: import_bench.py (import <= 3x
+its floor), review_bench.py (review <= 1.2x the import) and serve_load.py (p95 upload -> verdict
+<= 1 s at each rate up to 30/s; the summaries of all units: xlsx <= 2 s, docx <= 3 s, first built,
+after an upload and cold); at the end one table of every figure against its goal.
 Each command runs as its own process. Times are the best of --repeat runs: wall clock, and the CPU
 time of the process and its children (on a shared machine the CPU time is the steadier figure;
 the ratio's verdict uses it for one-process parts and the wall clock for merge, which runs on two
@@ -20,8 +25,10 @@ from __future__ import annotations
 import argparse
 import compileall
 import csv
+import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -143,9 +150,24 @@ def interleaved(ours: list[str], floor: list[str], repeat: int) -> tuple[Timing,
     return a, b
 
 
+class Verdict(NamedTuple):
+    what: str
+    measured: str
+    goal: str
+    met: bool
+
+
+VERDICTS: list[Verdict] = []
+
+
+def judged(what: str, value: float, goal: float, unit: str = "x") -> None:
+    VERDICTS.append(Verdict(what, f"{value:.2f}{unit}", f"<= {goal:g}{unit}", value <= goal))
+
+
 def line(name: str, ours: Timing, floor: Timing, target: float, files: int, *, by_wall: bool = False) -> str:
     ratio = ours.wall / floor.wall if by_wall else ours.cpu / floor.cpu
     verdict = "ok" if ratio <= target else "OVER"
+    judged(name.split(". ", 1)[-1] + (" (wall)" if by_wall else " (CPU)"), ratio, target)
     rate = f"{files / ours.wall:7.1f} files/s" if files else ""
     basis = "wall" if by_wall else "cpu"
     return (
@@ -162,6 +184,12 @@ def main() -> None:
     parser.add_argument("--roster", type=int, default=1000, help="units for template generation (0 skips)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "xltool-bench")
+    parser.add_argument("--all", action="store_true", help="also import, review and the portal, then a verdict table")
+    parser.add_argument("--imports", type=int, default=100, help="with --all: published pages imported")
+    parser.add_argument("--reviews", type=int, default=500, help="with --all: published reports reviewed")
+    parser.add_argument("--rates", default="10,30,60", help="with --all: the portal's upload rates per second")
+    parser.add_argument("--seconds", type=float, default=20, help="with --all: how long each rate is sustained")
+    parser.add_argument("--units", type=int, default=200, help="with --all: the portal's units")
     args = parser.parse_args()
     merges = [n for n in (args.merge if args.merge is not None else [1000]) if n > 0]
     py = sys.executable
@@ -174,6 +202,7 @@ def main() -> None:
     compileall.compile_dir(ROOT / "xltool", quiet=1)
     helped = run([py, "-m", "xltool", "--help"], args.repeat * 4)
     verdict = "ok" if helped.wall <= 0.3 else "OVER"
+    judged("xltool --help", helped.wall, 0.3, " s")
     print(
         f"{'0. xltool --help':<30} {helped.wall:6.2f}s wall {helped.cpu:6.2f}s cpu {helped.peak:5.0f}MB (<= 0.3 s) {verdict}"
     )
@@ -210,6 +239,52 @@ def main() -> None:
         print(
             f"{'3. template --roster (' + str(args.roster) + ')':<30} {t.wall:6.2f}s wall {t.cpu:6.2f}s cpu {t.peak:5.0f}MB | {args.roster / t.wall:7.1f} templates/s"
         )
+
+    if args.all:
+        the_rest(args)
+        print("\nverdicts:")
+        for v in VERDICTS:
+            print(f"  {v.what:<48} {v.measured:>9}  {v.goal:<10} {'ok' if v.met else 'OVER'}")
+
+
+def shown(cmd: list[str]) -> str:
+    """Run ``cmd``, its output shown as it comes; the whole output, or exit when it fails."""
+    print(f"\n$ {' '.join(Path(c).name if c.endswith('.py') else c for c in cmd[1:])}", flush=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    lines = []
+    for text in proc.stdout:
+        print(text, end="", flush=True)
+        lines.append(text)
+    if proc.wait():
+        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}")
+    return "".join(lines)
+
+
+def found(pattern: str, text: str) -> float:
+    hit = re.search(pattern, text)
+    if hit is None:
+        raise SystemExit(f"no {pattern!r} in the output above")
+    return float(hit.group(1))
+
+
+def the_rest(args: argparse.Namespace) -> None:
+    """import_bench.py, review_bench.py and serve_load.py, each judged against its goal."""
+    py, here, repeat = sys.executable, ROOT / "benchmarks", str(args.repeat)
+    out = shown([py, str(here / "import_bench.py"), "--count", str(args.imports), "--repeat", repeat])
+    judged(f"import ({args.imports} pages, CPU)", found(r"import / floor: ([\d.]+)x", out), 3)
+    out = shown([py, str(here / "review_bench.py"), "--count", str(args.reviews), "--repeat", repeat])
+    judged(f"review ({args.reviews} reports) / import", found(r"review / xltool import:\s+([\d.]+)", out), 1.2)
+    cmd = [py, str(here / "serve_load.py"), "--rates", args.rates, "--seconds", str(args.seconds)]
+    result = json.loads(shown([*cmd, "--units", str(args.units), "--json"]).strip().splitlines()[-1])
+    for rate in result["rates"]:
+        if rate["rate"] <= 30:  # the goal's rate; above it the portal is measured, not judged
+            judged(f"portal {rate['rate']:g} uploads/s, p95", rate["p95_ms"] / 1000, 1, " s")
+    summary = result["summary"]
+    for kind, goal in (("xlsx", 2), ("docx", 3)):
+        for key, when in (("first", "first"), ("after_upload", "after an upload"), ("cold", "cold")):
+            judged(f"portal summary.{kind} ({args.units} units), {when}", summary[f"{kind}_{key}_s"], goal, " s")
+    judged("portal summary.xlsx, after a restart", summary["xlsx_after_restart_s"], 2, " s")
 
 
 if __name__ == "__main__":

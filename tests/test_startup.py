@@ -1,6 +1,6 @@
 """Commands that do not check start without pandas and pandera (issue 21): ``--help``, ``template``,
 ``render``, and the portal's server process. How long start-up takes is measured in
-benchmarks/startup.py, not here."""
+benchmarks/bench.py (part 0), not here."""
 
 from __future__ import annotations
 
